@@ -1,0 +1,41 @@
+using System.CommandLine;
+
+namespace Bulwark.Cli;
+
+/// <summary>The command tree. Thin: each command parses, calls one capability, renders the result.</summary>
+public static class BulwarkCli
+{
+    public static RootCommand Build(CliEnvironment env)
+    {
+        var root = new RootCommand("Bulwark: a hardened, compliance-first Kubernetes distribution (RKE2-compatible configuration).");
+        GlobalOptions.AddTo(root);
+        root.Subcommands.Add(HardeningCommand.Create(env));
+        root.Subcommands.Add(ConfigCommand.Create(env));
+        root.Subcommands.Add(VersionCommand.Create(env));
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, CliEnvironment env, CancellationToken cancellationToken = default)
+    {
+        var root = Build(env);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                env.Error.WriteLine($"error: {error.Message}");
+            }
+            env.Error.WriteLine("Run 'bulwark --help' (or 'bulwark COMMAND --help') for usage.");
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = env.Out, Error = env.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            env.Error.WriteLine("bulwark: interrupted");
+            return ExitCodes.Interrupted;
+        }
+    }
+}

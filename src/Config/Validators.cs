@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Bulwark.Config;
+
+/// <summary>Value checks shared by the key table. Each returns null when the value is fine, else what was wrong.</summary>
+public static partial class Validators
+{
+    public static string? IpAddress(string value) =>
+        IPAddress.TryParse(value, out _) ? null : $"expected an IP address, got \"{value}\"";
+
+    public static string? OptionalIpAddress(string value) => value.Length == 0 ? null : IpAddress(value);
+
+    /// <summary>One CIDR or a comma-separated dual-stack pair, as RKE2 accepts for cluster-cidr and service-cidr.</summary>
+    public static string? CidrList(string value)
+    {
+        foreach (var part in value.Split(','))
+        {
+            if (!IPNetwork.TryParse(part.Trim(), out _))
+            {
+                return $"expected a CIDR such as 10.42.0.0/16 (or a comma-separated IPv4,IPv6 pair), got \"{value}\"";
+            }
+        }
+        return null;
+    }
+
+    public static string? HttpsUrl(string value)
+    {
+        if (value.Length == 0)
+        {
+            return null;
+        }
+        return Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps && uri.Host.Length > 0
+            && uri.PathAndQuery == "/" && uri.UserInfo.Length == 0
+            ? null
+            : $"expected an https URL such as https://server.example:9345, got \"{value}\"";
+    }
+
+    /// <summary>An octal file mode as RKE2 writes it, e.g. 0600 or 0644.</summary>
+    public static string? FileMode(string value) =>
+        value.Length is >= 3 and <= 4 && value.All(c => c is >= '0' and <= '7')
+            ? null
+            : $"expected an octal file mode such as 0600, got \"{value}\"";
+
+    /// <summary>A DNS-1123 subdomain, which Kubernetes requires of node names.</summary>
+    public static string? NodeName(string value) =>
+        value.Length == 0 || (value.Length <= 253 && DnsSubdomain().IsMatch(value))
+            ? null
+            : $"expected a lowercase DNS name (a-z, 0-9, '-', '.'), got \"{value}\"";
+
+    /// <summary>A component argument in RKE2's form <c>name=value</c> (no leading dashes).</summary>
+    public static string? ComponentArg(string value) =>
+        ComponentArgPattern().IsMatch(value)
+            ? null
+            : $"expected name=value (for example audit-log-maxage=30, without leading dashes), got \"{value}\"";
+
+    public static string? Duration(string value) =>
+        TryParseDuration(value, out _) ? null : $"expected a duration such as 30s, 5m or 1h, got \"{value}\"";
+
+    public static bool TryParseDuration(string value, out TimeSpan duration)
+    {
+        duration = default;
+        var match = DurationPattern().Match(value);
+        if (!match.Success)
+        {
+            return false;
+        }
+        var n = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        duration = match.Groups[2].Value switch
+        {
+            "ms" => TimeSpan.FromMilliseconds(n),
+            "s" => TimeSpan.FromSeconds(n),
+            "m" => TimeSpan.FromMinutes(n),
+            "h" => TimeSpan.FromHours(n),
+            _ => TimeSpan.FromDays(n),
+        };
+        return true;
+    }
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    private static partial Regex DnsSubdomain();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9-]*=")]
+    private static partial Regex ComponentArgPattern();
+
+    [GeneratedRegex("^([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h|d)$")]
+    private static partial Regex DurationPattern();
+}
