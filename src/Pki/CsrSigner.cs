@@ -50,7 +50,7 @@ public sealed class CsrSigner(CryptoService crypto, TimeProvider? clock = null)
             throw new CsrRejectedException($"the CSR's key is not allowed: {e.Message}");
         }
         var expected = CertificateIssuer.Subject(policy.CommonName, policy.Organizations);
-        if (!request.SubjectName.RawData.AsSpan().SequenceEqual(expected.RawData))
+        if (!SameAttributes(request.SubjectName, expected))
         {
             throw new CsrRejectedException($"the CSR's subject is \"{request.SubjectName.Name}\"; expected \"{expected.Name}\"");
         }
@@ -67,5 +67,15 @@ public sealed class CsrSigner(CryptoService crypto, TimeProvider? clock = null)
         }
         var profile = new CertificateProfile(policy.CommonName, policy.Organizations, policy.Usage, new SubjectAlternativeNames(dns, ips));
         return _issuer.Sign(ca, profile, request.PublicKey, validity);
+    }
+
+    /// <summary>Same CN and O values and nothing else, in any RDN order (clients order names differently).</summary>
+    private static bool SameAttributes(X500DistinguishedName actual, X500DistinguishedName expected)
+    {
+        static List<string> Attributes(X500DistinguishedName name) => name.EnumerateRelativeDistinguishedNames()
+            .Select(r => r.HasMultipleElements ? "multi-valued RDN" : $"{r.GetSingleElementType().Value}={r.GetSingleElementValue()}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return Attributes(actual).SequenceEqual(Attributes(expected), StringComparer.Ordinal);
     }
 }
