@@ -9,5 +9,8 @@ public static class BenchmarkCatalog
     public static IReadOnlyList<Benchmark> All { get; } =
     [
         ConfigBenchmarks.Load,
+        CryptoBenchmarks.PkiGeneration,
+        CryptoBenchmarks.Issuance,
+        CryptoBenchmarks.Seal,
     ];
 }
