@@ -1,3 +1,4 @@
+using System.Formats.Asn1;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -44,6 +45,7 @@ public sealed class CsrSigner(CryptoService crypto, TimeProvider? clock = null)
         try
         {
             crypto.RequireKey(request.PublicKey);
+            crypto.Require(SignatureHashOf(csrPem));
         }
         catch (CryptoPolicyException e)
         {
@@ -77,5 +79,25 @@ public sealed class CsrSigner(CryptoService crypto, TimeProvider? clock = null)
             .Order(StringComparer.Ordinal)
             .ToList();
         return Attributes(actual).SequenceEqual(Attributes(expected), StringComparer.Ordinal);
+    }
+
+    /// <summary>The hash of the CSR's own signature (PKCS#10: SEQUENCE { info, signatureAlgorithm, signature }), in policy names.</summary>
+    private static string SignatureHashOf(string csrPem)
+    {
+        var fields = PemEncoding.Find(csrPem);
+        var der = Convert.FromBase64String(csrPem[fields.Base64Data]);
+        var outer = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
+        outer.ReadEncodedValue();
+        var oid = outer.ReadSequence().ReadObjectIdentifier();
+        return oid switch
+        {
+            "1.2.840.10045.4.3.2" or "1.2.840.113549.1.1.11" => "SHA-256",
+            "1.2.840.10045.4.3.3" or "1.2.840.113549.1.1.12" => "SHA-384",
+            "1.2.840.10045.4.3.4" or "1.2.840.113549.1.1.13" => "SHA-512",
+            "1.2.840.10045.4.1" or "1.2.840.113549.1.1.5" => "SHA-1",
+            "1.2.840.113549.1.1.4" => "MD5",
+            "1.2.840.113549.1.1.10" => "RSA PSS",
+            _ => $"signature algorithm {oid}",
+        };
     }
 }

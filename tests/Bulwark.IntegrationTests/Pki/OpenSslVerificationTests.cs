@@ -128,4 +128,21 @@ public sealed class OpenSslVerificationTests : IDisposable
         Assert.Equal($"{cert}: OK", (await OpenSsl.CheckedAsync("verify", "-purpose", "sslserver", "-CAfile", Paths.ServerCa.Certificate, cert)).Trim());
         Assert.Equal(await OpenSsl.CheckedAsync("pkey", "-in", key, "-pubout"), await OpenSsl.CheckedAsync("x509", "-in", cert, "-noout", "-pubkey"));
     }
+
+    [Fact]
+    public async Task A_csr_that_openssl_signed_with_sha1_is_rejected()
+    {
+        TestPki.Create(_dir.Path);
+        var csr = _dir.Combine("sha1.csr");
+        await OpenSsl.CheckedAsync("req", "-new", "-sha1", "-newkey", "rsa:2048", "-nodes", "-keyout", _dir.Combine("sha1.key"), "-out", csr,
+            "-subj", "/O=system:nodes/CN=system:node:node-2");
+        Assert.Contains("sha1WithRSAEncryption", await OpenSsl.CheckedAsync("req", "-in", csr, "-noout", "-text"), StringComparison.Ordinal);
+        using var ca = X509Certificate2.CreateFromPemFile(Paths.ServerCa.Certificate, Paths.ServerCa.Key);
+        using var caPair = new IssuedCertificate(X509CertificateLoader.LoadCertificate(ca.RawData), ca.GetECDsaPrivateKey()!);
+        var policy = new CsrPolicy("system:node:node-2", ["system:nodes"], CertificateUsage.Client, [], []);
+
+        var e = Assert.Throws<CsrRejectedException>(() => new CsrSigner(TestPki.Crypto).Sign(File.ReadAllText(csr), caPair, policy));
+
+        Assert.Contains("SHA-1 is not an approved algorithm", e.Message, StringComparison.Ordinal);
+    }
 }

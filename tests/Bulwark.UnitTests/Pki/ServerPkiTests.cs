@@ -276,6 +276,42 @@ public sealed class ServerPkiTests : IDisposable
     }
 
     [Theory]
+    [InlineData("bad name")]
+    [InlineData("-lead.example.com")]
+    [InlineData("under_score.example")]
+    public void A_malformed_tls_san_is_refused_before_anything_is_written(string san)
+    {
+        var e = Assert.Throws<PkiException>(() => new ServerPki(TestPki.Crypto).Ensure(TestPki.Options(_dir.Path, tlsSans: [san])));
+        Assert.Contains($"tls-san \"{san}\" is neither an IP address nor a DNS name", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Wildcard_and_ipv6_tls_sans_are_accepted()
+    {
+        new ServerPki(TestPki.Crypto).Ensure(TestPki.Options(_dir.Path, tlsSans: ["*.apps.example.com", "2001:db8::10"]));
+        var sans = CertificateDetails.AlternativeNamesOf(Cert(Paths.ServingKubeApiserver.Certificate));
+        Assert.Contains("*.apps.example.com", sans.DnsNames);
+        Assert.Contains(IPAddress.Parse("2001:db8::10"), sans.IpAddresses);
+    }
+
+    [Fact]
+    public void A_custom_ca_with_a_weak_key_is_refused_naming_the_file_and_the_rule()
+    {
+        using var weak = RSA.Create(1024);
+        var request = new CertificateRequest("CN=weak-ca", weak, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddYears(1));
+        AtomicFile.EnsureDirectory(Paths.TlsDirectory, AtomicFile.PrivateDirectory);
+        File.WriteAllText(Paths.ServerCa.Certificate, cert.ExportCertificatePem());
+        File.WriteAllText(Paths.ServerCa.Key, weak.ExportPkcs8PrivateKeyPem());
+
+        var e = Assert.Throws<PkiException>(() => TestPki.Create(_dir.Path));
+
+        Assert.StartsWith($"{Paths.ServerCa.Key}: RSA-1024 is not an approved algorithm", e.Message, StringComparison.Ordinal);
+        Assert.Contains("at least 2048 bits", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("10.43.0.0/16", "10.43.0.1")]
     [InlineData("10.96.0.0/12", "10.96.0.1")]
     [InlineData("fd00:43::/108", "fd00:43::1")]
