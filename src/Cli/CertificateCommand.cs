@@ -72,6 +72,11 @@ internal static class CertificateCommand
                 output.WriteLine($"  {"".PadRight(width)}  SANs: {string.Join(", ", cert.AlternativeNames)}");
             }
         }
+        var expiringCas = report.Certificates.Where(c => c.IsCa && c.Health is CertificateHealth.Expired or CertificateHealth.RenewSoon).Select(c => c.File).ToList();
+        if (expiringCas.Count > 0)
+        {
+            output.WriteLine($"CA certificates are not renewed automatically: {string.Join(", ", expiringCas)}. Replace them with the custom CA procedure before they expire.");
+        }
         var expired = report.Certificates.Count(c => c.Health == CertificateHealth.Expired);
         var soon = report.Certificates.Count(c => c.Health == CertificateHealth.RenewSoon);
         output.WriteLine(expired > 0

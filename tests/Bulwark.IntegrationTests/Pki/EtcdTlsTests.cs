@@ -90,4 +90,20 @@ public sealed class EtcdTlsTests(EtcdWithBulwarkPki etcd) : IClassFixture<EtcdWi
         Assert.True(accepted.Succeeded, accepted.StandardError);
         Assert.Contains("Verify return code: 0 (ok)", accepted.StandardOutput, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Etcds_peer_port_accepts_the_peer_cert_and_rejects_a_cert_from_the_etcd_server_ca()
+    {
+        var port = etcd.PeerPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // TLS 1.2 so the server's verdict on the client cert is part of the handshake s_client reports.
+        var peer = await OpenSsl.RunAsync("s_client", "-connect", $"127.0.0.1:{port}", "-tls1_2", "-verify_return_error",
+            "-CAfile", etcd.Paths.EtcdPeerCa.Certificate, "-cert", etcd.Paths.EtcdPeerServerClient.Certificate, "-key", etcd.Paths.EtcdPeerServerClient.Key);
+        Assert.True(peer.Succeeded, peer.StandardError);
+        Assert.Contains("Verify return code: 0 (ok)", peer.StandardOutput, StringComparison.Ordinal);
+
+        var wrongCa = await OpenSsl.RunAsync("s_client", "-connect", $"127.0.0.1:{port}", "-tls1_2",
+            "-CAfile", etcd.Paths.EtcdPeerCa.Certificate, "-cert", etcd.Paths.EtcdClient.Certificate, "-key", etcd.Paths.EtcdClient.Key);
+        Assert.False(wrongCa.Succeeded);
+        Assert.Contains("alert", wrongCa.StandardError, StringComparison.Ordinal);
+    }
 }

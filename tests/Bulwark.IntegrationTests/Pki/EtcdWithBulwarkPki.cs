@@ -19,6 +19,7 @@ public sealed class EtcdWithBulwarkPki : IAsyncLifetime
 
     public ServerPkiPaths Paths => new(_dir.Combine("data"));
     public int ClientPort { get; private set; }
+    public int PeerPort { get; private set; }
     public string ClientUrl => $"https://127.0.0.1:{ClientPort}";
     public string Log { get { lock (_log) { return _log.ToString(); } } }
 
@@ -31,6 +32,7 @@ public sealed class EtcdWithBulwarkPki : IAsyncLifetime
         TestPki.Create(OtherCluster.DataDir);
         var (client, peer, metrics) = (FreePort(), FreePort(), FreePort());
         ClientPort = client;
+        PeerPort = peer;
         var dataDir = _dir.Combine("etcd");
         string[] args =
         [
