@@ -18,7 +18,7 @@ public sealed record EncryptionConfiguration(string Kind, string ApiVersion, IRe
         new(ExpectedKind, ExpectedApiVersion,
             [new EncryptionResource(["secrets"], [new EncryptionProvider(new AesCbcProvider(keys), null), new EncryptionProvider(null, new IdentityProvider())])]);
 
-    public string ToJson() => JsonSerializer.Serialize(this, ControlPlaneJsonContext.Default.EncryptionConfiguration) + "\n";
+    public string ToJson() => JsonSerializer.Serialize(this, ControlPlaneJsonContext.Relaxed.EncryptionConfiguration) + "\n";
 
     public static EncryptionConfiguration Parse(string json, string path)
     {
@@ -78,4 +78,17 @@ public enum SecretsEncryptionStage
 [JsonSerializable(typeof(EncryptionConfiguration))]
 [JsonSerializable(typeof(SecretsEncryptionState))]
 [JsonSerializable(typeof(SecretsEncryptionStatus))]
-internal sealed partial class ControlPlaneJsonContext : JsonSerializerContext;
+internal sealed partial class ControlPlaneJsonContext : JsonSerializerContext
+{
+    /// <summary>Writes base64 '+' and '/' as themselves (the default escapes them for HTML, which these files never meet).</summary>
+    private static readonly Lazy<ControlPlaneJsonContext> RelaxedContext = new(() =>
+        new ControlPlaneJsonContext(new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            Converters = { new JsonStringEnumConverter<SecretsEncryptionStage>() },
+        }));
+
+    public static ControlPlaneJsonContext Relaxed => RelaxedContext.Value;
+}

@@ -86,12 +86,17 @@ internal static class YamlNodes
     public static YamlSequenceNode Seq(params YamlNode[] items) => new(items);
 
     /// <summary>Serializes documents as a YAML stream ("---" between documents), deterministic and without anchors.</summary>
-    public static string Serialize(params YamlNode[] documents)
+    public static string Serialize(params YamlNode[] documents) =>
+        string.Join("---\n", documents.Select(SerializeOne));
+
+    private static string SerializeOne(YamlNode document)
     {
         var writer = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         var emitter = new Emitter(writer, new EmitterSettings(2, int.MaxValue, false, 1024, skipAnchorName: false, indentSequences: false));
-        new YamlStream(documents.Select(d => new YamlDocument(d))).Save(emitter, assignAnchors: false);
-        return writer.ToString();
+        new YamlStream(new YamlDocument(document)).Save(emitter, assignAnchors: false);
+        var text = writer.ToString();
+        // The emitter closes each document with an explicit "..." marker; Kubernetes manifests do without.
+        return text.EndsWith("...\n", StringComparison.Ordinal) ? text[..^4] : text;
     }
 
     /// <summary>True when a plain scalar would not read back as this exact string (YAML 1.1 and 1.2 resolvers).</summary>
@@ -111,7 +116,12 @@ internal static class YamlNodes
         {
             return true;
         }
-        if ("-?:,[]{}#&*!|>'\"%@`".Contains(value[0]))
+        if (",[]{}#&*!|>'\"%@`".Contains(value[0]) || value.StartsWith("---", StringComparison.Ordinal))
+        {
+            return true;
+        }
+        // "-", "?" and ":" start a plain scalar unless followed by a space ("--flag=value" stays plain).
+        if ("-?:".Contains(value[0]) && (value.Length == 1 || value[1] == ' '))
         {
             return true;
         }
