@@ -86,11 +86,12 @@ public sealed record ConfigFieldSpec(
     YamlScalarNode ValueNode,
     bool IsList,
     bool CisOnly,
+    string? When,
     string? Flag,
     IReadOnlyList<string> Controls,
     ArgCheck? Check,
     string? Violation,
     int Line)
 {
-    public ArgSpec AsArg() => new(Flag ?? Path, ValueNode.Value ?? "", CisOnly, null, MountKind.None, Controls, Check, Violation, Line);
+    public ArgSpec AsArg() => new(Flag ?? Path, ValueNode.Value ?? "", CisOnly, When, MountKind.None, Controls, Check, Violation, Line);
 }

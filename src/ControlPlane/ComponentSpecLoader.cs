@@ -80,7 +80,7 @@ public static class ComponentSpecLoader
         }
         var (controls, check, violation) = ReadControls(reader, map);
         return new ConfigFieldSpec(path, scalar, reader.OptionalString(map, "list") == "true", reader.OptionalString(map, "profile") == "cis",
-            reader.OptionalString(map, "flag"), controls, check, violation, (int)map.Start.Line);
+            reader.OptionalString(map, "when"), reader.OptionalString(map, "flag"), controls, check, violation, (int)map.Start.Line);
     }
 
     private static (IReadOnlyList<string> Controls, ArgCheck? Check, string? Violation) ReadControls(YamlNodes.Reader reader, YamlMappingNode map)

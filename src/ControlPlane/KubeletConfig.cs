@@ -27,7 +27,7 @@ public sealed record KubeletConfig(string ApiVersion, string Kind, IReadOnlyList
         foreach (var field in spec.Config)
         {
             var where = $"{spec.SourcePath}:{field.Line} ({field.Path})";
-            if (!context.Applies(field.CisOnly, null, where))
+            if (!context.Applies(field.CisOnly, field.When, where))
             {
                 continue;
             }

@@ -62,6 +62,8 @@ public sealed partial class RenderContext
         _switches = new Dictionary<string, bool>(StringComparer.Ordinal)
         {
             ["secrets-encryption"] = config.Get(ConfigKeys.SecretsEncryption),
+            // Forced on by the CIS profile (ConfigValidator), and available without it.
+            ["protect-kernel-defaults"] = config.Get(ConfigKeys.ProtectKernelDefaults),
             ["node-labels"] = labels.Count > 0,
             ["node-taints"] = taints.Count > 0,
         };

@@ -22,9 +22,10 @@ public sealed partial class ControlsTests : IDisposable
     private static TheoryData<string, string> ViolationData(bool includeCisOnly)
     {
         var data = new TheoryData<string, string>();
+        var defaults = new RenderContext(Bulwark.Config.EffectiveConfig.Defaults(), "/etc/bulwark");
         foreach (var spec in Specs.All)
         {
-            foreach (var entry in spec.Checked.Where(e => e.Violation is not null && (includeCisOnly || !e.CisOnly)).DistinctBy(e => e.Name))
+            foreach (var entry in spec.Checked.Where(e => e.Violation is not null && (includeCisOnly || e.IsGuard || defaults.Applies(e.CisOnly, e.When, ""))).DistinctBy(e => e.Name))
             {
                 data.Add(spec.Name, entry.Name);
             }
@@ -101,6 +102,10 @@ public sealed partial class ControlsTests : IDisposable
             {
                 Assert.True(arg.Controls.Count > 0, $"{spec.SourcePath}:{arg.Line}: {arg.Name} is hardened but names no control");
             }
+            foreach (var field in spec.Config.Where(f => f.Check is not null || f.CisOnly))
+            {
+                Assert.True(field.Controls.Count > 0, $"{spec.SourcePath}:{field.Line}: {field.Path} is hardened but names no control");
+            }
             foreach (var id in spec.Args.Concat(spec.Guards).SelectMany(a => a.Controls).Concat(spec.Config.SelectMany(c => c.Controls)))
             {
                 Assert.Matches(ControlId(), id);
@@ -144,6 +149,13 @@ public sealed partial class ControlsTests : IDisposable
         Assert.True(File.Exists(cis.Paths.NetworkPolicies));
         Assert.False(File.Exists(plain.Paths.ServiceAccounts));
         Assert.True(File.Exists(cis.Paths.ServiceAccounts));
+    }
+
+    [Fact]
+    public async Task Protect_kernel_defaults_reaches_the_kubelet_without_a_profile_when_asked_for()
+    {
+        var result = await _node.RenderAsync("protect-kernel-defaults: true");
+        Assert.Equal("true", KubeletConfig.Parse(File.ReadAllText(result.Paths.KubeletConfig), "k").Scalar("protectKernelDefaults"));
     }
 
     [Fact]
