@@ -11,10 +11,11 @@ public sealed record ComponentArgs(ComponentSpec Spec, IReadOnlyList<KeyValuePai
 }
 
 /// <summary>A user argument that breaks a control: refused under the CIS profile, a warning without it.</summary>
-public sealed record ArgViolation(string Component, string ConfigKey, string Name, string Value, string Requirement, IReadOnlyList<string> Controls)
+public sealed record ArgViolation(string Component, string ConfigKey, string Where, string Name, string Value, string Requirement, IReadOnlyList<string> Controls)
 {
+    /// <summary>Where the argument was set (file:line, flag or environment variable), the setting, the controls it breaks and what they require.</summary>
     public string Message =>
-        $"{ConfigKey}: \"{Name}={Value}\" breaks {string.Join(", ", Controls)}: --{Name} {Requirement}";
+        $"{Where}: {ConfigKey}: \"{Name}={Value}\" breaks {string.Join(", ", Controls)}: --{Name} {Requirement}";
 }
 
 /// <summary>Merges a component's arguments: data defaults, then the profile's settings, then the user's *-arg entries.</summary>
@@ -54,7 +55,7 @@ public static class ArgumentMerger
             {
                 if (ArgCheckEvaluator.Evaluate(entry.Check!, value, context, $"{spec.SourcePath}:{entry.Line}") is { } requirement)
                 {
-                    violations.Add(new ArgViolation(spec.Name, key.Name, name, value, requirement, entry.Controls));
+                    violations.Add(new ArgViolation(spec.Name, key.Name, context.Config.SourceOf(key).Where, name, value, requirement, entry.Controls));
                 }
             }
             Set(args, name, value);

@@ -36,11 +36,12 @@ public sealed class SupervisedProcessTests : IDisposable
     [Fact]
     public async Task A_child_that_ignores_sigterm_is_killed_after_the_grace_period()
     {
-        var spec = new ProcessSpec("/bin/sh", ["-c", $"trap '' TERM; exec {StandIns.Busybox} sleep 600"]);
+        var ready = _dir.Combine("trap-installed");
+        var spec = new ProcessSpec("/bin/sh", ["-c", $"trap '' TERM; touch {ready}; exec {StandIns.Busybox} sleep 600"]);
         await using var process = new SupervisedProcess("stubborn", spec, _dir.Combine("stubborn.log"), new SupervisionOptions { StopGrace = TimeSpan.FromMilliseconds(300) });
         process.Start();
         var pid = process.ProcessId!.Value;
-        await Task.Delay(200, TestContext.Current.CancellationToken); // let the shell install its trap before exec
+        await Until(() => File.Exists(ready), "the shell to ignore SIGTERM");
         await process.StopAsync();
         Assert.False(Signals.IsAlive(pid));
         Assert.Equal(137, process.LastExitCode); // 128 + SIGKILL

@@ -78,6 +78,7 @@ public sealed partial class ControlsTests : IDisposable
         Assert.Contains($"{name}={entry.Violation}", error.Message);
         Assert.Contains(entry.Controls[0], error.Message);
         Assert.Contains(key, error.Message);
+        Assert.StartsWith(Path.Combine(_node.EtcDir, "config.yaml") + ":", error.Message);
         Assert.False(Directory.Exists(_node.DataDir), "a refused configuration must not write anything");
     }
 
