@@ -79,7 +79,7 @@ internal static class SecretsEncryptCommand
         }
         output.WriteLine("Encryption status: Enabled");
         output.WriteLine($"Current rotation stage: {SecretsEncryptionManager.StageName(status.Stage)}");
-        output.WriteLine($"Server encryption hashes: {(status.HashesMatch ? "all servers agree" : "this server's key file differs from the recorded hash; restart it to sync")}");
+        output.WriteLine($"Server encryption hashes: {(status.HashesMatch ? "this server's key file matches the recorded hash" : "this server's key file differs from the recorded hash; restart it to sync")}");
         output.WriteLine();
         output.WriteLine("Active  Key name");
         foreach (var key in status.KeyNames)
