@@ -37,6 +37,7 @@ public sealed class ComponentStartException(string message) : Exception(message)
 /// Starts the rendered components from the runtime bundle as supervised processes, in dependency order
 /// (kube-apiserver, then kube-controller-manager and kube-scheduler, then kubelet and kube-proxy), each gated on
 /// readiness (its port accepting connections, or staying up) before the next starts. etcd is run by the Etcd capability.
+/// In static-pod mode (<see cref="RenderContext.KubeletRunsStaticPods"/>) only the kubelet is started.
 /// </summary>
 public sealed class ComponentLauncher(RenderResult render, string binDirectory, ILoggerFactory? loggers = null)
 {
@@ -49,8 +50,13 @@ public sealed class ComponentLauncher(RenderResult render, string binDirectory, 
 
     public SupervisionOptions Supervision { get; init; } = new();
 
-    /// <summary>The components this node launches (rendered ones, in launch order).</summary>
-    public IReadOnlyList<ComponentArgs> Components => LaunchOrder.Where(render.Components.ContainsKey).Select(n => render.Components[n]).ToList();
+    /// <summary>
+    /// The components this node launches, in launch order: every rendered one in process mode; only the kubelet when
+    /// the kubelet runs the others from their static pod manifests.
+    /// </summary>
+    public IReadOnlyList<ComponentArgs> Components => LaunchOrder
+        .Where(n => render.Components.ContainsKey(n) && (!render.KubeletRunsStaticPods || n == "kubelet"))
+        .Select(n => render.Components[n]).ToList();
 
     public IReadOnlyList<string> MissingBinaries() =>
         Components.Select(c => c.Spec.Binary).Where(b => !IsExecutable(Path.Combine(binDirectory, b))).ToList();

@@ -19,7 +19,8 @@ public sealed record RenderResult(
     IReadOnlyList<RenderedFile> Files,
     IReadOnlyList<string> Warnings,
     IReadOnlyDictionary<string, ComponentArgs> Components,
-    ControlPlanePaths Paths)
+    ControlPlanePaths Paths,
+    bool KubeletRunsStaticPods)
 {
     public IEnumerable<RenderedFile> Written => Files.Where(f => f.Change == FileChange.Written);
 }
@@ -179,7 +180,7 @@ public sealed class ControlPlaneRenderer(EmbeddedData? data = null)
             Remove(files, paths.NetworkPolicies, "default NetworkPolicies (CIS profile off)");
             Remove(files, paths.ServiceAccounts, "default ServiceAccounts (CIS profile off)");
         }
-        return new RenderResult(files, warnings, components, paths);
+        return new RenderResult(files, warnings, components, paths, context.KubeletRunsStaticPods);
     }
 
     private static void WriteKubeconfigs(RenderContext context, List<RenderedFile> files)

@@ -15,8 +15,11 @@ public sealed partial class RenderContext
     private readonly IReadOnlyDictionary<string, string> _values;
     private readonly IReadOnlyDictionary<string, bool> _switches;
 
-    public RenderContext(EffectiveConfig config, string etcDir, TlsSettings? tls = null, NodeIdentity? node = null)
+    /// <param name="kubeletRunsStaticPods">True when the kubelet starts the components from the static pod manifests;
+    /// false (process mode) when <see cref="ComponentLauncher"/> starts them from the runtime bundle.</param>
+    public RenderContext(EffectiveConfig config, string etcDir, TlsSettings? tls = null, NodeIdentity? node = null, bool kubeletRunsStaticPods = false)
     {
+        KubeletRunsStaticPods = kubeletRunsStaticPods;
         Config = config;
         Paths = new ControlPlanePaths(config.DataDir, Path.GetFullPath(etcDir));
         Tls = tls ?? TlsSettings.Fips;
@@ -64,6 +67,7 @@ public sealed partial class RenderContext
             ["secrets-encryption"] = config.Get(ConfigKeys.SecretsEncryption),
             // Forced on by the CIS profile (ConfigValidator), and available without it.
             ["protect-kernel-defaults"] = config.Get(ConfigKeys.ProtectKernelDefaults),
+            ["kubelet-static-pods"] = kubeletRunsStaticPods,
             ["node-labels"] = labels.Count > 0,
             ["node-taints"] = taints.Count > 0,
         };
@@ -74,6 +78,7 @@ public sealed partial class RenderContext
     public TlsSettings Tls { get; }
     public NodeIdentity Node { get; }
     public bool IsCis { get; }
+    public bool KubeletRunsStaticPods { get; }
     public string PodSecurityConfigPath { get; }
     public string AuditPolicyPath { get; }
     public string KubeApiserverUrl => $"https://127.0.0.1:{Config.Get(ConfigKeys.HttpsListenPort)}";

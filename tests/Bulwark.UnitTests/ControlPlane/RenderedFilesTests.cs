@@ -128,10 +128,22 @@ public sealed class RenderedFilesTests : IDisposable
         Assert.Equal("KubeletConfiguration", config.Kind);
         Assert.Equal(string.Join(',', TlsSettings.Fips.CipherSuites), config.Scalar("tlsCipherSuites"));
         Assert.Equal("true", config.Scalar("seccompDefault"));
-        Assert.Equal(result.Paths.PodManifests, config.Scalar("staticPodPath"));
+        Assert.Null(config.Scalar("staticPodPath")); // process mode: the kubelet must not start the components a second time
         Assert.IsType<YamlDotNet.RepresentationModel.YamlSequenceNode>(config["clusterDNS"]);
         Assert.Equal(result.Components["kubelet"].Argv, File.ReadAllLines(result.Paths.KubeletArgs));
         Assert.Contains($"--config={result.Paths.KubeletConfig}", File.ReadAllLines(result.Paths.KubeletArgs));
+    }
+
+    [Fact]
+    public async Task In_static_pod_mode_the_kubelet_watches_the_pod_manifests()
+    {
+        var config = _node.Config("profile: cis-1.23");
+        var context = new RenderContext(config, _node.EtcDir, kubeletRunsStaticPods: true);
+        var result = await new ControlPlaneRenderer().RenderAsync(context, null, TestContext.Current.CancellationToken);
+        var kubelet = KubeletConfig.Parse(File.ReadAllText(result.Paths.KubeletConfig), "k");
+        Assert.Equal(result.Paths.PodManifests, kubelet.Scalar("staticPodPath"));
+        Assert.True(result.KubeletRunsStaticPods);
+        Assert.Equal(["kubelet"], new ComponentLauncher(result, "/nonexistent").Components.Select(c => c.Spec.Name));
     }
 
     [Fact]
