@@ -38,9 +38,17 @@ public sealed class ControlPlaneConfigException(IReadOnlyList<string> problems)
 /// Everything is validated before anything is written; files are written atomically with their final mode and only
 /// when their content changed.
 /// </summary>
-public sealed class ControlPlaneRenderer(EmbeddedData? data = null)
+public sealed class ControlPlaneRenderer
 {
-    private readonly EmbeddedData _data = data ?? EmbeddedData.BuiltIn;
+    private readonly EmbeddedData _data;
+    private readonly Lazy<ComponentSet> _specs;
+
+    public ControlPlaneRenderer(EmbeddedData? data = null)
+    {
+        _data = data ?? EmbeddedData.BuiltIn;
+        // The specs are immutable data: parsed once per renderer, then shared by its renders.
+        _specs = new Lazy<ComponentSet>(() => ComponentSpecLoader.LoadAll(_data));
+    }
 
     /// <summary>The components that run on this node given the disable-* keys (etcd-only nodes run none but etcd).</summary>
     public static IReadOnlyList<string> EnabledComponents(EffectiveConfig config)
@@ -90,7 +98,7 @@ public sealed class ControlPlaneRenderer(EmbeddedData? data = null)
     {
         var config = context.Config;
         var paths = context.Paths;
-        var specs = ComponentSpecLoader.LoadAll(_data);
+        var specs = _specs.Value;
         var enabled = EnabledComponents(config);
 
         // 1. Validate everything first: a refused configuration writes nothing.
