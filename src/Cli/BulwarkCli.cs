@@ -14,6 +14,7 @@ public static class BulwarkCli
         root.Subcommands.Add(VersionCommand.Create(env));
         root.Subcommands.Add(FipsCommand.Create(env));
         root.Subcommands.Add(CertificateCommand.Create(env));
+        root.Subcommands.Add(SecretsEncryptCommand.Create(env));
         return root;
     }
 

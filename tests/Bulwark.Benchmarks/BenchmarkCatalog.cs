@@ -12,5 +12,6 @@ public static class BenchmarkCatalog
         CryptoBenchmarks.PkiGeneration,
         CryptoBenchmarks.Issuance,
         CryptoBenchmarks.Seal,
+        ControlPlaneBenchmarks.Render,
     ];
 }
