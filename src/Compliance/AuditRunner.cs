@@ -196,7 +196,7 @@ public sealed class AuditRunner
     }
 
     /// <summary>A rule that stands for several checks: any failure is a finding; all not applicable is not applicable.</summary>
-    private static CheckResult Combine(CheckDefinition check, IReadOnlyList<CheckResult> used)
+    private CheckResult Combine(CheckDefinition check, IReadOnlyList<CheckResult> used)
     {
         CheckStatus status;
         if (used.Any(u => u.Status is CheckStatus.Fail or CheckStatus.Warn))
@@ -226,7 +226,7 @@ public sealed class AuditRunner
         return Result(check, status, reasons.Count == 0 ? null : string.Join("; ", reasons), evidence, used.Any(u => u.Error)) with { Remediation = remediation };
     }
 
-    private static CheckResult Result(CheckDefinition check, CheckStatus status, string? reason, IReadOnlyList<EvidenceRecord> evidence, bool error = false)
+    private CheckResult Result(CheckDefinition check, CheckStatus status, string? reason, IReadOnlyList<EvidenceRecord> evidence, bool error = false)
     {
         var references = check.References;
         if (check.Uses.Count > 0)
@@ -234,7 +234,7 @@ public sealed class AuditRunner
             references = references with { Cis = references.Cis.Concat(check.Uses).Distinct().ToList() };
         }
         return new CheckResult(check.Id, check.Text, status, check.Severity, check.Level, check.Scored, check.Type == CheckType.Automated,
-            reason, evidence, check.Remediation, references, check.Stig, error);
+            reason is null ? null : _request.Node.ExpandPlaceholders(reason), evidence, _request.Node.ExpandPlaceholders(check.Remediation), references, check.Stig, error);
     }
 
     private (VariableResolver, EvidenceCollector) Context(CatalogSettings settings)

@@ -101,10 +101,17 @@ public static class JsonPathQuery
         {
             return s.Value ?? "";
         }
+        if (node is YamlSequenceNode seq && seq.Children.All(c => c is YamlScalarNode))
+        {
+            // A list of plain values reads as "a,b,c", the form kube-bench's flag values and valid_elements use.
+            return string.Join(',', seq.Children.Select(c => ((YamlScalarNode)c).Value));
+        }
         var sb = new StringBuilder();
         WriteJson(node, sb);
         return sb.ToString();
     }
+
+    private static readonly HashSet<string> SecretKeys = new(["secret", "token", "password", "client-key-data", "token-file"], StringComparer.OrdinalIgnoreCase);
 
     private static IEnumerable<YamlNode> Child(YamlNode node, string key) =>
         node is YamlMappingNode m && m.Children.TryGetValue(new YamlScalarNode(key), out var v) ? [v] : [];
@@ -127,9 +134,18 @@ public static class JsonPathQuery
                 {
                     sb.Append(first ? "" : ",");
                     first = false;
-                    WriteString(((YamlScalarNode)k).Value ?? "", sb);
+                    var name = ((YamlScalarNode)k).Value ?? "";
+                    WriteString(name, sb);
                     sb.Append(':');
-                    WriteJson(v, sb);
+                    if (SecretKeys.Contains(name))
+                    {
+                        // Evidence ends up in reports people pass around: never copy key material into it.
+                        WriteString("(redacted)", sb);
+                    }
+                    else
+                    {
+                        WriteJson(v, sb);
+                    }
                 }
                 sb.Append('}');
                 break;
