@@ -12,6 +12,7 @@ public static class BulwarkCli
         root.Subcommands.Add(HardeningCommand.Create(env));
         root.Subcommands.Add(ConfigCommand.Create(env));
         root.Subcommands.Add(VersionCommand.Create(env));
+        root.Subcommands.Add(AuditCommand.Create(env));
         return root;
     }
 
