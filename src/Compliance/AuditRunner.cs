@@ -68,7 +68,8 @@ public sealed class AuditRunner
             "stig" => "DISA Kubernetes STIG",
             _ => first?.Text ?? catalog.Name,
         };
-        return new BenchmarkResult(catalog.Name, title, first?.Version ?? "", sections);
+        var version = first?.Version ?? "";
+        return new BenchmarkResult(catalog.Name, title, version.StartsWith("cis-", StringComparison.Ordinal) ? version[4..] : version, sections);
     }
 
     private async Task<CheckResult> RunCheckAsync(Catalog.Catalog catalog, CheckDefinition check, CancellationToken cancellationToken)

@@ -31,7 +31,7 @@ public static class CatalogLoader
                 controls.Add(ParseControls(text, file, "cis-1.23"));
             }
         }
-        return new Catalog("cis-1.23", settings, controls);
+        return new Catalog("cis-1.23", settings, controls.OrderBy(c => c.Id, SectionIdComparer.Instance).ToList());
     }
 
     /// <summary>The built-in DISA STIG catalog (uses the CIS catalog's settings and checks).</summary>
@@ -64,7 +64,7 @@ public static class CatalogLoader
         {
             throw new CatalogException($"--catalog {directory}: no controls files (*.yaml other than config.yaml) in this folder.");
         }
-        return new Catalog(name, settings, controls);
+        return new Catalog(name, settings, controls.OrderBy(c => c.Id, SectionIdComparer.Instance).ToList());
     }
 
     public static Controls ParseControls(string text, string file, string benchmark)
@@ -308,4 +308,25 @@ public static class CatalogLoader
 public sealed record Catalog(string Name, CatalogSettings Settings, IReadOnlyList<Controls> Controls)
 {
     public IEnumerable<CheckDefinition> AllChecks => Controls.SelectMany(c => c.Groups).SelectMany(g => g.Checks);
+}
+
+/// <summary>Orders section ids as people number them: 1 &lt; 2 &lt; 10, 1.2 &lt; 1.10; non-numeric parts by text.</summary>
+public sealed class SectionIdComparer : IComparer<string>
+{
+    public static readonly SectionIdComparer Instance = new();
+
+    public int Compare(string? x, string? y)
+    {
+        var a = (x ?? "").Split('.');
+        var b = (y ?? "").Split('.');
+        for (var i = 0; i < Math.Min(a.Length, b.Length); i++)
+        {
+            var c = int.TryParse(a[i], out var na) && int.TryParse(b[i], out var nb) ? na.CompareTo(nb) : string.CompareOrdinal(a[i], b[i]);
+            if (c != 0)
+            {
+                return c;
+            }
+        }
+        return a.Length.CompareTo(b.Length);
+    }
 }

@@ -14,6 +14,10 @@ public static class XccdfReport
 {
     private const string Ns = "http://checklists.nist.gov/xccdf/1.2";
     private const string Vendor = "io.bulwark";
+    private const string DublinCore = "http://purl.org/dc/elements/1.1/";
+
+    /// <summary>The checking system: Bulwark's native evaluation of the catalog check named in the reference.</summary>
+    private const string CheckSystem = "urn:io.bulwark:audit:native";
     public const string Platform = "cpe:/a:kubernetes:kubernetes";
 
     public static string Render(AuditReport report) => XmlText.Write(w =>
@@ -30,6 +34,10 @@ public static class XccdfReport
         w.WriteAttributeString("idref", Platform);
         w.WriteEndElement();
         Element(w, "version", report.Version);
+        w.WriteStartElement("metadata", Ns);
+        w.WriteElementString("dc", "creator", DublinCore, $"{report.Tool} {report.Version}");
+        w.WriteElementString("dc", "source", DublinCore, string.Join(", ", report.Benchmarks.Select(b => $"{b.Title} {b.Version}")));
+        w.WriteEndElement();
 
         foreach (var benchmark in report.Benchmarks)
         {
@@ -77,6 +85,7 @@ public static class XccdfReport
                 {
                     Element(w, "message", message.Text, ("severity", message.Severity));
                 }
+                WriteCheck(w, benchmark, check, withContent: false);
                 w.WriteEndElement();
             }
         }
@@ -127,6 +136,24 @@ public static class XccdfReport
         if (check.Remediation.Length > 0)
         {
             Element(w, "fixtext", check.Remediation);
+        }
+        WriteCheck(w, benchmark, check, withContent: true);
+        w.WriteEndElement();
+    }
+
+    private static void WriteCheck(XmlWriter w, BenchmarkResult benchmark, CheckResult check, bool withContent)
+    {
+        w.WriteStartElement("check", Ns);
+        w.WriteAttributeString("system", CheckSystem);
+        w.WriteStartElement("check-content-ref", Ns);
+        w.WriteAttributeString("href", benchmark.Id == "stig" ? "stig/kubernetes-stig.yaml" : $"bulwark:{benchmark.Id}");
+        w.WriteAttributeString("name", check.Id);
+        w.WriteEndElement();
+        if (withContent)
+        {
+            Element(w, "check-content", check.Automated || check.References.Cis.Count > 0
+                ? $"Bulwark reads the evidence natively and evaluates: {check.Title}."
+                : $"Manual: {check.Reason ?? check.Title}");
         }
         w.WriteEndElement();
     }

@@ -8,15 +8,11 @@ public sealed class HardenedNodeAuditTests
     public async Task Debug_dump()
     {
         using var node = HardenedNodeFixture.Create();
-        var report = await AuditHarness.RunAsync(node);
-        foreach (var c in report.Benchmarks.SelectMany(b => b.Checks.Select(c => (b.Id, c))))
-        {
-            if (c.c.Status != CheckStatus.Pass && c.c.Status != CheckStatus.Manual)
-            {
-                TestContext.Current.SendDiagnosticMessage($"{c.Id} {c.c.Id} {c.c.Status} {c.c.Reason}");
-                File.AppendAllText("/tmp/audit-debug.txt", $"{c.Id} {c.c.Id} {c.c.Status} {c.c.Reason} :: {string.Join(" | ", c.c.Evidence.Select(e => $"{e.Subject}={e.Actual} [{e.Expected}] @ {e.Source} {e.Passed}"))}\n");
-            }
-        }
-        File.AppendAllText("/tmp/audit-debug.txt", report.Totals + "\n");
+        var dir = "/tmp/audit-out";
+        Directory.CreateDirectory(dir);
+        var r = await CliRunner.RunAsync("audit", "--host-root", node.Root, "--etc-dir", "/etc/bulwark", "--data-dir", "/var/lib/bulwark",
+            "-f", "text", "-f", "json", "-o", dir + "/r.json", "-f", "html", "-o", dir + "/r.html", "-f", "xccdf", "-o", dir + "/r.xml",
+            "-f", "ckl", "-o", dir + "/r.ckl", "-f", "sarif", "-o", dir + "/r.sarif", "-f", "junit", "-o", dir + "/r.junit.xml");
+        File.WriteAllText(dir + "/out.txt", $"exit {r.ExitCode}\n{r.Out}\n--- stderr\n{r.Error}");
     }
 }
