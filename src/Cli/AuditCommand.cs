@@ -102,25 +102,29 @@ internal static class AuditCommand
                 return ExitCodes.Usage;
             }
             var options = new ReportOptions(env.IsTerminal, disa);
+            var written = new List<string>();
             try
             {
                 // Render everything before writing anything, so a failure leaves no partial set of reports.
                 var rendered = targets.Select(t => (t.Path, Text: ReportWriter.Render(report, t.Format, options with { Color = options.Color && t.Path is null }))).ToList();
-                foreach (var (path, text) in rendered)
+                foreach (var (path, text) in rendered.Where(r => r.Path is not null))
                 {
-                    if (path is null)
-                    {
-                        env.Out.Write(text);
-                    }
-                    else
-                    {
-                        AtomicFile.WriteAllText(path, text, AtomicFile.Private);
-                    }
+                    AtomicFile.WriteAllText(path!, text, AtomicFile.Private);
+                    written.Add(path!);
+                }
+                foreach (var (_, text) in rendered.Where(r => r.Path is null))
+                {
+                    env.Out.Write(text);
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                env.Error.WriteLine($"error: writing the report failed: {e.Message}. Check the --output folder exists and is writable.");
+                // All or nothing: a set of reports with one missing would mislead whoever collects them.
+                foreach (var path in written)
+                {
+                    File.Delete(path);
+                }
+                env.Error.WriteLine($"error: writing the reports failed: {e.Message}. Check the --output folders are writable; no report was kept.");
                 return ExitCodes.Unavailable;
             }
             foreach (var target in targets.Where(t => t.Path is not null))
@@ -166,6 +170,12 @@ internal static class AuditCommand
                 if (Directory.Exists(value))
                 {
                     env.Error.WriteLine($"error: --output {value} is a folder; give a file name.");
+                    return null;
+                }
+                var folder = Path.GetDirectoryName(Path.GetFullPath(value))!;
+                if (!Directory.Exists(folder))
+                {
+                    env.Error.WriteLine($"error: --output {value}: the folder {folder} does not exist; create it first.");
                     return null;
                 }
                 targets[index] = targets[index] with { Path = value };
