@@ -22,6 +22,7 @@ public sealed class AuditRunner
 {
     private readonly AuditRequest _request;
     private readonly AccountNames _accounts;
+    private readonly DocumentCache _documents = new();
     private readonly Dictionary<CatalogSettings, (VariableResolver Variables, EvidenceCollector Collector)> _contexts = [];
     private readonly Dictionary<string, CheckResult> _referencedResults = new(StringComparer.Ordinal);
 
@@ -243,8 +244,8 @@ public sealed class AuditRunner
         if (!_contexts.TryGetValue(settings, out var context))
         {
             var args = new ComponentArgsReader(_request.Node, settings.Components);
-            var variables = new VariableResolver(_request.Node, settings, args);
-            context = (variables, new EvidenceCollector(_request.Node, variables, args, _accounts));
+            var variables = new VariableResolver(_request.Node, settings, args, _documents);
+            context = (variables, new EvidenceCollector(_request.Node, variables, args, _accounts, _documents));
             _contexts[settings] = context;
         }
         return context;

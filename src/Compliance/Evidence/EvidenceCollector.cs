@@ -19,7 +19,7 @@ public sealed record CollectedEvidence(
     MissingEvidence? Missing);
 
 /// <summary>Reads a check's evidence natively: component args, file modes and owners, files, kernel parameters, manifests.</summary>
-public sealed class EvidenceCollector(NodePaths node, VariableResolver variables, ComponentArgsReader args, AccountNames accounts)
+public sealed class EvidenceCollector(NodePaths node, VariableResolver variables, ComponentArgsReader args, AccountNames accounts, DocumentCache documents)
 {
     public CollectedEvidence Collect(EvidenceSpec spec)
     {
@@ -67,7 +67,7 @@ public sealed class EvidenceCollector(NodePaths node, VariableResolver variables
             var path = node.Resolve(hostPath);
             if (File.Exists(path))
             {
-                config = StructuredDocument.Load(path, hostPath);
+                config = documents.Load(path, hostPath);
             }
             else
             {
@@ -109,7 +109,7 @@ public sealed class EvidenceCollector(NodePaths node, VariableResolver variables
             }
             foreach (var hostPath in files)
             {
-                var doc = StructuredDocument.Load(node.Resolve(hostPath), hostPath);
+                var doc = documents.Load(node.Resolve(hostPath), hostPath);
                 segments.Add(new EvidenceSegment(hostPath, string.Join('\n', doc.AllDocuments.SelectMany(Describe))));
             }
         }

@@ -26,6 +26,22 @@ public sealed record StructuredDocument(string Source, YamlNode Root, IReadOnlyL
     }
 }
 
+/// <summary>Parsed files for one audit run: many checks read the same kubelet config or PSA file.</summary>
+public sealed class DocumentCache
+{
+    private readonly Dictionary<string, StructuredDocument> _documents = new(StringComparer.Ordinal);
+
+    public StructuredDocument Load(string path, string hostPath)
+    {
+        if (!_documents.TryGetValue(path, out var doc))
+        {
+            doc = StructuredDocument.Load(path, hostPath);
+            _documents[path] = doc;
+        }
+        return doc;
+    }
+}
+
 /// <summary>
 /// The JSONPath subset kube-bench catalogs use: {.a.b}, {.a[0].b}, {.a[*].b}, {.a['dotted.key']}.
 /// Several matches render space-separated, as kubectl's jsonpath prints them.

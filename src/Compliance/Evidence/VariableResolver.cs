@@ -8,7 +8,7 @@ namespace Bulwark.Compliance.Evidence;
 /// declares it (following the running process or its manifest), else a field of a structured file, else the
 /// layout default. Results are host paths or literal values, memoised for the run.
 /// </summary>
-public sealed partial class VariableResolver(NodePaths node, CatalogSettings settings, ComponentArgsReader args)
+public sealed partial class VariableResolver(NodePaths node, CatalogSettings settings, ComponentArgsReader args, DocumentCache documents)
 {
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
     private readonly HashSet<string> _resolving = new(StringComparer.Ordinal);
@@ -60,7 +60,7 @@ public sealed partial class VariableResolver(NodePaths node, CatalogSettings set
         }
         try
         {
-            var nodes = JsonPathQuery.Select(StructuredDocument.Load(path, hostPath).Root, spec.ConfigPath);
+            var nodes = JsonPathQuery.Select(documents.Load(path, hostPath).Root, spec.ConfigPath);
             return nodes.Count == 0 ? null : JsonPathQuery.Render(nodes);
         }
         catch (InvalidDataException)
