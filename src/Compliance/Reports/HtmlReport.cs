@@ -109,7 +109,8 @@ public static class HtmlReport
         if (check.Evidence.Count > 0)
         {
             o.Append("<table><thead><tr><th></th><th>Looked at</th><th>Found</th><th>Expected</th><th>Read from</th></tr></thead><tbody>");
-            foreach (var e in check.Evidence)
+            // Findings first: in a check over many files, the one that failed is what the reader is looking for.
+            foreach (var e in check.Evidence.OrderBy(e => e.Passed))
             {
                 o.Append("<tr class=\"").Append(e.Passed ? "ok" : "bad").Append("\"><td>").Append(e.Passed ? "✓" : "✗").Append("</td><td><code>").Append(E(e.Subject))
                     .Append("</code></td><td><code>").Append(E(e.Actual)).Append("</code></td><td>").Append(E(e.Expected)).Append("</td><td class=\"src\">").Append(E(e.Source)).Append("</td></tr>");
@@ -235,6 +236,9 @@ public static class HtmlReport
             });
             shown.textContent=n+' of '+checks.length+' shown';
           }
+          // A link can preselect statuses: report.html#status=FAIL,WARN
+          var m=/status=([A-Z_,]+)/.exec(location.hash);
+          if(m){var want=m[1].split(',');boxes.forEach(function(b){b.checked=want.indexOf(b.value)>=0;});}
           boxes.forEach(function(b){b.addEventListener('change',apply);});
           sev.addEventListener('change',apply);q.addEventListener('input',apply);apply();
         })();
