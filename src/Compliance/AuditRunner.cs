@@ -110,7 +110,11 @@ public sealed class AuditRunner
         CollectedEvidence evidence;
         try
         {
-            if (check.Evidence is { } spec)
+            var spec = check.Evidence ?? KubeBenchAudit.Translate(
+                check.Audit is null ? null : variables.Expand(check.Audit),
+                check.AuditConfig is null ? null : variables.Expand(check.AuditConfig),
+                catalog.Settings.Components);
+            if (spec is not null)
             {
                 evidence = collector.Collect(spec);
             }
@@ -131,6 +135,10 @@ public sealed class AuditRunner
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ProcessTimeoutException or ProgramNotFoundException or FormatException)
         {
             return Result(check, CheckStatus.Warn, $"the evidence could not be read: {e.Message}", [], error: true);
+        }
+        catch (CatalogException e)
+        {
+            return Result(check, CheckStatus.Warn, $"the check cannot be evaluated ({check.Location}): {e.Message}", [], error: true);
         }
         if (evidence.Missing is { } missing)
         {
