@@ -25,7 +25,7 @@ internal static class AuditCommand
         benchmark.AcceptOnlyFromAmong([.. ComplianceAudit.BuiltInBenchmarks]);
         var format = new Option<string[]>("--format", "-f")
         {
-            Description = "Report format (repeatable): text, json, junit, sarif, xccdf, ckl, html; an --output after it names its file",
+            Description = "Report format (repeatable): text, json, junit, sarif, xccdf, ckl, cklb, html; an --output after it names its file",
             HelpName = string.Join("|", ReportWriter.Names),
         };
         format.AcceptOnlyFromAmong([.. ReportWriter.Names]);
@@ -60,9 +60,9 @@ internal static class AuditCommand
                 return ExitCodes.Usage;
             }
             var benchmarks = parse.GetValue(benchmark) is { Length: > 0 } chosen ? chosen.Distinct().ToList() : [.. ComplianceAudit.BuiltInBenchmarks];
-            if (targets.Any(t => t.Format == ReportFormat.Ckl) && !benchmarks.Contains(ComplianceAudit.Stig))
+            if (targets.Any(t => t.Format is ReportFormat.Ckl or ReportFormat.Cklb) && !benchmarks.Contains(ComplianceAudit.Stig))
             {
-                env.Error.WriteLine("error: --format ckl writes a STIG checklist; add --benchmark stig (or leave --benchmark out to run both).");
+                env.Error.WriteLine("error: --format ckl/cklb writes a STIG checklist; add --benchmark stig (or leave --benchmark out to run both).");
                 return ExitCodes.Usage;
             }
             StigBenchmark? disa = null;

@@ -107,7 +107,7 @@ public static class CklReport
         w.WriteEndElement();
     }
 
-    private static string OwnCheckText(CheckResult check) =>
+    internal static string OwnCheckText(CheckResult check) =>
         check.Automated || check.References.Cis.Count > 0
             ? $"Bulwark checks this automatically: {check.Title}."
             : check.Reason ?? check.Title;
@@ -150,7 +150,7 @@ public static class CklReport
     }
 
     /// <summary>A stable UUID for a STIG release, so two checklists of the same release merge in STIG Viewer.</summary>
-    private static string DeterministicUuid(string id, string version)
+    internal static string DeterministicUuid(string id, string version)
     {
         var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{id}|{version}"));
         hash[6] = (byte)((hash[6] & 0x0F) | 0x50);

@@ -50,5 +50,6 @@ public sealed record StigDocument(string RuleId, string StigId, IReadOnlyList<st
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(AuditReportDocument))]
 [JsonSerializable(typeof(SarifLog))]
+[JsonSerializable(typeof(CklbChecklist))]
 [JsonSerializable(typeof(CheckStatus))]
 internal sealed partial class ComplianceJsonContext : JsonSerializerContext;

@@ -9,6 +9,7 @@ public enum ReportFormat
     Sarif,
     Xccdf,
     Ckl,
+    Cklb,
     Html,
 }
 
@@ -18,7 +19,7 @@ public sealed record ReportOptions(bool Color = false, StigBenchmark? StigBenchm
 /// <summary>Renders a report in a format. Every writer is a pure function of the report.</summary>
 public static class ReportWriter
 {
-    public static readonly IReadOnlyList<string> Names = ["text", "json", "junit", "sarif", "xccdf", "ckl", "html"];
+    public static readonly IReadOnlyList<string> Names = ["text", "json", "junit", "sarif", "xccdf", "ckl", "cklb", "html"];
 
     public static ReportFormat? Parse(string name) => name.ToLowerInvariant() switch
     {
@@ -28,6 +29,7 @@ public static class ReportWriter
         "sarif" => ReportFormat.Sarif,
         "xccdf" => ReportFormat.Xccdf,
         "ckl" => ReportFormat.Ckl,
+        "cklb" => ReportFormat.Cklb,
         "html" => ReportFormat.Html,
         _ => null,
     };
@@ -40,6 +42,7 @@ public static class ReportWriter
         ReportFormat.Sarif => SarifReport.Render(report),
         ReportFormat.Xccdf => XccdfReport.Render(report),
         ReportFormat.Ckl => CklReport.Render(report, options.StigBenchmark),
+        ReportFormat.Cklb => CklbReport.Render(report, options.StigBenchmark),
         _ => HtmlReport.Render(report),
     };
 }

@@ -19,10 +19,10 @@ public sealed class AuditCommandTests : IDisposable
     public async Task A_hardened_node_exits_0_and_writes_every_requested_report()
     {
         var r = await AuditAsync("-f", "text", "--format", "json", "--output", _out.Combine("a.json"), "-f", "xccdf", "-o", _out.Combine("a.xccdf.xml"),
-            "-f", "ckl", "-o", _out.Combine("a.ckl"), "-f", "html", "-o", _out.Combine("a.html"), "-f", "sarif", "-o", _out.Combine("a.sarif"), "-f", "junit", "-o", _out.Combine("a.junit.xml"));
+            "-f", "ckl", "-o", _out.Combine("a.ckl"), "-f", "cklb", "-o", _out.Combine("a.cklb"), "-f", "html", "-o", _out.Combine("a.html"), "-f", "sarif", "-o", _out.Combine("a.sarif"), "-f", "junit", "-o", _out.Combine("a.junit.xml"));
         Assert.True(r.ExitCode == 0, r.Error);
         Assert.Contains("Summary: 219 checks: 186 pass, 0 fail", r.Out, StringComparison.Ordinal);
-        foreach (var file in new[] { "a.json", "a.xccdf.xml", "a.ckl", "a.html", "a.sarif", "a.junit.xml" })
+        foreach (var file in new[] { "a.json", "a.xccdf.xml", "a.ckl", "a.cklb", "a.html", "a.sarif", "a.junit.xml" })
         {
             var path = _out.Combine(file);
             Assert.True(File.Exists(path), file);

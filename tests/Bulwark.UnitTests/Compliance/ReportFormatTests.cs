@@ -120,6 +120,25 @@ public sealed class ReportFormatTests
     }
 
     [Fact]
+    public async Task Json_checklist_cklb_has_every_STIG_rule_with_its_status_and_DISA_texts()
+    {
+        var report = await TamperedReportAsync();
+        var disa = StigBenchmark.Load(RepoPaths.Fixture("stig/U_Kubernetes_STIG_V1R9_Manual-xccdf.xml"));
+        using var cklb = JsonDocument.Parse(CklbReport.Render(report, disa));
+        var stig = cklb.RootElement.GetProperty("stigs")[0];
+        Assert.Equal("Release: 9 Benchmark Date: 27 Apr 2023", stig.GetProperty("release_info").GetString());
+        var rules = stig.GetProperty("rules").EnumerateArray().ToList();
+        Assert.Equal(95, rules.Count);
+        Assert.Equal(95, stig.GetProperty("size").GetInt32());
+        var v = rules.Single(r => r.GetProperty("group_id").GetString() == "V-242390");
+        Assert.Equal("open", v.GetProperty("status").GetString());
+        Assert.Equal("The Kubernetes API server must have anonymous authentication disabled.", v.GetProperty("rule_title").GetString());
+        Assert.Contains("[finding] --anonymous-auth = true", v.GetProperty("finding_details").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["not_a_finding", "not_applicable", "not_reviewed", "open"], rules.Select(r => r.GetProperty("status").GetString()).Distinct().Order());
+        Assert.Equal(rules.Count, rules.Select(r => r.GetProperty("uuid").GetString()).Distinct().Count());
+    }
+
+    [Fact]
     public void A_file_that_is_not_a_STIG_benchmark_is_refused_clearly()
     {
         using var dir = new TempDirectory();
