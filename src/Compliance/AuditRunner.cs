@@ -57,7 +57,10 @@ public sealed class AuditRunner
                 foreach (var check in group.Checks)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    results.Add(await RunCheckAsync(catalog, check, cancellationToken).ConfigureAwait(false));
+                    // Checks of the referenced catalog are evaluated once, whether reported or used by STIG rules.
+                    results.Add(ReferenceEquals(catalog, _request.Referenced)
+                        ? await ReferencedAsync(check.Id, check, cancellationToken).ConfigureAwait(false)
+                        : await RunCheckAsync(catalog, check, cancellationToken).ConfigureAwait(false));
                 }
                 sections.Add(new SectionResult(group.Id, group.Text, results));
             }
