@@ -128,6 +128,20 @@ public sealed class HardenedNodeAuditTests
     }
 
     [Fact]
+    public async Task Files_are_found_by_following_component_arguments_before_the_layout_paths()
+    {
+        using var node = HardenedNodeFixture.Create();
+        const string moved = "/etc/site/pod-security.yaml";
+        Directory.CreateDirectory(node.HostPath("/etc/site"));
+        File.Move(node.HostPath($"{HardenedNodeFixture.EtcDir}/bulwark-pss.yaml"), node.HostPath(moved));
+        node.Replace($"{HardenedNodeFixture.DataDir}/agent/pod-manifests/kube-apiserver.yaml",
+            $"--admission-control-config-file={HardenedNodeFixture.EtcDir}/bulwark-pss.yaml", $"--admission-control-config-file={moved}");
+        var checks = (await AuditHarness.RunAsync(node, stig: false)).Checks.ToDictionary(c => c.Id);
+        Assert.Equal(CheckStatus.Pass, checks["5.2.1"].Status);
+        Assert.Contains(checks["5.2.1"].Evidence, e => e.Source == moved && e.Actual == "restricted");
+    }
+
+    [Fact]
     public async Task On_an_etcd_only_node_the_control_plane_checks_do_not_apply()
     {
         using var node = HardenedNodeFixture.Create();
