@@ -175,7 +175,8 @@ public static class CatalogLoader
             Evidence = Map(m, "evidence", file) is { } e ? ParseEvidence(e, file, id) : null,
             Tests = tests,
             Remediation = (Str(m, "remediation") ?? "").Trim(),
-            Scored = Bool(m, "scored", true, file),
+            // kube-bench: a check without "scored" is unscored (a failure is a WARN).
+            Scored = Bool(m, "scored", false, file),
             UseMultipleValues = Bool(m, "use_multiple_values", false, file),
             Level = int.TryParse(Str(m, "level"), out var level) ? level : 0,
             Severity = severity,

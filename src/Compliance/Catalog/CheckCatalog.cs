@@ -32,7 +32,7 @@ public sealed record CheckDefinition
     public EvidenceSpec? Evidence { get; init; }
     public TestSpec? Tests { get; init; }
     public string Remediation { get; init; } = "";
-    public bool Scored { get; init; } = true;
+    public bool Scored { get; init; }
     public bool UseMultipleValues { get; init; }
 
     /// <summary>CIS profile level (1 or 2); 0 when the catalog does not say.</summary>

@@ -112,6 +112,10 @@ public sealed class KubeBenchCatalogTests : IDisposable
                 audit: "cat $argsfile"
                 tests: {test_items: [{flag: "--profiling", compare: {op: eq, value: "false"}}]}
                 scored: false
+              - id: unscored-by-default
+                text: "without scored, a check is unscored as in kube-bench"
+                audit: "cat $argsfile"
+                tests: {test_items: [{flag: "--profiling", compare: {op: eq, value: "false"}}]}
           - id: 1.2
             text: "Permissions and structured config"
             checks:
@@ -198,6 +202,7 @@ public sealed class KubeBenchCatalogTests : IDisposable
         Assert.Equal(CheckStatus.Pass, r["bare-flag"].Status);
         Assert.Equal(CheckStatus.Pass, r["bin-op-or"].Status);
         Assert.Equal(CheckStatus.Warn, r["unscored-fail"].Status);
+        Assert.Equal(CheckStatus.Warn, r["unscored-by-default"].Status);
         Assert.Equal(CheckStatus.Pass, r["bitmask-pass"].Status);
         Assert.Equal(CheckStatus.Fail, r["bitmask-fail"].Status);
         Assert.Equal(CheckStatus.Pass, r["path"].Status);
