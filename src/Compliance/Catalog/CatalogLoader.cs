@@ -75,9 +75,11 @@ public static class CatalogLoader
         {
             var group = AsMap(groupNode, file, "a group");
             var checks = new List<CheckDefinition>();
+            // kube-bench: a group's type (manual, skip) applies to every check in it.
+            var groupType = Str(group, "type");
             foreach (var checkNode in Seq(group, "checks", file))
             {
-                checks.Add(ParseCheck(AsMap(checkNode, file, "a check"), file));
+                checks.Add(ParseCheck(AsMap(checkNode, file, "a check"), file, groupType));
             }
             groups.Add(new CheckGroup(Required(group, "id", file), Str(group, "text") ?? "", checks));
         }
@@ -129,11 +131,11 @@ public static class CatalogLoader
         return new CatalogSettings(components, variables);
     }
 
-    private static CheckDefinition ParseCheck(YamlMappingNode m, string file)
+    private static CheckDefinition ParseCheck(YamlMappingNode m, string file, string? groupType)
     {
         var location = $"{file}:{m.Start.Line}";
         var id = Required(m, "id", file);
-        var typeText = Str(m, "type") ?? "";
+        var typeText = groupType is "manual" or "skip" ? groupType : Str(m, "type") ?? "";
         var type = typeText switch
         {
             "" => CheckType.Automated,

@@ -154,6 +154,15 @@ public sealed class KubeBenchCatalogTests : IDisposable
                 text: "type manual is reported, not run"
                 type: manual
                 scored: false
+          - id: 1.3
+            text: "A skipped group"
+            type: skip
+            checks:
+              - id: in-skipped-group
+                text: "the group's type applies to its checks"
+                audit: "cat $argsfile"
+                tests: {test_items: [{flag: "--profiling", compare: {op: eq, value: "false"}}]}
+                scored: true
         """;
 
     private Catalog WriteCatalog()
@@ -209,6 +218,7 @@ public sealed class KubeBenchCatalogTests : IDisposable
         Assert.Equal(CheckStatus.Pass, r["flag-then-path"].Status);
         Assert.Equal(CheckStatus.Fail, r["multiple-values"].Status);
         Assert.Equal(CheckStatus.Manual, r["manual"].Status);
+        Assert.Equal(CheckStatus.Skip, r["in-skipped-group"].Status);
     }
 
     [Fact]
@@ -237,7 +247,7 @@ public sealed class KubeBenchCatalogTests : IDisposable
         Assert.All(native, id => Assert.Equal(withExec[id].Status, r[id].Status));
         Assert.Equal(CheckStatus.Fail, r["bitmask-fail"].Status);
         Assert.EndsWith("group.pem", r["bitmask-fail"].Evidence.Single().Source, StringComparison.Ordinal);
-        Assert.All(r.Values.Where(c => c.Id != "manual" && !native.Contains(c.Id)), c =>
+        Assert.All(r.Values.Where(c => c.Id is not ("manual" or "in-skipped-group") && !native.Contains(c.Id)), c =>
         {
             Assert.Equal(CheckStatus.Skip, c.Status);
             Assert.Contains("--allow-exec", c.Reason, StringComparison.Ordinal);
