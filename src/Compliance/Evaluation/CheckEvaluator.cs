@@ -28,7 +28,8 @@ public static class CheckEvaluator
             .ToList();
         if (lines.Count == 0)
         {
-            return new TestVerdict(false, [new EvidenceRecord("evidence", "(nothing read)", "at least one value", "", false)]);
+            // As kube-bench: no output is one empty row (set: false passes on it, anything else fails).
+            return EvaluateOn(tests, [new EvidenceSegment("(no output)", "")], evidence);
         }
         var records = new List<EvidenceRecord>();
         var passed = true;
@@ -59,7 +60,7 @@ public static class CheckEvaluator
             {
                 if (segment.Text.Contains(flag, StringComparison.Ordinal))
                 {
-                    value = ExtractFlagValue(segment.Text, flag);
+                    value = ExtractFlagValue(segment.Text, flag, item.Compare is not null);
                     source = segment.Source;
                     break;
                 }
@@ -68,7 +69,8 @@ public static class CheckEvaluator
         if (value is null && item.Path is { } path && evidence.Config is { } config)
         {
             var nodes = JsonPathQuery.Select(config.Root, path);
-            if (nodes.Count > 0)
+            // kube-bench: a path is found when it renders to something (an empty value counts as absent).
+            if (nodes.Count > 0 && JsonPathQuery.Render(nodes).Length > 0)
             {
                 subject = path;
                 value = JsonPathQuery.Render(nodes);
@@ -90,8 +92,11 @@ public static class CheckEvaluator
         return new EvidenceRecord(subject, value ?? "(not set)", expected, searched, passed);
     }
 
-    /// <summary>kube-bench's findValue: "(flag)(=|: *)*([^\s]*)"; an empty value is "true" for --flags, else the flag itself.</summary>
-    public static string ExtractFlagValue(string text, string flag)
+    /// <summary>
+    /// kube-bench's flag findValue: "(flag)(=|: *)*([^\s]*)"; with no value there, "--flag value" when the test
+    /// compares (and the next word is not another flag); else "true" for a --flag and the flag itself otherwise.
+    /// </summary>
+    public static string ExtractFlagValue(string text, string flag, bool compares = false)
     {
         var match = Regex.Match(text, "(" + Regex.Escape(flag) + @")(=|: *)*([^\s]*) *", RegexOptions.None, RegexTimeout);
         if (!match.Success)
@@ -101,6 +106,10 @@ public static class CheckEvaluator
         if (match.Groups[3].Value.Length > 0)
         {
             return match.Groups[3].Value;
+        }
+        if (compares && Regex.Match(text, Regex.Escape(flag) + @"\s+([^\s-][^\s]*)", RegexOptions.None, RegexTimeout) is { Success: true } spaced)
+        {
+            return spaced.Groups[1].Value;
         }
         return flag.StartsWith("--", StringComparison.Ordinal) ? "true" : match.Groups[1].Value;
     }

@@ -71,8 +71,12 @@ public static class CompareOps
 
     private static bool IsBool(string value) => value.ToLowerInvariant() is "true" or "false";
 
-    private static List<string> SplitList(string s) =>
-        s.Split(',').Select(x => x.Trim()).Where(x => x.Length > 0).ToList();
+    /// <summary>kube-bench's splitAndRemoveLastSeparator: trim, drop trailing commas, split, trim each element.</summary>
+    private static List<string> SplitList(string s)
+    {
+        var clean = s.Trim().TrimEnd(',');
+        return clean.Length == 0 ? [] : clean.Split(',').Select(x => x.Trim()).ToList();
+    }
 
     private static bool AllElementsValid(List<string> source, List<string> allowed)
     {

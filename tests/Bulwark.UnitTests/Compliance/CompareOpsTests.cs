@@ -28,6 +28,8 @@ public sealed class CompareOpsTests
     [InlineData("valid_elements", "TLS_A, TLS_D", "TLS_A,TLS_B", false)]
     [InlineData("valid_elements", "", "", true)]
     [InlineData("valid_elements", "", "TLS_A", false)]
+    [InlineData("valid_elements", "TLS_A,", "TLS_A", true)]
+    [InlineData("valid_elements", "TLS_A,,TLS_B", "TLS_A,TLS_B", false)]
     [InlineData("bitmask", "600", "644", true)]
     [InlineData("bitmask", "644", "644", true)]
     [InlineData("bitmask", "644", "600", false)]
@@ -46,6 +48,14 @@ public sealed class CompareOpsTests
     [InlineData("root:root", "root:root", "root:root")]
     public void Flag_values_are_extracted_like_kube_bench(string text, string flag, string value) =>
         Assert.Equal(value, CheckEvaluator.ExtractFlagValue(text, flag));
+
+    [Fact]
+    public void A_space_separated_value_is_read_only_when_the_test_compares_it()
+    {
+        Assert.Equal("300s", CheckEvaluator.ExtractFlagValue("kube-apiserver --request-timeout 300s --x=1", "--request-timeout", compares: true));
+        Assert.Equal("true", CheckEvaluator.ExtractFlagValue("kube-apiserver --request-timeout 300s", "--request-timeout", compares: false));
+        Assert.Equal("true", CheckEvaluator.ExtractFlagValue("kubelet --rotate-certificates --x=1", "--rotate-certificates", compares: true));
+    }
 
     [Fact]
     public void JsonPath_reads_fields_indexes_wildcards_and_lists()
