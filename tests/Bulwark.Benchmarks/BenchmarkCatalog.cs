@@ -13,5 +13,6 @@ public static class BenchmarkCatalog
         CryptoBenchmarks.Issuance,
         CryptoBenchmarks.Seal,
         ControlPlaneBenchmarks.Render,
+        AuditBenchmarks.Full,
     ];
 }

@@ -1,0 +1,201 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Bulwark.Compliance;
+using Bulwark.Compliance.Catalog;
+using Bulwark.Compliance.Evidence;
+using Bulwark.Compliance.Reports;
+using Bulwark.Config;
+using Bulwark.FileSystem;
+using Bulwark.Hardening;
+using Bulwark.Resources;
+
+namespace Bulwark.Cli;
+
+/// <summary>`bulwark audit`: CIS and STIG checks of this node, written in the formats auditors' tools read.</summary>
+internal static class AuditCommand
+{
+    public static Command Create(CliEnvironment env)
+    {
+        var benchmark = new Option<string[]>("--benchmark", "-b")
+        {
+            Description = "Benchmark to run (repeatable): cis-1.23, stig; default both",
+            HelpName = "cis-1.23|stig",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        benchmark.AcceptOnlyFromAmong([.. ComplianceAudit.BuiltInBenchmarks]);
+        var format = new Option<string[]>("--format", "-f")
+        {
+            Description = "Report format (repeatable): text, json, junit, sarif, xccdf, ckl, cklb, html; an --output after it names its file",
+            HelpName = string.Join("|", ReportWriter.Names),
+        };
+        format.AcceptOnlyFromAmong([.. ReportWriter.Names]);
+        var output = new Option<string[]>("--output", "-o") { Description = "File for the --format before it (default: standard output)", HelpName = "FILE" };
+        var failOn = new Option<string>("--fail-on") { Description = "Exit 1 when a check fails (fail, default) or also when one warns (warn)", DefaultValueFactory = _ => "fail", HelpName = "fail|warn" };
+        failOn.AcceptOnlyFromAmong("fail", "warn");
+        var catalog = new Option<string>("--catalog") { Description = "Also evaluate a folder of kube-bench controls files", HelpName = "DIR" };
+        var allowExec = new Option<bool>("--allow-exec") { Description = "Let --catalog checks run their audit: shell commands (off by default; built-in catalogs never need it)" };
+        var stigBenchmark = new Option<string>("--stig-benchmark") { Description = "DISA STIG XCCDF file whose titles, check and fix texts fill the ckl report", HelpName = "FILE" };
+        var etcDir = new Option<string>("--etc-dir") { Description = "The node's Bulwark config folder (default: the folder of --config, /etc/bulwark)", HelpName = "DIR" };
+        var command = new Command("audit", "Audit this node against the CIS Kubernetes Benchmark 1.23 and the DISA Kubernetes STIG; write reports")
+        {
+            benchmark, format, output, failOn, catalog, allowExec, stigBenchmark, etcDir, HardeningCommand.HostRootOption,
+        };
+        var flags = ConfigFlags.AddTo(command, [ConfigKeys.DataDir]);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var config = GlobalOptions.LoadConfig(parse, env, ConfigRole.Server, flags);
+            if (config is null)
+            {
+                return ExitCodes.Usage;
+            }
+            var hostRoot = new HostRoot(parse.GetValue(HardeningCommand.HostRootOption)!);
+            if (!Directory.Exists(hostRoot.Path))
+            {
+                env.Error.WriteLine($"error: --host-root {hostRoot.Path}: no such directory");
+                return ExitCodes.Usage;
+            }
+            var targets = PairOutputs(parse, env);
+            if (targets is null)
+            {
+                return ExitCodes.Usage;
+            }
+            var benchmarks = parse.GetValue(benchmark) is { Length: > 0 } chosen ? chosen.Distinct().ToList() : [.. ComplianceAudit.BuiltInBenchmarks];
+            if (targets.Any(t => t.Format is ReportFormat.Ckl or ReportFormat.Cklb) && !benchmarks.Contains(ComplianceAudit.Stig))
+            {
+                env.Error.WriteLine("error: --format ckl/cklb writes a STIG checklist; add --benchmark stig (or leave --benchmark out to run both).");
+                return ExitCodes.Usage;
+            }
+            StigBenchmark? disa = null;
+            if (parse.GetValue(stigBenchmark) is { } stigFile)
+            {
+                if (!File.Exists(stigFile))
+                {
+                    env.Error.WriteLine($"error: --stig-benchmark {stigFile}: no such file. Pass the DISA STIG XCCDF (e.g. U_Kubernetes_STIG_V1R9_Manual-xccdf.xml).");
+                    return ExitCodes.Usage;
+                }
+                try
+                {
+                    disa = StigBenchmark.Load(stigFile);
+                }
+                catch (InvalidDataException e)
+                {
+                    env.Error.WriteLine($"error: {e.Message}");
+                    return ExitCodes.Usage;
+                }
+            }
+            var configFile = parse.GetValue(ConfigFlags.ConfigFile) is { Length: > 0 } c ? c : ConfigLoader.DefaultConfigFile;
+            var node = new NodePaths(hostRoot, config.DataDir, parse.GetValue(etcDir) ?? Path.GetDirectoryName(Path.GetFullPath(configFile))!);
+            var settings = new AuditSettings(node, benchmarks)
+            {
+                CatalogDirectory = parse.GetValue(catalog),
+                AllowExec = parse.GetValue(allowExec),
+                ToolVersion = BuildInfo.Current.Version,
+            };
+            AuditReport report;
+            try
+            {
+                report = await ComplianceAudit.RunAsync(settings, EmbeddedData.BuiltIn, cancellationToken);
+            }
+            catch (CatalogException e)
+            {
+                env.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.Usage;
+            }
+            var options = new ReportOptions(env.IsTerminal, disa);
+            var written = new List<string>();
+            try
+            {
+                // Render everything before writing anything, so a failure leaves no partial set of reports.
+                var rendered = targets.Select(t => (t.Path, Text: ReportWriter.Render(report, t.Format, options with { Color = options.Color && t.Path is null }))).ToList();
+                foreach (var (path, text) in rendered.Where(r => r.Path is not null))
+                {
+                    AtomicFile.WriteAllText(path!, text, AtomicFile.Private);
+                    written.Add(path!);
+                }
+                foreach (var (_, text) in rendered.Where(r => r.Path is null))
+                {
+                    env.Out.Write(text);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // All or nothing: a set of reports with one missing would mislead whoever collects them.
+                foreach (var path in written)
+                {
+                    File.Delete(path);
+                }
+                env.Error.WriteLine($"error: writing the reports failed: {e.Message}. Check the --output folders are writable; no report was kept.");
+                return ExitCodes.Unavailable;
+            }
+            foreach (var target in targets.Where(t => t.Path is not null))
+            {
+                env.Error.WriteLine($"wrote {target.Format.ToString().ToLowerInvariant()} report: {target.Path}");
+            }
+            var threshold = parse.GetValue(failOn) == "warn" ? FailOn.Warn : FailOn.Fail;
+            return report.FailsAt(threshold) ? ExitCodes.Failed : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private sealed record Target(ReportFormat Format, string? Path);
+
+    /// <summary>
+    /// Pairs each --output with the --format before it, in command-line order: "-f text -f json -o a.json" prints
+    /// text and writes json to a.json. At most one format may go to standard output.
+    /// </summary>
+    private static List<Target>? PairOutputs(ParseResult parse, CliEnvironment env)
+    {
+        var targets = new List<Target>();
+        var tokens = parse.Tokens;
+        for (var i = 0; i < tokens.Count - 1; i++)
+        {
+            if (tokens[i].Type != TokenType.Option)
+            {
+                continue;
+            }
+            var name = tokens[i].Value;
+            var value = tokens[i + 1].Value;
+            if (name is "--format" or "-f")
+            {
+                targets.Add(new Target(ReportWriter.Parse(value)!.Value, null));
+            }
+            else if (name is "--output" or "-o")
+            {
+                var index = targets.FindLastIndex(t => t.Path is null);
+                if (index < 0 || index != targets.Count - 1)
+                {
+                    env.Error.WriteLine($"error: --output {value} has no --format before it; write --format FORMAT --output FILE.");
+                    return null;
+                }
+                if (Directory.Exists(value))
+                {
+                    env.Error.WriteLine($"error: --output {value} is a folder; give a file name.");
+                    return null;
+                }
+                var folder = Path.GetDirectoryName(Path.GetFullPath(value))!;
+                if (!Directory.Exists(folder))
+                {
+                    env.Error.WriteLine($"error: --output {value}: the folder {folder} does not exist; create it first.");
+                    return null;
+                }
+                targets[index] = targets[index] with { Path = value };
+            }
+        }
+        if (targets.Count == 0)
+        {
+            targets.Add(new Target(ReportFormat.Text, null));
+        }
+        if (targets.Count(t => t.Path is null) > 1)
+        {
+            env.Error.WriteLine("error: only one --format can go to standard output; give the others an --output FILE.");
+            return null;
+        }
+        var duplicate = targets.Where(t => t.Path is not null).GroupBy(t => Path.GetFullPath(t.Path!)).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            env.Error.WriteLine($"error: two reports would be written to {duplicate.Key}; give each --format its own --output.");
+            return null;
+        }
+        return targets;
+    }
+}

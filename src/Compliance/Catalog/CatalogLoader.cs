@@ -1,0 +1,335 @@
+using Bulwark.Resources;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Bulwark.Compliance.Catalog;
+
+/// <summary>
+/// Reads controls files in kube-bench's YAML format (and Bulwark's extensions) through YamlDotNet's
+/// representation model, so errors carry file:line and the code stays trim-safe.
+/// </summary>
+public static class CatalogLoader
+{
+    public const string CisFolder = "policies/cis/cis-1.23/";
+    public const string StigFile = "stig/kubernetes-stig.yaml";
+
+    /// <summary>The built-in CIS 1.23 catalog: every controls file of the folder and its config.yaml.</summary>
+    public static Catalog LoadCis(EmbeddedData data)
+    {
+        var files = EmbeddedData.List(CisFolder).Where(p => p.EndsWith(".yaml", StringComparison.Ordinal)).ToList();
+        var settings = CatalogSettings.Empty;
+        var controls = new List<Controls>();
+        foreach (var file in files)
+        {
+            var text = data.ReadText(file);
+            if (Path.GetFileName(file) == "config.yaml")
+            {
+                settings = settings.Merge(ParseSettings(text, file));
+            }
+            else
+            {
+                controls.Add(ParseControls(text, file, "cis-1.23"));
+            }
+        }
+        return new Catalog("cis-1.23", settings, controls.OrderBy(c => c.Id, SectionIdComparer.Instance).ToList());
+    }
+
+    /// <summary>The built-in DISA STIG catalog (uses the CIS catalog's settings and checks).</summary>
+    public static Catalog LoadStig(EmbeddedData data, CatalogSettings settings) =>
+        new("stig", settings, [ParseControls(data.ReadText(StigFile), StigFile, "stig")]);
+
+    /// <summary>A catalog from a folder on disk (e.g. kube-bench's cfg/rke2-cis-1.23): its *.yaml controls files and optional config.yaml.</summary>
+    public static Catalog LoadDirectory(string directory, CatalogSettings defaults)
+    {
+        if (!Directory.Exists(directory))
+        {
+            throw new CatalogException($"--catalog {directory}: no such folder. Point it at a folder of kube-bench controls files (master.yaml, node.yaml, …).");
+        }
+        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
+        var settings = defaults;
+        var controls = new List<Controls>();
+        foreach (var file in Directory.EnumerateFiles(directory, "*.yaml").Order(StringComparer.Ordinal))
+        {
+            var text = File.ReadAllText(file);
+            if (Path.GetFileName(file) == "config.yaml")
+            {
+                settings = settings.Merge(ParseSettings(text, file));
+            }
+            else
+            {
+                controls.Add(ParseControls(text, file, name));
+            }
+        }
+        if (controls.Count == 0)
+        {
+            throw new CatalogException($"--catalog {directory}: no controls files (*.yaml other than config.yaml) in this folder.");
+        }
+        return new Catalog(name, settings, controls.OrderBy(c => c.Id, SectionIdComparer.Instance).ToList());
+    }
+
+    public static Controls ParseControls(string text, string file, string benchmark)
+    {
+        var root = LoadRoot(text, file);
+        var groups = new List<CheckGroup>();
+        foreach (var groupNode in Seq(root, "groups", file))
+        {
+            var group = AsMap(groupNode, file, "a group");
+            var checks = new List<CheckDefinition>();
+            // kube-bench: a group's type (manual, skip) applies to every check in it.
+            var groupType = Str(group, "type");
+            foreach (var checkNode in Seq(group, "checks", file))
+            {
+                checks.Add(ParseCheck(AsMap(checkNode, file, "a check"), file, groupType));
+            }
+            groups.Add(new CheckGroup(Required(group, "id", file), Str(group, "text") ?? "", checks));
+        }
+        var controls = new Controls(benchmark, Str(root, "id") ?? "", Str(root, "version") ?? "", Str(root, "text") ?? "", Str(root, "type") ?? "", file, groups);
+        var duplicate = groups.SelectMany(g => g.Checks).GroupBy(c => c.Id).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new CatalogException($"{file}: check id {duplicate.Key} is defined more than once ({string.Join(", ", duplicate.Select(c => c.Location))}); give each check its own id.");
+        }
+        return controls;
+    }
+
+    public static CatalogSettings ParseSettings(string text, string file)
+    {
+        var root = LoadRoot(text, file);
+        var components = new Dictionary<string, ComponentSource>(StringComparer.Ordinal);
+        if (Map(root, "components", file) is { } componentMap)
+        {
+            foreach (var (key, value) in componentMap.Children)
+            {
+                var name = ((YamlScalarNode)key).Value!;
+                var m = AsMap(value, file, $"component {name}");
+                var bins = Seq(m, "bins", file).Select(n => Scalar(n, file)).ToList();
+                components[name] = new ComponentSource(name, bins.Count > 0 ? bins : [name], Str(m, "manifest"), Str(m, "argsfile"));
+            }
+        }
+        var variables = new Dictionary<string, VariableSpec>(StringComparer.Ordinal);
+        if (Map(root, "variables", file) is { } variableMap)
+        {
+            foreach (var (key, value) in variableMap.Children)
+            {
+                var name = ((YamlScalarNode)key).Value!;
+                if (value is YamlScalarNode literal)
+                {
+                    variables[name] = new VariableSpec(name, null, null, null, null, null, literal.Value ?? "");
+                    continue;
+                }
+                var m = AsMap(value, file, $"variable {name}");
+                var arg = Map(m, "arg", file);
+                var config = Map(m, "config", file);
+                variables[name] = new VariableSpec(name,
+                    arg is null ? null : Required(arg, "component", file),
+                    arg is null ? null : Required(arg, "flag", file),
+                    config is null ? null : Required(config, "file", file),
+                    config is null ? null : Required(config, "path", file),
+                    Str(m, "default"), null);
+            }
+        }
+        return new CatalogSettings(components, variables);
+    }
+
+    private static CheckDefinition ParseCheck(YamlMappingNode m, string file, string? groupType)
+    {
+        var location = $"{file}:{m.Start.Line}";
+        var id = Required(m, "id", file);
+        var typeText = groupType is "manual" or "skip" ? groupType : Str(m, "type") ?? "";
+        var type = typeText switch
+        {
+            "" => CheckType.Automated,
+            "manual" => CheckType.Manual,
+            "skip" => CheckType.Skip,
+            _ => throw new CatalogException($"{location}: check {id} has type '{typeText}'; use manual, skip, or leave it out for an automated check."),
+        };
+        TestSpec? tests = null;
+        if (Map(m, "tests", file) is { } t)
+        {
+            var opText = Str(t, "bin_op") ?? "and";
+            var op = opText switch
+            {
+                "and" => BinaryOp.And,
+                "or" => BinaryOp.Or,
+                _ => throw new CatalogException($"{file}:{t.Start.Line}: check {id} has bin_op '{opText}'; use and or or."),
+            };
+            var items = Seq(t, "test_items", file).Select(n => ParseItem(AsMap(n, file, "a test item"), file, id)).ToList();
+            tests = new TestSpec(op, items);
+        }
+        if (type == CheckType.Automated && tests is null && Seq(m, "uses", file).Count == 0)
+        {
+            throw new CatalogException($"{location}: check {id} has no tests; add a tests block, uses: [...], or type: manual.");
+        }
+        var refs = Map(m, "references", file);
+        var stig = Str(m, "rule") is { } rule ? new StigIdentity(rule, Str(m, "stig_id") ?? "", List(m, "cci", file)) : null;
+        var severity = Str(m, "severity") ?? "medium";
+        if (severity is not ("high" or "medium" or "low"))
+        {
+            throw new CatalogException($"{location}: check {id} has severity '{severity}'; use high, medium or low (STIG CAT I, II, III).");
+        }
+        return new CheckDefinition
+        {
+            Id = id,
+            Text = Required(m, "text", file),
+            Type = type,
+            Audit = Str(m, "audit"),
+            AuditConfig = Str(m, "audit_config"),
+            Evidence = Map(m, "evidence", file) is { } e ? ParseEvidence(e, file, id) : null,
+            Tests = tests,
+            Remediation = (Str(m, "remediation") ?? "").Trim(),
+            // kube-bench: a check without "scored" is unscored (a failure is a WARN).
+            Scored = Bool(m, "scored", false, file),
+            UseMultipleValues = Bool(m, "use_multiple_values", false, file),
+            Level = int.TryParse(Str(m, "level"), out var level) ? level : 0,
+            Severity = severity,
+            Reason = Str(m, "reason")?.Trim(),
+            References = refs is null ? CheckReferences.None : new CheckReferences(List(refs, "cis", file), List(refs, "stig", file), List(refs, "controls", file)),
+            Uses = List(m, "uses", file),
+            Stig = stig,
+            Location = location,
+        };
+    }
+
+    private static TestItem ParseItem(YamlMappingNode m, string file, string checkId)
+    {
+        CompareSpec? compare = null;
+        if (Map(m, "compare", file) is { } c)
+        {
+            var op = Required(c, "op", file);
+            if (!Evaluation.CompareOps.Known.Contains(op))
+            {
+                throw new CatalogException($"{file}:{c.Start.Line}: check {checkId} uses compare op '{op}'; known ops: {string.Join(", ", Evaluation.CompareOps.Known)}.");
+            }
+            compare = new CompareSpec(op, Str(c, "value") ?? "");
+        }
+        var item = new TestItem(Str(m, "flag"), Str(m, "path"), Str(m, "env"), Bool(m, "set", true, file), compare);
+        if (item.Flag is null && item.Path is null && item.Env is null)
+        {
+            throw new CatalogException($"{file}:{m.Start.Line}: a test item of check {checkId} names no flag, path or env; say what to look for.");
+        }
+        return item;
+    }
+
+    private static EvidenceSpec ParseEvidence(YamlMappingNode m, string file, string checkId)
+    {
+        var missingText = Str(m, "missing");
+        MissingPolicy? missing = missingText switch
+        {
+            null => null,
+            "fail" => MissingPolicy.Fail,
+            "not_applicable" => MissingPolicy.NotApplicable,
+            "pass" => MissingPolicy.Pass,
+            _ => throw new CatalogException($"{file}:{m.Start.Line}: check {checkId} has evidence missing: '{missingText}'; use fail, not_applicable or pass."),
+        };
+        var known = new HashSet<string>(["args", "stat", "config", "file", "sysctl", "manifests", "missing"], StringComparer.Ordinal);
+        foreach (var key in m.Children.Keys.OfType<YamlScalarNode>())
+        {
+            if (!known.Contains(key.Value!))
+            {
+                throw new CatalogException($"{file}:{key.Start.Line}: check {checkId} has unknown evidence kind '{key.Value}'; known: {string.Join(", ", known)}.");
+            }
+        }
+        return new EvidenceSpec
+        {
+            Args = Str(m, "args"),
+            Stat = List(m, "stat", file),
+            Config = Str(m, "config"),
+            File = List(m, "file", file),
+            Sysctl = List(m, "sysctl", file),
+            Manifests = Str(m, "manifests"),
+            Missing = missing,
+        };
+    }
+
+    private static YamlMappingNode LoadRoot(string text, string file)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            throw new CatalogException($"{file}:{e.Start.Line}: not valid YAML: {e.Message}");
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new CatalogException($"{file}: expected a YAML mapping at the top (id, version, groups …).");
+        }
+        return root;
+    }
+
+    private static YamlNode? Get(YamlMappingNode m, string key) =>
+        m.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v : null;
+
+    internal static string? Str(YamlMappingNode m, string key) => Get(m, key) is YamlScalarNode s ? s.Value : null;
+
+    private static string Required(YamlMappingNode m, string key, string file) =>
+        Str(m, key) is { Length: > 0 } v ? v : throw new CatalogException($"{file}:{m.Start.Line}: '{key}' is missing; every entry here needs one.");
+
+    private static bool Bool(YamlMappingNode m, string key, bool fallback, string file) => Str(m, key) switch
+    {
+        null => fallback,
+        "true" => true,
+        "false" => false,
+        var other => throw new CatalogException($"{file}:{Get(m, key)!.Start.Line}: '{key}: {other}' must be true or false."),
+    };
+
+    private static YamlMappingNode? Map(YamlMappingNode m, string key, string file) => Get(m, key) switch
+    {
+        null => null,
+        YamlMappingNode map => map,
+        YamlScalarNode { Value: null or "" } => null,
+        var other => throw new CatalogException($"{file}:{other.Start.Line}: '{key}' must be a mapping."),
+    };
+
+    private static IReadOnlyList<YamlNode> Seq(YamlMappingNode m, string key, string file) => Get(m, key) switch
+    {
+        null => [],
+        YamlSequenceNode seq => seq.Children.ToList(),
+        YamlScalarNode { Value: null or "" } => [],
+        var other => throw new CatalogException($"{file}:{other.Start.Line}: '{key}' must be a list."),
+    };
+
+    /// <summary>A list of strings; a single scalar counts as a one-item list.</summary>
+    private static IReadOnlyList<string> List(YamlMappingNode m, string key, string file) => Get(m, key) switch
+    {
+        null => [],
+        YamlScalarNode s => string.IsNullOrEmpty(s.Value) ? [] : [s.Value],
+        YamlSequenceNode seq => seq.Children.Select(n => Scalar(n, file)).ToList(),
+        var other => throw new CatalogException($"{file}:{other.Start.Line}: '{key}' must be a list of strings."),
+    };
+
+    private static string Scalar(YamlNode n, string file) =>
+        n is YamlScalarNode s ? s.Value ?? "" : throw new CatalogException($"{file}:{n.Start.Line}: expected a plain value here.");
+
+    private static YamlMappingNode AsMap(YamlNode n, string file, string what) =>
+        n as YamlMappingNode ?? throw new CatalogException($"{file}:{n.Start.Line}: expected {what} (a mapping) here.");
+}
+
+/// <summary>A loaded benchmark: its controls files and the settings that resolve its variables.</summary>
+public sealed record Catalog(string Name, CatalogSettings Settings, IReadOnlyList<Controls> Controls)
+{
+    public IEnumerable<CheckDefinition> AllChecks => Controls.SelectMany(c => c.Groups).SelectMany(g => g.Checks);
+}
+
+/// <summary>Orders section ids as people number them: 1 &lt; 2 &lt; 10, 1.2 &lt; 1.10; non-numeric parts by text.</summary>
+public sealed class SectionIdComparer : IComparer<string>
+{
+    public static readonly SectionIdComparer Instance = new();
+
+    public int Compare(string? x, string? y)
+    {
+        var a = (x ?? "").Split('.');
+        var b = (y ?? "").Split('.');
+        for (var i = 0; i < Math.Min(a.Length, b.Length); i++)
+        {
+            var c = int.TryParse(a[i], out var na) && int.TryParse(b[i], out var nb) ? na.CompareTo(nb) : string.CompareOrdinal(a[i], b[i]);
+            if (c != 0)
+            {
+                return c;
+            }
+        }
+        return a.Length.CompareTo(b.Length);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+
+namespace Bulwark.Compliance.Reports;
+
+/// <summary>
+/// SARIF 2.1.0: one run, one rule per check (with CIS/STIG metadata), one result per check with kind
+/// pass, fail, review (manual and warnings), or notApplicable. Failures carry level error/warning by severity.
+/// </summary>
+public static partial class SarifReport
+{
+    public static string Render(AuditReport report)
+    {
+        var rules = new List<SarifRule>();
+        var results = new List<SarifResult>();
+        foreach (var benchmark in report.Benchmarks)
+        {
+            foreach (var section in benchmark.Sections)
+            {
+                foreach (var check in section.Checks)
+                {
+                    var ruleId = $"{benchmark.Id}/{check.Id}";
+                    var tags = new List<string> { benchmark.Id, $"section:{section.Id}" };
+                    tags.AddRange(check.References.Cis.Select(c => $"CIS-{c}"));
+                    tags.AddRange(check.References.Stig);
+                    if (check.Stig is { } stig)
+                    {
+                        tags.Add(stig.StigId);
+                        tags.AddRange(stig.Cci);
+                    }
+                    rules.Add(new SarifRule(ruleId, $"{benchmark.Title} {check.Id}", new SarifText(check.Title),
+                        new SarifText($"{benchmark.Title} {benchmark.Version}, {section.Text}: {check.Title}"),
+                        new SarifText(check.Remediation.Length > 0 ? check.Remediation : "No remediation given."),
+                        new SarifConfiguration(FailLevel(check)),
+                        new SarifRuleProperties(tags, check.Severity, check.Level == 0 ? null : check.Level, check.Scored)));
+                    var (kind, level) = check.Status switch
+                    {
+                        CheckStatus.Pass => ("pass", "none"),
+                        CheckStatus.Fail => ("fail", FailLevel(check)),
+                        CheckStatus.NotApplicable => ("notApplicable", "none"),
+                        _ => ("review", "none"),
+                    };
+                    results.Add(new SarifResult(ruleId, rules.Count - 1, kind, level, new SarifText(Message(check)), Locations(check)));
+                }
+            }
+        }
+        var log = new SarifLog("https://json.schemastore.org/sarif-2.1.0.json", "2.1.0",
+        [
+            new SarifRun(new SarifTool(new SarifDriver(report.Tool, report.Version, null, rules)), results,
+                [new SarifInvocation(true, report.Started, report.Finished)]),
+        ]);
+        return JsonSerializer.Serialize(log, ComplianceJsonContext.Default.SarifLog);
+    }
+
+    private static string FailLevel(CheckResult check) => check.Severity == "high" || check.Scored ? "error" : "warning";
+
+    private static string Message(CheckResult check)
+    {
+        var head = $"{check.Status.Label()}: {check.Title}";
+        return check.Reason is null ? head : $"{head}. {check.Reason}";
+    }
+
+    private static List<SarifLocation>? Locations(CheckResult check)
+    {
+        var paths = check.Evidence.Select(e => PathPattern().Match(e.Source)).Where(m => m.Success).Select(m => m.Value).Distinct().Take(10).ToList();
+        return paths.Count == 0 ? null : paths.Select(p => new SarifLocation(new SarifPhysicalLocation(new SarifArtifactLocation("file://" + p)))).ToList();
+    }
+
+    [GeneratedRegex(@"(?<![\w])/[^\s(),;]+")]
+    private static partial Regex PathPattern();
+}
+
+public sealed record SarifLog([property: JsonPropertyName("$schema")] string Schema, string Version, IReadOnlyList<SarifRun> Runs);
+
+public sealed record SarifRun(SarifTool Tool, IReadOnlyList<SarifResult> Results, IReadOnlyList<SarifInvocation> Invocations);
+
+public sealed record SarifInvocation(bool ExecutionSuccessful, DateTimeOffset StartTimeUtc, DateTimeOffset EndTimeUtc);
+
+public sealed record SarifTool(SarifDriver Driver);
+
+public sealed record SarifDriver(string Name, string Version, string? InformationUri, IReadOnlyList<SarifRule> Rules);
+
+public sealed record SarifRule(string Id, string Name, SarifText ShortDescription, SarifText FullDescription, SarifText Help, SarifConfiguration DefaultConfiguration, SarifRuleProperties Properties);
+
+public sealed record SarifConfiguration(string Level);
+
+public sealed record SarifRuleProperties(IReadOnlyList<string> Tags, string Severity, int? Level, bool Scored);
+
+public sealed record SarifText(string Text);
+
+public sealed record SarifResult(string RuleId, int RuleIndex, string Kind, string Level, SarifText Message, IReadOnlyList<SarifLocation>? Locations);
+
+public sealed record SarifLocation(SarifPhysicalLocation PhysicalLocation);
+
+public sealed record SarifPhysicalLocation(SarifArtifactLocation ArtifactLocation);
+
+public sealed record SarifArtifactLocation(string Uri);

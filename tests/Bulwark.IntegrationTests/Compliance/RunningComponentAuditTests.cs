@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using Bulwark.Compliance;
+using Bulwark.Compliance.Catalog;
+using Bulwark.Compliance.Evidence;
+using Bulwark.Hardening;
+using Bulwark.Resources;
+
+namespace Bulwark.Tests.Compliance;
+
+/// <summary>
+/// The audit reads a really running component's argv from the real /proc. kube-apiserver is not installable
+/// here, so the process is /bin/sh started through a symlink with the flags under test: what is proven is the
+/// /proc reading and the preference for the running process, up to that boundary. The symlink has a unique
+/// name (declared as kube-apiserver's binary for this run) so no other process on the machine can be taken for it.
+/// </summary>
+public sealed class RunningComponentAuditTests
+{
+    [Fact]
+    public async Task Flags_of_a_running_apiserver_are_read_from_real_proc_not_from_its_manifest_with_sh_standing_in_for_kube_apiserver()
+    {
+        using var node = HardenedNodeFixture.Create();
+        var bin = node.HostPath("/usr/local/bin");
+        Directory.CreateDirectory(bin);
+        var binary = $"kube-apiserver-{Guid.NewGuid():N}";
+        var apiserver = Path.Combine(bin, binary);
+        File.CreateSymbolicLink(apiserver, "/bin/sh");
+        var start = new ProcessStartInfo(apiserver) { UseShellExecute = false, RedirectStandardInput = true };
+        // sh -c 'script' $0 ...: the trailing words become the process's argv as /proc shows it.
+        foreach (var arg in new[] { "-c", "read line; exit 0", "--anonymous-auth=true", "--profiling=false", "--marker=" + Path.GetFileName(node.Root) })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        try
+        {
+            // The running node is this machine (host root /), with the fixture's data dir and config folder.
+            var nodePaths = new NodePaths(HostRoot.Real, node.HostPath(HardenedNodeFixture.DataDir), node.HostPath(HardenedNodeFixture.EtcDir));
+            var builtIn = CatalogLoader.LoadCis(EmbeddedData.BuiltIn);
+            var manifest = builtIn.Settings.Components["kube-apiserver"].Manifest;
+            var cis = builtIn with
+            {
+                Settings = builtIn.Settings.Merge(new CatalogSettings(
+                    new Dictionary<string, ComponentSource> { ["kube-apiserver"] = new("kube-apiserver", [binary], manifest, null) },
+                    new Dictionary<string, VariableSpec>())),
+            };
+            var report = await AuditRunner.RunAsync(new AuditRequest(nodePaths, [cis], AllowExec: false), TestContext.Current.CancellationToken);
+            var checks = report.Checks.ToDictionary(c => c.Id);
+            var anonymous = checks["1.2.1"];
+            // The manifest on disk says the opposite: the running process won.
+            Assert.Contains("--anonymous-auth=false", File.ReadAllText(node.Data("agent/pod-manifests/kube-apiserver.yaml")), StringComparison.Ordinal);
+            Assert.Equal(CheckStatus.Fail, anonymous.Status);
+            var evidence = Assert.Single(anonymous.Evidence);
+            Assert.Equal("true", evidence.Actual);
+            Assert.Matches(@"^running process \d+ \(/proc/\d+/cmdline\)$", evidence.Source);
+            Assert.Equal(CheckStatus.Pass, checks["1.2.17"].Status);
+        }
+        finally
+        {
+            process.Kill();
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+namespace Bulwark.Tests.Compliance;
+
+/// <summary>`bulwark audit` end to end in-process: exit codes, several reports in one run, clear usage errors.</summary>
+public sealed class AuditCommandTests : IDisposable
+{
+    private readonly HardenedNodeFixture _node = HardenedNodeFixture.Create();
+    private readonly TempDirectory _out = new("bulwark-reports");
+
+    public void Dispose()
+    {
+        _node.Dispose();
+        _out.Dispose();
+    }
+
+    private Task<CliRunner.Result> AuditAsync(params string[] args) =>
+        CliRunner.RunAsync(["audit", "--host-root", _node.Root, "--data-dir", HardenedNodeFixture.DataDir, "--etc-dir", HardenedNodeFixture.EtcDir, .. args]);
+
+    [Fact]
+    public async Task A_hardened_node_exits_0_and_writes_every_requested_report()
+    {
+        var r = await AuditAsync("-f", "text", "--format", "json", "--output", _out.Combine("a.json"), "-f", "xccdf", "-o", _out.Combine("a.xccdf.xml"),
+            "-f", "ckl", "-o", _out.Combine("a.ckl"), "-f", "cklb", "-o", _out.Combine("a.cklb"), "-f", "html", "-o", _out.Combine("a.html"), "-f", "sarif", "-o", _out.Combine("a.sarif"), "-f", "junit", "-o", _out.Combine("a.junit.xml"));
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Contains("Summary: 219 checks: 186 pass, 0 fail", r.Out, StringComparison.Ordinal);
+        foreach (var file in new[] { "a.json", "a.xccdf.xml", "a.ckl", "a.cklb", "a.html", "a.sarif", "a.junit.xml" })
+        {
+            var path = _out.Combine(file);
+            Assert.True(File.Exists(path), file);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            Assert.Contains($"report: {path}", r.Error, StringComparison.Ordinal);
+        }
+        Assert.Empty(Directory.GetFiles(_out.Path, ".*"));
+    }
+
+    [Fact]
+    public async Task A_failed_check_exits_1()
+    {
+        _node.Replace($"{HardenedNodeFixture.DataDir}/agent/pod-manifests/kube-apiserver.yaml", "--anonymous-auth=false", "--anonymous-auth=true");
+        var r = await AuditAsync("--benchmark", "cis-1.23");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("FAIL    1.2.1", r.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("DISA", r.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Fail_on_warn_also_fails_on_an_unscored_warning()
+    {
+        File.AppendAllText(_node.Data("agent/etc/kubelet.args"), "--hostname-override=other-name\n");
+        var lenient = await AuditAsync("-b", "cis-1.23");
+        Assert.Equal(0, lenient.ExitCode);
+        Assert.Contains("WARN    4.2.8", lenient.Out, StringComparison.Ordinal);
+        var strict = await AuditAsync("-b", "cis-1.23", "--fail-on", "warn");
+        Assert.Equal(1, strict.ExitCode);
+    }
+
+    [Fact]
+    public async Task Usage_errors_exit_2_with_a_fix_and_write_nothing()
+    {
+        var cases = new (string[] Args, string Message)[]
+        {
+            (["-o", _out.Combine("x.json"), "-f", "json"], "has no --format before it"),
+            (["-f", "json", "-f", "text"], "only one --format can go to standard output"),
+            (["-b", "cis-1.23", "-f", "ckl", "-o", _out.Combine("x.ckl")], "add --benchmark stig"),
+            (["--stig-benchmark", _out.Combine("missing.xml"), "-f", "ckl", "-o", _out.Combine("x.ckl")], "no such file"),
+            (["--catalog", _out.Combine("nowhere")], "no such folder"),
+            (["-f", "json", "-o", _out.Combine("a"), "-f", "html", "-o", _out.Combine("a")], "two reports would be written"),
+        };
+        foreach (var (args, message) in cases)
+        {
+            var r = await AuditAsync(args);
+            Assert.True(r.ExitCode == 2, $"{string.Join(' ', args)} → {r.ExitCode}: {r.Error}");
+            Assert.Contains(message, r.Error, StringComparison.Ordinal);
+        }
+        Assert.Empty(Directory.GetFileSystemEntries(_out.Path));
+        var badRoot = await CliRunner.RunAsync("audit", "--host-root", _out.Combine("no-root"));
+        Assert.Equal(2, badRoot.ExitCode);
+        var badFormat = await AuditAsync("-f", "pdf");
+        Assert.Equal(2, badFormat.ExitCode);
+    }
+
+    [Fact]
+    public async Task An_output_in_a_missing_folder_is_refused_before_anything_is_written()
+    {
+        var r = await AuditAsync("-f", "json", "-o", _out.Combine("a.json"), "-f", "html", "-o", _out.Combine("missing-dir", "a.html"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("missing-dir does not exist; create it first", r.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(_out.Combine("a.json")), "reports are written only when all of them can be");
+    }
+
+    [Fact]
+    public async Task The_checklist_takes_DISA_texts_from_stig_benchmark()
+    {
+        var ckl = _out.Combine("node.ckl");
+        var r = await AuditAsync("-b", "stig", "-f", "ckl", "-o", ckl, "--stig-benchmark", RepoPaths.Fixture("stig/U_Kubernetes_STIG_V1R9_Manual-xccdf.xml"));
+        Assert.True(r.ExitCode == 0, r.Error);
+        var text = File.ReadAllText(ckl);
+        Assert.Contains("The Kubernetes API server must have anonymous authentication disabled.", text, StringComparison.Ordinal);
+        Assert.Contains("<STATUS>NotAFinding</STATUS>", text, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,259 @@
+using System.Text.Json;
+using System.Xml.Linq;
+using Bulwark.Compliance;
+using Bulwark.Compliance.Reports;
+
+namespace Bulwark.Tests.Compliance;
+
+/// <summary>The machine-readable reports are well-formed and say what the audit found (a node with one tampering).</summary>
+public sealed class ReportFormatTests
+{
+    private static async Task<AuditReport> TamperedReportAsync()
+    {
+        using var node = HardenedNodeFixture.Create();
+        node.Replace($"{HardenedNodeFixture.DataDir}/agent/pod-manifests/kube-apiserver.yaml", "--anonymous-auth=false", "--anonymous-auth=true");
+        return await AuditHarness.RunAsync(node);
+    }
+
+    [Fact]
+    public async Task Json_report_satisfies_its_published_schema()
+    {
+        var report = await TamperedReportAsync();
+        using var json = JsonDocument.Parse(JsonReport.Render(report));
+        using var schema = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "audit-report.schema.json")));
+        var errors = new List<string>();
+        MiniSchema.Validate(schema.RootElement, schema.RootElement, json.RootElement, "$", errors);
+        Assert.Empty(errors);
+        Assert.Equal(report.Totals.Total, json.RootElement.GetProperty("totals").GetProperty("total").GetInt32());
+        var failed = json.RootElement.GetProperty("benchmarks")[0].GetProperty("sections").EnumerateArray()
+            .SelectMany(s => s.GetProperty("checks").EnumerateArray()).Single(c => c.GetProperty("status").GetString() == "FAIL");
+        Assert.Equal("1.2.1", failed.GetProperty("id").GetString());
+        Assert.Equal("true", failed.GetProperty("evidence")[0].GetProperty("actual").GetString());
+    }
+
+    [Fact]
+    public void The_schema_validator_used_here_rejects_a_report_missing_a_required_field()
+    {
+        using var schema = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "audit-report.schema.json")));
+        using var broken = JsonDocument.Parse("""{"schemaVersion":"1","tool":{"name":"bulwark"},"totals":{},"benchmarks":[{"id":"x","sections":[{"checks":[{"status":"MAYBE"}]}]}]}""");
+        var errors = new List<string>();
+        MiniSchema.Validate(schema.RootElement, schema.RootElement, broken.RootElement, "$", errors);
+        Assert.Contains("$.tool: missing required 'version'", errors);
+        Assert.Contains("$: missing required 'node'", errors);
+        Assert.Contains(errors, e => e.StartsWith("$.benchmarks[0].sections[0].checks[0].status: 'MAYBE' is not one of", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Sarif_report_is_2_1_0_with_a_rule_and_a_result_of_the_right_kind_per_check()
+    {
+        var report = await TamperedReportAsync();
+        using var sarif = JsonDocument.Parse(SarifReport.Render(report));
+        Assert.Equal("2.1.0", sarif.RootElement.GetProperty("version").GetString());
+        var run = sarif.RootElement.GetProperty("runs")[0];
+        var rules = run.GetProperty("tool").GetProperty("driver").GetProperty("rules").EnumerateArray().ToList();
+        var results = run.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(report.Totals.Total, results.Count);
+        Assert.Equal(results.Count, rules.Count);
+        Assert.All(results, r =>
+        {
+            Assert.Contains(r.GetProperty("kind").GetString(), new[] { "pass", "fail", "review", "notApplicable" });
+            Assert.Equal(r.GetProperty("ruleId").GetString(), rules[r.GetProperty("ruleIndex").GetInt32()].GetProperty("id").GetString());
+            Assert.Equal(r.GetProperty("kind").GetString() == "fail" ? "error" : "none", r.GetProperty("level").GetString());
+        });
+        var fail = results.Where(r => r.GetProperty("kind").GetString() == "fail").Select(r => r.GetProperty("ruleId").GetString()).Order().ToList();
+        Assert.Equal(["cis-1.23/1.2.1", "stig/V-242390"], fail);
+        var stigRule = rules.Single(r => r.GetProperty("id").GetString() == "stig/V-242390");
+        var tags = stigRule.GetProperty("properties").GetProperty("tags").EnumerateArray().Select(t => t.GetString()).ToList();
+        Assert.Contains("CIS-1.2.1", tags);
+        Assert.Contains("CNTR-K8-000360", tags);
+        Assert.Equal("high", stigRule.GetProperty("properties").GetProperty("severity").GetString());
+        Assert.StartsWith("file:///var/lib/bulwark/agent/pod-manifests/kube-apiserver.yaml",
+            results.Single(r => r.GetProperty("ruleId").GetString() == "cis-1.23/1.2.1").GetProperty("locations")[0].GetProperty("physicalLocation").GetProperty("artifactLocation").GetProperty("uri").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Junit_report_has_one_testcase_per_check_and_the_failures_counted()
+    {
+        var report = await TamperedReportAsync();
+        var xml = XDocument.Parse(JunitReport.Render(report));
+        var root = xml.Root!;
+        Assert.Equal("testsuites", root.Name.LocalName);
+        Assert.Equal(report.Totals.Total, root.Descendants("testcase").Count());
+        Assert.Equal("2", root.Attribute("failures")!.Value);
+        var failure = root.Descendants("failure").First();
+        Assert.Contains("--anonymous-auth = true (expected = false)", failure.Value, StringComparison.Ordinal);
+        Assert.Equal(report.Totals.Manual + report.Totals.NotApplicable, root.Descendants("skipped").Count());
+    }
+
+    [Fact]
+    public async Task Checklist_takes_titles_and_texts_from_the_DISA_benchmark_when_given()
+    {
+        var report = await TamperedReportAsync();
+        var disa = StigBenchmark.Load(RepoPaths.Fixture("stig/U_Kubernetes_STIG_V1R9_Manual-xccdf.xml"));
+        var ckl = XDocument.Parse(CklReport.Render(report, disa));
+        var vulns = ckl.Root!.Element("STIGS")!.Element("iSTIG")!.Elements("VULN").ToList();
+        Assert.Equal(95, vulns.Count);
+        var v = vulns.Single(x => Data(x, "Vuln_Num") == "V-242390");
+        Assert.Equal("Open", v.Element("STATUS")!.Value);
+        Assert.Equal("The Kubernetes API server must have anonymous authentication disabled.", Data(v, "Rule_Title"));
+        Assert.Equal("SV-242390r879530_rule", Data(v, "Rule_ID"));
+        Assert.Equal("high", Data(v, "Severity"));
+        Assert.StartsWith("Change to the /etc/kubernetes/manifests directory", Data(v, "Check_Content"), StringComparison.Ordinal);
+        Assert.Contains("[finding] --anonymous-auth = true (expected = false); read from static pod manifest /var/lib/bulwark/agent/pod-manifests/kube-apiserver.yaml",
+            v.Element("FINDING_DETAILS")!.Value, StringComparison.Ordinal);
+        Assert.Equal("Release: 9 Benchmark Date: 27 Apr 2023", Info(ckl, "releaseinfo"));
+        Assert.Equal("NotAFinding", vulns.Single(x => Data(x, "Vuln_Num") == "V-242391").Element("STATUS")!.Value);
+        Assert.Equal("Not_Reviewed", vulns.Single(x => Data(x, "Vuln_Num") == "V-242395").Element("STATUS")!.Value);
+        Assert.Equal("Not_Applicable", vulns.Single(x => Data(x, "Vuln_Num") == "V-242454").Element("STATUS")!.Value);
+    }
+
+    [Fact]
+    public async Task Checklist_uses_Bulwarks_own_titles_without_a_DISA_benchmark()
+    {
+        var report = await TamperedReportAsync();
+        var ckl = XDocument.Parse(CklReport.Render(report, null));
+        var v = ckl.Descendants("VULN").Single(x => Data(x, "Vuln_Num") == "V-242390");
+        Assert.Equal("API server refuses anonymous requests", Data(v, "Rule_Title"));
+        Assert.Equal("SV-242390r879530_rule", Data(v, "Rule_ID"));
+        Assert.Equal("CNTR-K8-000360", Data(v, "Rule_Ver"));
+        Assert.Equal(["CCI-000213"], v.Elements("STIG_DATA").Where(d => d.Element("VULN_ATTRIBUTE")!.Value == "CCI_REF").Select(d => d.Element("ATTRIBUTE_DATA")!.Value).Order());
+    }
+
+    [Fact]
+    public async Task Json_checklist_cklb_has_every_STIG_rule_with_its_status_and_DISA_texts()
+    {
+        var report = await TamperedReportAsync();
+        var disa = StigBenchmark.Load(RepoPaths.Fixture("stig/U_Kubernetes_STIG_V1R9_Manual-xccdf.xml"));
+        using var cklb = JsonDocument.Parse(CklbReport.Render(report, disa));
+        var stig = cklb.RootElement.GetProperty("stigs")[0];
+        Assert.Equal("Release: 9 Benchmark Date: 27 Apr 2023", stig.GetProperty("release_info").GetString());
+        var rules = stig.GetProperty("rules").EnumerateArray().ToList();
+        Assert.Equal(95, rules.Count);
+        Assert.Equal(95, stig.GetProperty("size").GetInt32());
+        var v = rules.Single(r => r.GetProperty("group_id").GetString() == "V-242390");
+        Assert.Equal("open", v.GetProperty("status").GetString());
+        Assert.Equal("The Kubernetes API server must have anonymous authentication disabled.", v.GetProperty("rule_title").GetString());
+        Assert.Contains("[finding] --anonymous-auth = true", v.GetProperty("finding_details").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["not_a_finding", "not_applicable", "not_reviewed", "open"], rules.Select(r => r.GetProperty("status").GetString()).Distinct().Order());
+        Assert.Equal(rules.Count, rules.Select(r => r.GetProperty("uuid").GetString()).Distinct().Count());
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_STIG_benchmark_is_refused_clearly()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.Write("x.xml", "<html/>");
+        var e = Assert.Throws<InvalidDataException>(() => StigBenchmark.Load(file));
+        Assert.Contains("not an XCCDF Benchmark", e.Message, StringComparison.Ordinal);
+        var dtd = dir.Write("dtd.xml", "<!DOCTYPE x [<!ENTITY a \"b\">]><Benchmark xmlns=\"http://checklists.nist.gov/xccdf/1.1\">&a;</Benchmark>");
+        Assert.Throws<InvalidDataException>(() => StigBenchmark.Load(dtd));
+    }
+
+    [Fact]
+    public async Task Text_report_is_coloured_for_a_terminal_and_plain_when_piped()
+    {
+        var report = await TamperedReportAsync();
+        var plain = TextReport.Render(report, color: false);
+        var colour = TextReport.Render(report, color: true);
+        Assert.DoesNotContain('\u001b', plain);
+        Assert.Contains("\u001b[1;31mFAIL", colour, StringComparison.Ordinal);
+        Assert.Contains("FAIL    1.2.1   API server refuses anonymous requests", plain, StringComparison.Ordinal);
+        Assert.Contains("found --anonymous-auth = true, expected = false", plain, StringComparison.Ordinal);
+        Assert.Contains($"Summary: {report.Totals.Total} checks: {report.Totals.Pass} pass, 2 fail", plain, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Html_report_is_self_contained()
+    {
+        var html = HtmlReport.Render(await TamperedReportAsync());
+        Assert.DoesNotContain("<link", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(" src=", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("url(", html, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("<svg", html, StringComparison.Ordinal);
+        Assert.Contains("data-status=\"FAIL\" data-severity=\"high\" open>", html, StringComparison.Ordinal);
+    }
+
+    private static string Data(XElement vuln, string attribute) =>
+        vuln.Elements("STIG_DATA").First(d => d.Element("VULN_ATTRIBUTE")!.Value == attribute).Element("ATTRIBUTE_DATA")!.Value;
+
+    private static string Info(XDocument ckl, string name) =>
+        ckl.Descendants("SI_DATA").First(d => d.Element("SID_NAME")!.Value == name).Element("SID_DATA")!.Value;
+}
+
+/// <summary>The JSON Schema keywords docs/audit-report.schema.json uses: type, required, properties, items, $ref, enum, const, minimum.</summary>
+internal static class MiniSchema
+{
+    public static void Validate(JsonElement root, JsonElement schema, JsonElement value, string path, List<string> errors)
+    {
+        if (schema.TryGetProperty("$ref", out var reference))
+        {
+            var target = root;
+            foreach (var part in reference.GetString()!.TrimStart('#', '/').Split('/'))
+            {
+                target = target.GetProperty(part);
+            }
+            Validate(root, target, value, path, errors);
+            return;
+        }
+        if (schema.TryGetProperty("const", out var constant) && value.ToString() != constant.ToString())
+        {
+            errors.Add($"{path}: '{value}' is not '{constant}'");
+        }
+        if (schema.TryGetProperty("enum", out var allowed) && !allowed.EnumerateArray().Any(a => a.ToString() == value.ToString()))
+        {
+            errors.Add($"{path}: '{value}' is not one of {allowed}");
+        }
+        if (schema.TryGetProperty("type", out var type))
+        {
+            var ok = type.GetString() switch
+            {
+                "object" => value.ValueKind == JsonValueKind.Object,
+                "array" => value.ValueKind == JsonValueKind.Array,
+                "string" => value.ValueKind == JsonValueKind.String,
+                "integer" => value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out _),
+                "boolean" => value.ValueKind is JsonValueKind.True or JsonValueKind.False,
+                _ => true,
+            };
+            if (!ok)
+            {
+                errors.Add($"{path}: expected {type.GetString()}, found {value.ValueKind}");
+                return;
+            }
+        }
+        if (schema.TryGetProperty("minimum", out var minimum) && value.ValueKind == JsonValueKind.Number && value.GetDouble() < minimum.GetDouble())
+        {
+            errors.Add($"{path}: {value} is below {minimum}");
+        }
+        if (value.ValueKind == JsonValueKind.Object)
+        {
+            if (schema.TryGetProperty("required", out var required))
+            {
+                foreach (var name in required.EnumerateArray().Select(r => r.GetString()!))
+                {
+                    if (!value.TryGetProperty(name, out _))
+                    {
+                        errors.Add($"{path}: missing required '{name}'");
+                    }
+                }
+            }
+            if (schema.TryGetProperty("properties", out var properties))
+            {
+                foreach (var property in properties.EnumerateObject())
+                {
+                    if (value.TryGetProperty(property.Name, out var child))
+                    {
+                        Validate(root, property.Value, child, $"{path}.{property.Name}", errors);
+                    }
+                }
+            }
+        }
+        if (value.ValueKind == JsonValueKind.Array && schema.TryGetProperty("items", out var items))
+        {
+            var i = 0;
+            foreach (var item in value.EnumerateArray())
+            {
+                Validate(root, items, item, $"{path}[{i++}]", errors);
+            }
+        }
+    }
+}

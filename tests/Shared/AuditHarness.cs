@@ -1,0 +1,33 @@
+using Bulwark.Compliance;
+using Bulwark.Compliance.Catalog;
+using Bulwark.Compliance.Evidence;
+using Bulwark.Hardening;
+using Bulwark.Resources;
+
+namespace Bulwark.Tests;
+
+/// <summary>Runs the built-in CIS and STIG catalogs against a fixture node, in-process.</summary>
+public static class AuditHarness
+{
+    public static NodePaths NodeOf(HardenedNodeFixture node) =>
+        new(new HostRoot(node.Root), HardenedNodeFixture.DataDir, HardenedNodeFixture.EtcDir);
+
+    public static Task<AuditReport> RunAsync(HardenedNodeFixture node, bool cis = true, bool stig = true)
+    {
+        var cisCatalog = CatalogLoader.LoadCis(EmbeddedData.BuiltIn);
+        var catalogs = new List<Catalog>();
+        if (cis)
+        {
+            catalogs.Add(cisCatalog);
+        }
+        if (stig)
+        {
+            catalogs.Add(CatalogLoader.LoadStig(EmbeddedData.BuiltIn, cisCatalog.Settings));
+        }
+        return AuditRunner.RunAsync(new AuditRequest(NodeOf(node), catalogs, AllowExec: false) { Referenced = cisCatalog }, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>"cis-1.23/1.2.1" → status, for comparing two runs.</summary>
+    public static Dictionary<string, CheckStatus> Statuses(AuditReport report) =>
+        report.Benchmarks.SelectMany(b => b.Checks.Select(c => (Key: $"{b.Id}/{c.Id}", c.Status))).ToDictionary(x => x.Key, x => x.Status);
+}
