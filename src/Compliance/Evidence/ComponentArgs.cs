@@ -59,9 +59,13 @@ public sealed class ComponentArgsReader(NodePaths node, IReadOnlyDictionary<stri
     private ComponentArgs? FromProcess(ComponentSource source)
     {
         _processes ??= ScanProcesses();
+        var dataDir = node.DataDir.TrimEnd('/') + "/";
         foreach (var (pid, argv) in _processes)
         {
-            if (source.Binaries.Contains(Path.GetFileName(argv[0]), StringComparer.Ordinal))
+            // Only this node's own process counts: it names files under the node's data dir. Another etcd on the
+            // same machine (a test, a second node in a namespace) must not stand in as evidence for this one.
+            if (source.Binaries.Contains(Path.GetFileName(argv[0]), StringComparer.Ordinal)
+                && argv.Skip(1).Any(a => a.Contains(dataDir, StringComparison.Ordinal)))
             {
                 var procPath = $"/proc/{pid}";
                 return new ComponentArgs(source.Name, argv, ReadEnviron(node.Resolve(procPath + "/environ")), $"running process {pid} ({procPath}/cmdline)");

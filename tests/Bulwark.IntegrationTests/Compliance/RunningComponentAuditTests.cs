@@ -26,7 +26,9 @@ public sealed class RunningComponentAuditTests
         File.CreateSymbolicLink(apiserver, "/bin/sh");
         var start = new ProcessStartInfo(apiserver) { UseShellExecute = false, RedirectStandardInput = true };
         // sh -c 'script' $0 ...: the trailing words become the process's argv as /proc shows it.
-        foreach (var arg in new[] { "-c", "read line; exit 0", "--anonymous-auth=true", "--profiling=false", "--marker=" + Path.GetFileName(node.Root) })
+        // Like a real component, it names a file under the node's data dir: that is how the audit knows it is this node's.
+        var clientCa = "--client-ca-file=" + node.HostPath(HardenedNodeFixture.DataDir) + "/server/tls/client-ca.crt";
+        foreach (var arg in new[] { "-c", "read line; exit 0", "--anonymous-auth=true", "--profiling=false", clientCa })
         {
             start.ArgumentList.Add(arg);
         }
@@ -53,6 +55,42 @@ public sealed class RunningComponentAuditTests
             Assert.Equal("true", evidence.Actual);
             Assert.Matches(@"^running process \d+ \(/proc/\d+/cmdline\)$", evidence.Source);
             Assert.Equal(CheckStatus.Pass, checks["1.2.17"].Status);
+        }
+        finally
+        {
+            process.Kill();
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task A_running_component_of_another_node_on_the_same_machine_is_not_taken_as_evidence()
+    {
+        using var node = HardenedNodeFixture.Create();
+        var binary = $"kube-apiserver-{Guid.NewGuid():N}";
+        var apiserver = Path.Combine(node.Root, binary);
+        File.CreateSymbolicLink(apiserver, "/bin/sh");
+        var start = new ProcessStartInfo(apiserver) { UseShellExecute = false, RedirectStandardInput = true };
+        foreach (var arg in new[] { "-c", "read line; exit 0", "--anonymous-auth=true", "--client-ca-file=/var/lib/other-node/server/tls/client-ca.crt" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        try
+        {
+            var nodePaths = new NodePaths(HostRoot.Real, node.HostPath(HardenedNodeFixture.DataDir), node.HostPath(HardenedNodeFixture.EtcDir));
+            var builtIn = CatalogLoader.LoadCis(EmbeddedData.BuiltIn);
+            var manifest = builtIn.Settings.Components["kube-apiserver"].Manifest;
+            var cis = builtIn with
+            {
+                Settings = builtIn.Settings.Merge(new CatalogSettings(
+                    new Dictionary<string, ComponentSource> { ["kube-apiserver"] = new("kube-apiserver", [binary], manifest, null) },
+                    new Dictionary<string, VariableSpec>())),
+            };
+            var report = await AuditRunner.RunAsync(new AuditRequest(nodePaths, [cis], AllowExec: false), TestContext.Current.CancellationToken);
+            var anonymous = report.Checks.Single(c => c.Id == "1.2.1");
+            Assert.Equal(CheckStatus.Pass, anonymous.Status);
+            Assert.StartsWith("static pod manifest", Assert.Single(anonymous.Evidence).Source, StringComparison.Ordinal);
         }
         finally
         {

@@ -1,0 +1,105 @@
+using Bulwark.Compliance;
+using Bulwark.Compliance.Evidence;
+using Bulwark.Config;
+using Bulwark.ControlPlane;
+using Bulwark.Crypto;
+using Bulwark.Hardening;
+using Bulwark.Pki;
+using Bulwark.Processes;
+using Bulwark.Resources;
+using Bulwark.Tests.Hardening;
+
+namespace Bulwark.Tests.Compliance;
+
+/// <summary>
+/// The audit against what Bulwark itself produces, not a hand-written fixture: the real PKI and the real
+/// control-plane renderer under --profile cis-1.23, on this host (real /proc/sys, real etcd account).
+/// Kernel parameters are hardened for the test and restored after it, so it shares the real-host collection.
+/// </summary>
+[Collection(RealHostCollection.Name)]
+public sealed class RenderedNodeAuditTests : IDisposable
+{
+    private static readonly string[] Parameters = ["vm.overcommit_memory", "vm.panic_on_oom", "kernel.panic", "kernel.panic_on_oops"];
+    private readonly Dictionary<string, string> _saved = Parameters.ToDictionary(p => p, p => File.ReadAllText("/proc/sys/" + p.Replace('.', '/')).Trim());
+    private readonly TempDirectory _dir = new("bulwark-rendered");
+
+    public void Dispose()
+    {
+        foreach (var (name, value) in _saved)
+        {
+            File.WriteAllText("/proc/sys/" + name.Replace('.', '/'), value + "\n");
+        }
+        _dir.Dispose();
+    }
+
+    private async Task<(EffectiveConfig Config, string EtcDir)> RenderNodeAsync(string extraYaml = "")
+    {
+        var profile = SysctlProfile.Load(EmbeddedData.BuiltIn);
+        foreach (var parameter in profile.Parameters)
+        {
+            File.WriteAllText("/" + parameter.ProcPath, parameter.Value + "\n");
+        }
+        var configFile = _dir.Write("etc/config.yaml", $"data-dir: {_dir.Combine("data")}\nprofile: cis-1.23\nnode-name: audit-node\n{extraYaml}");
+        var load = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, configFile, new Dictionary<string, string>(), []));
+        var config = load.Config ?? throw new InvalidOperationException(string.Join("\n", load.Errors));
+        var crypto = CryptoStartup.Start(config).Service;
+        new ServerPki(crypto).Ensure(config);
+        var etcDir = ControlPlaneRenderer.EtcDirectory(config);
+        await new ControlPlaneRenderer().RenderAsync(config, etcDir, TestContext.Current.CancellationToken);
+        await EtcdDataDirectoryAsync(config);
+        return (config, etcDir);
+    }
+
+    /// <summary>The etcd member dir as the server leaves it under CIS: 0700, owned by etcd:etcd.</summary>
+    private static async Task EtcdDataDirectoryAsync(EffectiveConfig config)
+    {
+        var dir = Path.Combine(config.DataDir, "server", "db", "etcd");
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await ProcessRunner.RunCheckedAsync(new ProcessSpec("chown", ["-R", "etcd:etcd", dir]), TestContext.Current.CancellationToken);
+    }
+
+    private static Task<AuditReport> AuditAsync(EffectiveConfig config, string etcDir) =>
+        ComplianceAudit.RunAsync(new AuditSettings(new NodePaths(HostRoot.Real, config.DataDir, etcDir), ComplianceAudit.BuiltInBenchmarks),
+            EmbeddedData.BuiltIn, TestContext.Current.CancellationToken);
+
+    private static string Describe(IEnumerable<CheckResult> checks) =>
+        string.Join("\n", checks.Select(c => $"{c.Id} {c.Status}: {c.Title} :: {string.Join("; ", c.Evidence.Where(e => !e.Passed).Select(e => $"{e.Subject}={e.Actual} (want {e.Expected}) @ {e.Source}"))}"));
+
+    [Fact]
+    public async Task Every_automated_cis_check_passes_on_the_node_bulwark_renders_under_cis()
+    {
+        var (config, etcDir) = await RenderNodeAsync();
+        var report = await AuditAsync(config, etcDir);
+
+        var cis = report.Benchmarks.Single(b => b.Id == ComplianceAudit.Cis);
+        // Scored automated checks must pass; unscored ones (e.g. 1.2.11 AlwaysPullImages, left off for air-gapped
+        // nodes that preload images) may warn, but never fail.
+        var notPassing = cis.Checks.Where(c => c.Automated && (c.Scored
+            ? c.Status is not (CheckStatus.Pass or CheckStatus.NotApplicable)
+            : c.Status == CheckStatus.Fail)).ToList();
+        Assert.True(notPassing.Count == 0, "automated CIS checks that do not pass on the rendered node:\n" + Describe(notPassing));
+        Assert.True(cis.Totals.Pass >= 90, $"only {cis.Totals.Pass} CIS checks passed");
+
+        var stig = report.Benchmarks.Single(b => b.Id == ComplianceAudit.Stig);
+        var stigFailures = stig.Checks.Where(c => c.Status == CheckStatus.Fail).ToList();
+        Assert.True(stigFailures.Count == 0, "STIG rules that fail on the rendered node:\n" + Describe(stigFailures));
+    }
+
+    [Fact]
+    public async Task Tampering_with_the_rendered_node_flips_exactly_the_right_checks()
+    {
+        var (config, etcDir) = await RenderNodeAsync();
+        var before = (await AuditAsync(config, etcDir)).Benchmarks.SelectMany(b => b.Checks).ToDictionary(c => c.Id, c => c.Status);
+
+        var manifest = Path.Combine(config.DataDir, "agent", "pod-manifests", "kube-apiserver.yaml");
+        await File.WriteAllTextAsync(manifest, (await File.ReadAllTextAsync(manifest, TestContext.Current.CancellationToken))
+            .Replace("--anonymous-auth=false", "--anonymous-auth=true", StringComparison.Ordinal), TestContext.Current.CancellationToken);
+        File.SetUnixFileMode(Path.Combine(config.DataDir, "server", "tls", "server-ca.key"),
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var after = (await AuditAsync(config, etcDir)).Benchmarks.SelectMany(b => b.Checks).ToDictionary(c => c.Id, c => c.Status);
+        var flipped = after.Where(kv => kv.Value != before[kv.Key]).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["1.1.21", "1.2.1", "V-242390", "V-242467"], flipped);
+        Assert.All(flipped, id => Assert.Equal(CheckStatus.Fail, after[id]));
+    }
+}
