@@ -109,6 +109,66 @@ public sealed class CryptoService(FipsMode mode, AlgorithmPolicy policy)
         return RSA.Create(bits);
     }
 
+    /// <summary>
+    /// Reads a PEM private key (PKCS#8 "PRIVATE KEY", or the traditional "EC PRIVATE KEY"/"RSA PRIVATE KEY" of
+    /// user-provided CAs) and checks it against the policy. Encrypted keys are refused with a hint.
+    /// </summary>
+    public AsymmetricAlgorithm ImportPrivateKeyPem(string pem, string whereForErrors)
+    {
+        if (!PemEncoding.TryFind(pem, out var fields))
+        {
+            throw new CryptographicException($"{whereForErrors}: no PEM block found; expected a PEM private key (-----BEGIN PRIVATE KEY-----)");
+        }
+        var label = pem[fields.Label];
+        AsymmetricAlgorithm key = label switch
+        {
+            "EC PRIVATE KEY" => ImportInto(ECDsa.Create(), pem),
+            "RSA PRIVATE KEY" => ImportInto(RSA.Create(), pem),
+            "PRIVATE KEY" => TryImport(ECDsa.Create(), pem) ?? TryImport(RSA.Create(), pem)
+                ?? throw new CryptographicException($"{whereForErrors}: the PKCS#8 key is neither ECDSA nor RSA"),
+            "ENCRYPTED PRIVATE KEY" => throw new CryptographicException($"{whereForErrors}: the key is encrypted; decrypt it first (openssl pkey -in KEY -out KEY.plain) and keep it mode 0600"),
+            _ => throw new CryptographicException($"{whereForErrors}: PEM block '{label}' is not a private key"),
+        };
+        try
+        {
+            RequireKey(key);
+            return key;
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
+
+    private static T ImportInto<T>(T key, string pem) where T : AsymmetricAlgorithm
+    {
+        try
+        {
+            key.ImportFromPem(pem);
+            return key;
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
+
+    private static AsymmetricAlgorithm? TryImport(AsymmetricAlgorithm key, string pem)
+    {
+        try
+        {
+            key.ImportFromPem(pem);
+            return key;
+        }
+        catch (CryptographicException)
+        {
+            key.Dispose();
+            return null;
+        }
+    }
+
     /// <summary>Checks a key loaded from disk or received (user CA, CSR) against the policy.</summary>
     public void RequireKey(AsymmetricAlgorithm key) => Require(DescribeKey(key), key is RSA rsa ? rsa.KeySize : null);
 
