@@ -122,6 +122,8 @@ public sealed class SupervisorServer : IAsyncDisposable
         {
         }
         await _app.DisposeAsync().ConfigureAwait(false);
+        _settings.Signer.Dispose();
+        _settings.ServingCertificate.Dispose();
     }
 
     private WebApplication Build()
