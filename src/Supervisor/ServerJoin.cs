@@ -89,13 +89,7 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
 
     private async Task<EtcdMember> StartMemberAsync(EtcdNode node, EtcdMemberConfig config, CancellationToken cancellationToken)
     {
-        // EtcdNode listens for clients on 127.0.0.1 only when the node IP is a loopback address; peers are told to use the
-        // advertised URL, so listen there too (several servers on distinct 127.x addresses of one host).
-        if (!config.ListenClientUrls.Contains(node.AdvertisedClientUrl, StringComparer.Ordinal))
-        {
-            config = config with { ListenClientUrls = [.. config.ListenClientUrls, node.AdvertisedClientUrl] };
-        }
-        var member = new EtcdMember(node.Prepare(config), loggers.CreateLogger<EtcdMember>());
+        var member = new EtcdMember(node.Prepare(ListenOnAdvertised(node, config)), loggers.CreateLogger<EtcdMember>());
         try
         {
             await member.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -107,4 +101,13 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
         }
         return member;
     }
+
+    /// <summary>
+    /// EtcdNode listens for clients on 127.0.0.1 only when the node IP is a loopback address, yet advertises the node IP;
+    /// listen there too, so other servers can reach it (several servers on distinct 127.x addresses of one host).
+    /// </summary>
+    public static EtcdMemberConfig ListenOnAdvertised(EtcdNode node, EtcdMemberConfig config) =>
+        config.ListenClientUrls.Contains(node.AdvertisedClientUrl, StringComparer.Ordinal)
+            ? config
+            : config with { ListenClientUrls = [.. config.ListenClientUrls, node.AdvertisedClientUrl] };
 }

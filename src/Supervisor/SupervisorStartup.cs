@@ -61,7 +61,7 @@ public static class SupervisorStartup
         var sealer = new TokenSealer(crypto);
         var sealedBootstrap = BootstrapData.Seal(BootstrapData.Collect(options.DataDir), sealer, token.Secret);
         // The same blob in etcd, under a key only token holders can derive: a joining server can read it from the datastore too.
-        await datastore.PutIfAbsentAsync(BootstrapData.StorageKey(crypto, token.Secret), sealedBootstrap, cancellationToken).ConfigureAwait(false);
+        await StoreBootstrapAsync(datastore, BootstrapData.StorageKey(crypto, token.Secret), sealedBootstrap, cancellationToken).ConfigureAwait(false);
         var issuer = new CertificateIssuer(crypto, TimeProvider.System);
         var signer = NodeCertificateSigner.Load(crypto, paths);
         using var serverCa = PkiFiles.LoadCa(crypto, paths.ServerCa);
@@ -92,5 +92,26 @@ public static class SupervisorStartup
             throw;
         }
         return server;
+    }
+
+    /// <summary>
+    /// etcd reports healthy a moment before the gateway of each of its client listeners is registered (a 404 meanwhile),
+    /// and a just-joined member may still be settling: retry briefly before giving up.
+    /// </summary>
+    private static async Task StoreBootstrapAsync(SupervisorDatastore datastore, string key, byte[] value, CancellationToken cancellationToken)
+    {
+        var until = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await datastore.PutIfAbsentAsync(key, value, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (EtcdException e) when (e.HttpStatus is 0 or 404 or 503 && DateTimeOffset.UtcNow < until)
+            {
+                await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 }
