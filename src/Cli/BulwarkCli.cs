@@ -12,6 +12,8 @@ public static class BulwarkCli
         root.Subcommands.Add(HardeningCommand.Create(env));
         root.Subcommands.Add(ConfigCommand.Create(env));
         root.Subcommands.Add(VersionCommand.Create(env));
+        root.Subcommands.Add(ServerCommand.Create(env));
+        root.Subcommands.Add(EtcdSnapshotCommand.Create(env));
         return root;
     }
 

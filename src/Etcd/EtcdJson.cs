@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Bulwark.Etcd;
 
+// Properties with defaults use "set", not "init": source-generated System.Text.Json writes default(T) into missing init-only members.
 // The v3 JSON gateway's messages, with etcd's exact .proto field names (see ETCD-GATEWAY.md §1):
 // int64/uint64 arrive as strings, bytes as standard base64, default values are left out.
 
@@ -15,11 +16,11 @@ public sealed record ResponseHeader
 
 public sealed record KeyValue
 {
-    [JsonPropertyName("key")] public byte[] Key { get; init; } = [];
+    [JsonPropertyName("key")] public byte[] Key { get; set; } = [];
     [JsonPropertyName("create_revision")] public long CreateRevision { get; init; }
     [JsonPropertyName("mod_revision")] public long ModRevision { get; init; }
     [JsonPropertyName("version")] public long Version { get; init; }
-    [JsonPropertyName("value")] public byte[] Value { get; init; } = [];
+    [JsonPropertyName("value")] public byte[] Value { get; set; } = [];
     [JsonPropertyName("lease")] public long Lease { get; init; }
 
     [JsonIgnore] public string KeyText => System.Text.Encoding.UTF8.GetString(Key);
@@ -39,8 +40,8 @@ public sealed record RangeRequest
 
 public sealed record RangeResponse
 {
-    [JsonPropertyName("header")] public ResponseHeader Header { get; init; } = new();
-    [JsonPropertyName("kvs")] public IReadOnlyList<KeyValue> Kvs { get; init; } = [];
+    [JsonPropertyName("header")] public ResponseHeader Header { get; set; } = new();
+    [JsonPropertyName("kvs")] public IReadOnlyList<KeyValue> Kvs { get; set; } = [];
     [JsonPropertyName("more")] public bool More { get; init; }
     [JsonPropertyName("count")] public long Count { get; init; }
 }
@@ -55,7 +56,7 @@ public sealed record PutRequest
 
 public sealed record PutResponse
 {
-    [JsonPropertyName("header")] public ResponseHeader Header { get; init; } = new();
+    [JsonPropertyName("header")] public ResponseHeader Header { get; set; } = new();
     [JsonPropertyName("prev_kv")] public KeyValue? PrevKv { get; init; }
 }
 
@@ -68,9 +69,9 @@ public sealed record DeleteRangeRequest
 
 public sealed record DeleteRangeResponse
 {
-    [JsonPropertyName("header")] public ResponseHeader Header { get; init; } = new();
+    [JsonPropertyName("header")] public ResponseHeader Header { get; set; } = new();
     [JsonPropertyName("deleted")] public long Deleted { get; init; }
-    [JsonPropertyName("prev_kvs")] public IReadOnlyList<KeyValue> PrevKvs { get; init; } = [];
+    [JsonPropertyName("prev_kvs")] public IReadOnlyList<KeyValue> PrevKvs { get; set; } = [];
 }
 
 /// <summary>A txn comparison. Build with the factory methods; Result is EQUAL, GREATER, LESS or NOT_EQUAL.</summary>
@@ -108,16 +109,16 @@ public sealed record ResponseOp
 
 public sealed record TxnRequest
 {
-    [JsonPropertyName("compare")] public IReadOnlyList<Compare> Compare { get; init; } = [];
-    [JsonPropertyName("success")] public IReadOnlyList<RequestOp> Success { get; init; } = [];
-    [JsonPropertyName("failure")] public IReadOnlyList<RequestOp> Failure { get; init; } = [];
+    [JsonPropertyName("compare")] public IReadOnlyList<Compare> Compare { get; set; } = [];
+    [JsonPropertyName("success")] public IReadOnlyList<RequestOp> Success { get; set; } = [];
+    [JsonPropertyName("failure")] public IReadOnlyList<RequestOp> Failure { get; set; } = [];
 }
 
 public sealed record TxnResponse
 {
-    [JsonPropertyName("header")] public ResponseHeader Header { get; init; } = new();
+    [JsonPropertyName("header")] public ResponseHeader Header { get; set; } = new();
     [JsonPropertyName("succeeded")] public bool Succeeded { get; init; }
-    [JsonPropertyName("responses")] public IReadOnlyList<ResponseOp> Responses { get; init; } = [];
+    [JsonPropertyName("responses")] public IReadOnlyList<ResponseOp> Responses { get; set; } = [];
 }
 
 public sealed record WatchCreate
@@ -134,27 +135,27 @@ internal sealed record WatchRequest([property: JsonPropertyName("create_request"
 public sealed record WatchEvent
 {
     /// <summary>PUT or DELETE (etcd leaves PUT out, so a missing type reads as PUT).</summary>
-    [JsonPropertyName("type")] public string Type { get; init; } = "PUT";
-    [JsonPropertyName("kv")] public KeyValue Kv { get; init; } = new();
+    [JsonPropertyName("type")] public string Type { get; set; } = "PUT";
+    [JsonPropertyName("kv")] public KeyValue Kv { get; set; } = new();
     [JsonPropertyName("prev_kv")] public KeyValue? PrevKv { get; init; }
 }
 
 public sealed record WatchResponse
 {
-    [JsonPropertyName("header")] public ResponseHeader Header { get; init; } = new();
+    [JsonPropertyName("header")] public ResponseHeader Header { get; set; } = new();
     [JsonPropertyName("watch_id")] public long WatchId { get; init; }
     [JsonPropertyName("created")] public bool Created { get; init; }
     [JsonPropertyName("canceled")] public bool Canceled { get; init; }
     [JsonPropertyName("compact_revision")] public long CompactRevision { get; init; }
     [JsonPropertyName("cancel_reason")] public string? CancelReason { get; init; }
-    [JsonPropertyName("events")] public IReadOnlyList<WatchEvent> Events { get; init; } = [];
+    [JsonPropertyName("events")] public IReadOnlyList<WatchEvent> Events { get; set; } = [];
 }
 
 internal sealed record StreamError
 {
     [JsonPropertyName("grpc_code")] public int GrpcCode { get; init; }
     [JsonPropertyName("http_code")] public int HttpCode { get; init; }
-    [JsonPropertyName("message")] public string Message { get; init; } = "";
+    [JsonPropertyName("message")] public string Message { get; set; } = "";
 }
 
 internal sealed record WatchLine
@@ -176,7 +177,7 @@ internal sealed record LeaseGrantRequest(
 
 public sealed record LeaseGrantResponse
 {
-    [JsonPropertyName("header")] public ResponseHeader Header { get; init; } = new();
+    [JsonPropertyName("header")] public ResponseHeader Header { get; set; } = new();
     [JsonPropertyName("ID")] public long Id { get; init; }
     [JsonPropertyName("TTL")] public long Ttl { get; init; }
     [JsonPropertyName("error")] public string? Error { get; init; }
@@ -190,17 +191,17 @@ internal sealed record LeaseTimeToLiveRequest(
 
 public sealed record LeaseTimeToLiveResponse
 {
-    [JsonPropertyName("header")] public ResponseHeader Header { get; init; } = new();
+    [JsonPropertyName("header")] public ResponseHeader Header { get; set; } = new();
     [JsonPropertyName("ID")] public long Id { get; init; }
     /// <summary>Remaining seconds; -1 when the lease has expired or was revoked.</summary>
     [JsonPropertyName("TTL")] public long Ttl { get; init; }
     [JsonPropertyName("grantedTTL")] public long GrantedTtl { get; init; }
-    [JsonPropertyName("keys")] public IReadOnlyList<byte[]> Keys { get; init; } = [];
+    [JsonPropertyName("keys")] public IReadOnlyList<byte[]> Keys { get; set; } = [];
 }
 
 public sealed record LeaseKeepAliveResponse
 {
-    [JsonPropertyName("header")] public ResponseHeader Header { get; init; } = new();
+    [JsonPropertyName("header")] public ResponseHeader Header { get; set; } = new();
     [JsonPropertyName("ID")] public long Id { get; init; }
     /// <summary>The renewed TTL; 0 when the lease no longer exists.</summary>
     [JsonPropertyName("TTL")] public long Ttl { get; init; }
@@ -214,14 +215,14 @@ internal sealed record LeaseKeepAliveLine
 
 public sealed record StatusResponse
 {
-    [JsonPropertyName("header")] public ResponseHeader Header { get; init; } = new();
-    [JsonPropertyName("version")] public string Version { get; init; } = "";
+    [JsonPropertyName("header")] public ResponseHeader Header { get; set; } = new();
+    [JsonPropertyName("version")] public string Version { get; set; } = "";
     [JsonPropertyName("dbSize")] public long DbSize { get; init; }
     [JsonPropertyName("leader")] public ulong Leader { get; init; }
     [JsonPropertyName("raftIndex")] public ulong RaftIndex { get; init; }
     [JsonPropertyName("raftTerm")] public ulong RaftTerm { get; init; }
     [JsonPropertyName("raftAppliedIndex")] public ulong RaftAppliedIndex { get; init; }
-    [JsonPropertyName("errors")] public IReadOnlyList<string> Errors { get; init; } = [];
+    [JsonPropertyName("errors")] public IReadOnlyList<string> Errors { get; set; } = [];
     [JsonPropertyName("dbSizeInUse")] public long DbSizeInUse { get; init; }
     [JsonPropertyName("isLearner")] public bool IsLearner { get; init; }
 }
@@ -229,7 +230,7 @@ public sealed record StatusResponse
 public sealed record AlarmMember
 {
     [JsonPropertyName("memberID")] public ulong MemberId { get; init; }
-    [JsonPropertyName("alarm")] public string Alarm { get; init; } = "NONE";
+    [JsonPropertyName("alarm")] public string Alarm { get; set; } = "NONE";
 }
 
 internal sealed record AlarmRequest(
@@ -239,12 +240,12 @@ internal sealed record AlarmRequest(
 
 internal sealed record AlarmResponse
 {
-    [JsonPropertyName("alarms")] public IReadOnlyList<AlarmMember> Alarms { get; init; } = [];
+    [JsonPropertyName("alarms")] public IReadOnlyList<AlarmMember> Alarms { get; set; } = [];
 }
 
 public sealed record HashResponse
 {
-    [JsonPropertyName("header")] public ResponseHeader Header { get; init; } = new();
+    [JsonPropertyName("header")] public ResponseHeader Header { get; set; } = new();
     [JsonPropertyName("hash")] public uint Hash { get; init; }
 }
 
@@ -252,9 +253,9 @@ public sealed record Member
 {
     [JsonPropertyName("ID")] public ulong Id { get; init; }
     /// <summary>Empty for a member that was added but has not started yet.</summary>
-    [JsonPropertyName("name")] public string Name { get; init; } = "";
-    [JsonPropertyName("peerURLs")] public IReadOnlyList<string> PeerUrls { get; init; } = [];
-    [JsonPropertyName("clientURLs")] public IReadOnlyList<string> ClientUrls { get; init; } = [];
+    [JsonPropertyName("name")] public string Name { get; set; } = "";
+    [JsonPropertyName("peerURLs")] public IReadOnlyList<string> PeerUrls { get; set; } = [];
+    [JsonPropertyName("clientURLs")] public IReadOnlyList<string> ClientUrls { get; set; } = [];
     [JsonPropertyName("isLearner")] public bool IsLearner { get; init; }
 
     [JsonIgnore] public string IdHex => Id.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
@@ -272,15 +273,15 @@ internal sealed record MemberUpdateRequest(
 
 public sealed record MemberListResponse
 {
-    [JsonPropertyName("header")] public ResponseHeader Header { get; init; } = new();
-    [JsonPropertyName("members")] public IReadOnlyList<Member> Members { get; init; } = [];
+    [JsonPropertyName("header")] public ResponseHeader Header { get; set; } = new();
+    [JsonPropertyName("members")] public IReadOnlyList<Member> Members { get; set; } = [];
 }
 
 public sealed record MemberAddResponse
 {
-    [JsonPropertyName("header")] public ResponseHeader Header { get; init; } = new();
-    [JsonPropertyName("member")] public Member Member { get; init; } = new();
-    [JsonPropertyName("members")] public IReadOnlyList<Member> Members { get; init; } = [];
+    [JsonPropertyName("header")] public ResponseHeader Header { get; set; } = new();
+    [JsonPropertyName("member")] public Member Member { get; set; } = new();
+    [JsonPropertyName("members")] public IReadOnlyList<Member> Members { get; set; } = [];
 }
 
 internal sealed record EmptyRequest;

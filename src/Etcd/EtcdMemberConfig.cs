@@ -58,6 +58,8 @@ public sealed record EtcdMemberConfig
             { "heartbeat-interval", Plain(HeartbeatIntervalMs.ToString(CultureInfo.InvariantCulture)) },
             { "election-timeout", Plain(ElectionTimeoutMs.ToString(CultureInfo.InvariantCulture)) },
             { "enable-v2", Plain("false") },
+            // With --config-file etcd does not apply its flag defaults: the gateway is off unless enabled here.
+            { "enable-grpc-gateway", Plain("true") },
             { "logger", "zap" },
             { "log-outputs", new YamlSequenceNode(new YamlScalarNode("stderr")) },
             { "cipher-suites", new YamlSequenceNode(CipherSuites.Select(c => new YamlScalarNode(c))) },
