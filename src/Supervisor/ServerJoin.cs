@@ -2,6 +2,7 @@ using System.Globalization;
 using Bulwark.Crypto;
 using Bulwark.Etcd;
 using Bulwark.Pki;
+using ClusterToken = Bulwark.Pki.ClusterToken;
 using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Supervisor;

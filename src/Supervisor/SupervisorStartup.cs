@@ -3,6 +3,7 @@ using Bulwark.Config;
 using Bulwark.Crypto;
 using Bulwark.Etcd;
 using Bulwark.Pki;
+using ClusterToken = Bulwark.Pki.ClusterToken;
 using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Supervisor;
