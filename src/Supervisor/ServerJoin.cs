@@ -33,13 +33,18 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
     public async Task<ServerJoinResult> RunAsync(ServerJoinOptions options, CancellationToken cancellationToken)
     {
         var node = options.Etcd;
-        var name = node.MemberName();
         if (node.Paths.HasMemberData)
         {
+            var name = node.MemberName();
             _log.LogInformation("this server already has etcd member data in {Dir}; starting it to rejoin the cluster", node.Paths.MemberDir);
             var member = await StartMemberAsync(node, node.MemberConfig(name, $"{name}={node.PeerUrl}", "existing"), cancellationToken).ConfigureAwait(false);
             return new ServerJoinResult(member, true, name);
         }
+        return await JoinAsync(options, node, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ServerJoinResult> JoinAsync(ServerJoinOptions options, EtcdNode node, CancellationToken cancellationToken)
+    {
         var token = AgentJoin.ParseToken(options.Token);
         using var client = await JoinRetry.RunAsync(ct => SupervisorClient.ConnectAsync(options.Server, token, ClusterToken.ServerUser, crypto, _log, ct),
             options.ReadyTimeout, _log, "fetching the cluster CA", cancellationToken).ConfigureAwait(false);
@@ -53,7 +58,9 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
         {
             throw new JoinException($"the token cannot open the cluster's bootstrap data ({e.Message}); use the token of the cluster at {options.Server}. Nothing was written.", e);
         }
+        // Nothing was written before this point: a wrong token or a foreign CA leaves the data dir as it was.
         var written = BootstrapData.WriteTo(bundle, options.Pki.DataDir);
+        var name = node.MemberName();
         _log.LogInformation("wrote {Count} shared PKI files from the cluster's bootstrap data", written);
         // This node's own leaves (etcd serving/peer with its addresses, kube-apiserver...) from the shared CAs; the token file pins the CA.
         new ServerPki(crypto, TimeProvider.System, loggers.CreateLogger<ServerPki>()).Ensure(options.Pki with { Token = token.IsFull ? token.Reveal() : token.Secret });
