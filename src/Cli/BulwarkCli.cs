@@ -14,6 +14,7 @@ public static class BulwarkCli
         root.Subcommands.Add(VersionCommand.Create(env));
         root.Subcommands.Add(ServerCommand.Create(env));
         root.Subcommands.Add(EtcdSnapshotCommand.Create(env));
+        root.Subcommands.Add(AgentCommand.Create(env));
         return root;
     }
 

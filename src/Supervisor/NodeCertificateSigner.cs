@@ -50,8 +50,18 @@ public sealed class NodeCertificateSigner(CsrSigner signer, IssuedCertificate cl
             throw new CsrRejectedException($"the CSR is {csrPem.Length} bytes; at most {MaxCsrLength} are accepted");
         }
         var ca = kind == NodeCertificateKind.KubeletServing ? serverCa : clientCa;
-        using var certificate = signer.Sign(csrPem, ca, PolicyFor(kind, nodeName, nodeAddresses));
-        return new SignedCertificate(certificate.ExportCertificatePem() + "\n", ca.CertificatePem, ServerCaPem);
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = signer.Sign(csrPem, ca, PolicyFor(kind, nodeName, nodeAddresses));
+        }
+        catch (CsrRejectedException e) when (kind == NodeCertificateKind.KubeletServing)
+        {
+            throw new CsrRejectedException($"{e.Message}. A kubelet serving certificate may name the node ({nodeName}), localhost, loopback and the " +
+                $"address the node connects from ({string.Join(", ", nodeAddresses)}); set node-ip to that address.");
+        }
+        using var issued = certificate;
+        return new SignedCertificate(issued.ExportCertificatePem() + "\n", ca.CertificatePem, ServerCaPem);
     }
 
     public static string Describe(NodeCertificateKind kind) => kind switch

@@ -273,6 +273,30 @@ public sealed class AgentJoinTests(SingleServerFixture fixture) : IClassFixture<
         Assert.Contains("ECDHE-ECDSA-AES128-GCM-SHA256", gcm.StandardOutput);
     }
 
+    [Fact]
+    public async Task Bulwark_agent_command_joins_then_stops_at_the_kubelet_boundary_with_exit_code_3()
+    {
+        using var dirs = new TempDirectory("bulwark-agent-cli");
+        var tokenFile = dirs.Write("token", Server.Token + "\n");
+        var run = await CliRunner.RunAsync("agent", "--server", Server.SupervisorUrl.ToString(), "--token-file", tokenFile,
+            "--data-dir", dirs.Combine("data"), "--node-name", "agent-cli", "--node-ip", "127.0.0.1");
+        Assert.True(run.ExitCode == 3, run.Out + run.Error);
+        Assert.Contains("[join] node agent-cli joined", run.Out);
+        Assert.Contains("cluster CA pinned by the token", run.Out);
+        Assert.Contains("[kubelet] not started: the kubelet binary is not in", run.Out);
+        Assert.True(File.Exists(dirs.Combine("data", "agent", "client-kubelet.crt")));
+
+        var wrong = await CliRunner.RunAsync("agent", "--server", Server.SupervisorUrl.ToString(), "--token", "K10" + new string('a', 64) + "::node:whatever",
+            "--data-dir", dirs.Combine("wrong"), "--node-name", "agent-cli2");
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Contains(SupervisorClient.CaMismatchMessage, wrong.Out);
+        Assert.False(Directory.Exists(dirs.Combine("wrong")));
+
+        var noServer = await CliRunner.RunAsync("agent", "--token", "x", "--data-dir", dirs.Combine("none"));
+        Assert.Equal(2, noServer.ExitCode);
+        Assert.Contains("--server https://SERVER:9345", noServer.Out);
+    }
+
     private static async Task OpenSslVerifyAsync(string caFile, string certificate, string purpose)
     {
         var result = await ProcessRunner.RunAsync(new ProcessSpec("openssl", ["verify", "-CAfile", caFile, "-purpose", purpose, certificate]), Ct);
