@@ -22,6 +22,15 @@ public sealed record AgentJoinOptions(string DataDir, Uri Server, string Token, 
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromMinutes(5);
 }
 
+/// <summary>One signed node certificate with the key generated for it (PEM) and the CA that signed it.</summary>
+public sealed record NodeCertificateMaterial(NodeCertificateKind Kind, string CertificatePem, string KeyPem, string CaPem)
+{
+    public override string ToString() => $"{Kind} certificate (key redacted)";
+}
+
+/// <summary>What a join obtained over the network, before anything but the node password is written.</summary>
+public sealed record AgentMaterial(string NodeName, AgentClusterConfig Config, byte[] CaBundle, bool CaPinned, IReadOnlyList<NodeCertificateMaterial> Certificates);
+
 /// <summary>What the join wrote.</summary>
 public sealed record AgentJoinResult(string NodeName, AgentClusterConfig Config, IReadOnlyList<string> FilesWritten, bool CaPinned);
 
@@ -57,6 +66,16 @@ public sealed class AgentJoin(CryptoService crypto, ILogger logger)
 
     public async Task<AgentJoinResult> RunAsync(AgentJoinOptions options, CancellationToken cancellationToken)
     {
+        var material = await ObtainAsync(options, cancellationToken).ConfigureAwait(false);
+        return Write(options, material);
+    }
+
+    /// <summary>
+    /// The network part of a join: pin the CA, fetch the config, generate keys and have each CSR signed. Only the node
+    /// password (and node id) are written, after the token was accepted; everything else is returned for <see cref="Write"/>.
+    /// </summary>
+    public async Task<AgentMaterial> ObtainAsync(AgentJoinOptions options, CancellationToken cancellationToken)
+    {
         var token = ParseToken(options.Token);
         var paths = new AgentPaths(options.DataDir);
         using var client = await JoinRetry.RunAsync(ct => SupervisorClient.ConnectAsync(options.Server, token, ClusterToken.AgentUser, crypto, logger, ct),
@@ -68,7 +87,7 @@ public sealed class AgentJoin(CryptoService crypto, ILogger logger)
         var nodeName = options.WithNodeId ? $"{options.NodeName}-{ExistingOrNew(paths.NodeId, 4)}" : options.NodeName;
         // Kept before any certificate is asked for: the server records its hash at the first request.
         var nodePassword = ExistingOrNew(paths.NodePassword, 32);
-        var issued = new List<(NodeCertificateKind Kind, string CertificatePem, string KeyPem, string CaPem)>();
+        var issued = new List<NodeCertificateMaterial>();
         foreach (var kind in Kinds)
         {
             using var key = crypto.GenerateKey(KeyAlgorithm.EcdsaP256);
@@ -76,16 +95,23 @@ public sealed class AgentJoin(CryptoService crypto, ILogger logger)
             var signed = await JoinRetry.RunAsync(ct => client.SignAsync(kind, csr, nodeName, nodePassword, ct), options.ReadyTimeout, logger,
                 $"requesting the {NodeCertificateSigner.Describe(kind)} certificate", cancellationToken).ConfigureAwait(false);
             Check(kind, signed, key, client);
-            issued.Add((kind, signed.Certificate, key.ExportPkcs8PrivateKeyPem() + "\n", signed.IssuingCa));
+            issued.Add(new NodeCertificateMaterial(kind, signed.Certificate, key.ExportPkcs8PrivateKeyPem() + "\n", signed.IssuingCa));
         }
-        // Everything arrived and checked: now write (each file atomically, keys 0600).
+        return new AgentMaterial(nodeName, config, client.CaBundle, token.IsFull, issued);
+    }
+
+    /// <summary>Writes what <see cref="ObtainAsync"/> obtained: certificates, keys (0600), CAs, kubeconfigs and the agent config.</summary>
+    public AgentJoinResult Write(AgentJoinOptions options, AgentMaterial material)
+    {
+        var paths = new AgentPaths(options.DataDir);
+        var (nodeName, config, issued) = (material.NodeName, material.Config, material.Certificates);
         var written = new List<string>();
         void Write(string path, string content)
         {
             AtomicFile.WriteAllText(path, content, AtomicFile.Private);
             written.Add(path);
         }
-        Write(paths.ServerCa, Encoding.ASCII.GetString(client.CaBundle));
+        Write(paths.ServerCa, Encoding.ASCII.GetString(material.CaBundle));
         Write(paths.ClientCa, issued.First(i => i.Kind == NodeCertificateKind.KubeletClient).CaPem);
         foreach (var (kind, certificatePem, keyPem, _) in issued)
         {
@@ -100,7 +126,7 @@ public sealed class AgentJoin(CryptoService crypto, ILogger logger)
         Write(paths.AgentConfig, JsonSerializer.Serialize(config, SupervisorJsonContext.Default.AgentClusterConfig) + "\n");
         logger.LogInformation("agent {Node} joined {Server}: kubelet client/serving and kube-proxy certificates and kubeconfigs written to {Dir}",
             nodeName, options.Server, paths.AgentDir);
-        return new AgentJoinResult(nodeName, config, written, token.IsFull);
+        return new AgentJoinResult(nodeName, config, written, material.CaPinned);
     }
 
     public static ClusterToken ParseToken(string text)
@@ -157,7 +183,7 @@ public sealed class AgentJoin(CryptoService crypto, ILogger logger)
         {
             throw new JoinException("the kubelet serving certificate was not issued by the pinned cluster CA; refusing it");
         }
-        if (!cas.Cast<X509Certificate2>().Any(ca => ServerPki.IssuedBy(certificate, ca)))
+        if (!cas.Cast<X509Certificate2>().Any(ca => CertificateSignature.IsIssuedBy(certificate, ca)))
         {
             throw new JoinException($"the {NodeCertificateSigner.Describe(kind)} certificate does not chain to the CA the server sent; refusing it");
         }

@@ -31,18 +31,14 @@ public sealed class NodePasswords(SupervisorDatastore store, CryptoService crypt
         var key = SupervisorDatastore.NodePasswordPrefix + nodeName;
         if (!_recorded.TryGetValue(nodeName, out var stored))
         {
-            stored = await store.GetAsync(key, cancellationToken).ConfigureAwait(false);
-            if (stored is null)
-            {
-                var created = Hash(password, crypto.RandomBytes(16));
-                stored = await store.PutIfAbsentAsync(key, created, cancellationToken).ConfigureAwait(false);
-                if (ReferenceEquals(stored, created))
-                {
-                    _recorded[nodeName] = stored;
-                    return NodePasswordCheck.Recorded;
-                }
-            }
+            // One round trip: create the record unless one exists (then etcd hands back the existing one).
+            var created = Hash(password, crypto.RandomBytes(16));
+            stored = await store.PutIfAbsentAsync(key, created, cancellationToken).ConfigureAwait(false);
             _recorded[nodeName] = stored;
+            if (ReferenceEquals(stored, created))
+            {
+                return NodePasswordCheck.Recorded;
+            }
         }
         return Verify(stored, password) ? NodePasswordCheck.Matched : NodePasswordCheck.Mismatch;
     }

@@ -33,23 +33,13 @@ public sealed class SupervisorClient : IDisposable
     private readonly X509Certificate2Collection _trusted;
     private readonly string _authorization;
 
-    private SupervisorClient(Uri server, byte[] caBundle, X509Certificate2Collection trusted, BasicCredentials credentials, TlsPolicy tls)
+    private SupervisorClient(Uri server, HttpClient http, byte[] caBundle, X509Certificate2Collection trusted, BasicCredentials credentials)
     {
         Server = server;
         CaBundle = caBundle;
         _trusted = trusted;
         _authorization = credentials.ToHeaderValue();
-        var ssl = tls.Apply(new SslClientAuthenticationOptions
-        {
-            RemoteCertificateValidationCallback = (_, certificate, _, errors) => IsTrusted(certificate, errors, trusted),
-        });
-        _http = new HttpClient(new SocketsHttpHandler
-        {
-            SslOptions = ssl,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        })
-        { BaseAddress = server, Timeout = CallTimeout };
+        _http = http;
     }
 
     public Uri Server { get; }
@@ -72,23 +62,47 @@ public sealed class SupervisorClient : IDisposable
             throw new JoinException($"--server {server} must be an https URL such as https://10.0.0.1:9345");
         }
         tls ??= TlsPolicy.BuiltIn;
-        var bundle = await FetchCaBundleAsync(server, tls, cancellationToken).ConfigureAwait(false);
-        var hash = ClusterToken.CaHashOf(crypto, bundle);
-        if (token.IsFull)
+        // One connection: /cacerts is fetched with the server certificate recorded but not yet trusted; once the CA is
+        // pinned, that certificate is verified against it before any credential is sent, and every later connection
+        // is verified against the pinned CA during its handshake.
+        var validator = new PinningValidator();
+        var http = new HttpClient(new SocketsHttpHandler
         {
-            if (!token.MatchesCa(hash))
+            SslOptions = tls.Apply(new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = validator.Validate }),
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        })
+        { BaseAddress = server, Timeout = CallTimeout, MaxResponseContentBufferSize = 1 << 20 };
+        try
+        {
+            var bundle = await FetchCaBundleAsync(http, server, cancellationToken).ConfigureAwait(false);
+            var hash = ClusterToken.CaHashOf(crypto, bundle);
+            if (token.IsFull)
             {
-                throw new JoinException($"{CaMismatchMessage}: the server at {server} presented a CA with SHA-256 {hash}, but the token pins {token.CaHash}. " +
-                    "Either --server points at another cluster (or something in between is intercepting the connection), or the token is from another cluster. Nothing was changed.");
+                if (!token.MatchesCa(hash))
+                {
+                    throw new JoinException($"{CaMismatchMessage}: the server at {server} presented a CA with SHA-256 {hash}, but the token pins {token.CaHash}. " +
+                        "Either --server points at another cluster (or something in between is intercepting the connection), or the token is from another cluster. Nothing was changed.");
+                }
             }
+            else
+            {
+                log.LogWarning("the token is a bare secret, so the cluster CA is NOT pinned: this join trusts whatever CA {Server} presents (SHA-256 {Hash}). " +
+                    "Use the full token from the server's <data-dir>/server/token (K10<hash>::server:<secret>) to pin it.", server, hash);
+            }
+            var trusted = ParseBundle(bundle, server);
+            if (!validator.Pin(trusted))
+            {
+                throw new JoinException($"the TLS certificate of {server} is not issued by the pinned cluster CA (or does not name {server.Host}): " +
+                    "something between this node and the server is terminating TLS. Nothing was changed.");
+            }
+            return new SupervisorClient(server, http, bundle, trusted, new BasicCredentials(user, token.Secret));
         }
-        else
+        catch
         {
-            log.LogWarning("the token is a bare secret, so the cluster CA is NOT pinned: this join trusts whatever CA {Server} presents (SHA-256 {Hash}). " +
-                "Use the full token from the server's <data-dir>/server/token (K10<hash>::server:<secret>) to pin it.", server, hash);
+            http.Dispose();
+            throw;
         }
-        var trusted = ParseBundle(bundle, server);
-        return new SupervisorClient(server, bundle, trusted, new BasicCredentials(user, token.Secret), tls);
     }
 
     public Task<AgentClusterConfig> GetConfigAsync(CancellationToken cancellationToken) =>
@@ -214,18 +228,12 @@ public sealed class SupervisorClient : IDisposable
         }
     }
 
-    /// <summary>The one unverified call: the CA bundle, whose integrity is then checked against the token's hash.</summary>
-    private static async Task<byte[]> FetchCaBundleAsync(Uri server, TlsPolicy tls, CancellationToken cancellationToken)
+    /// <summary>The one call before trust: the CA bundle, whose integrity is then checked against the token's hash.</summary>
+    private static async Task<byte[]> FetchCaBundleAsync(HttpClient http, Uri server, CancellationToken cancellationToken)
     {
-        using var handler = new SocketsHttpHandler
-        {
-            SslOptions = tls.Apply(new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true }),
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-        };
-        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(15), MaxResponseContentBufferSize = 1 << 20 };
         try
         {
-            using var response = await http.GetAsync(new Uri(server, "/cacerts"), cancellationToken).ConfigureAwait(false);
+            using var response = await http.GetAsync("/cacerts", cancellationToken).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
             {
                 throw new SupervisorUnavailableException($"the supervisor at {server} is not ready (503)");
@@ -242,7 +250,7 @@ public sealed class SupervisorClient : IDisposable
         }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new SupervisorUnavailableException($"the supervisor at {server} did not answer within 15 s", e);
+            throw new SupervisorUnavailableException($"the supervisor at {server} did not answer within {CallTimeout.TotalSeconds:0} s", e);
         }
     }
 
@@ -264,18 +272,75 @@ public sealed class SupervisorClient : IDisposable
         return collection;
     }
 
-    private static bool IsTrusted(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection trusted)
+    /// <summary>
+    /// The serving certificate names the host (the handshake's own name check), is within its validity period, and was
+    /// signed by a pinned CA certificate that is itself valid and a CA. The chain is one level deep (Bulwark's CAs are
+    /// self-signed roots), so the signature is checked directly instead of building an X509Chain per connection.
+    /// </summary>
+    internal static bool IsTrusted(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection trusted)
     {
         if (certificate is not X509Certificate2 serving || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
         {
             return false;
         }
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        return chain.Build(serving);
+        var now = DateTime.Now;
+        if (now < serving.NotBefore || now > serving.NotAfter)
+        {
+            return false;
+        }
+        foreach (var ca in trusted)
+        {
+            var isCa = ca.Extensions.OfType<X509BasicConstraintsExtension>().Any(b => b.CertificateAuthority);
+            if (isCa && now >= ca.NotBefore && now <= ca.NotAfter && CertificateSignature.IsIssuedBy(serving, ca))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Trust on the first connection is deferred: its certificate (and name check) is recorded; <see cref="Pin"/> then
+    /// verifies it against the pinned CA. Connections opened after pinning are verified in their handshake.
+    /// </summary>
+    private sealed class PinningValidator
+    {
+        private readonly Lock _gate = new();
+        private X509Certificate2Collection? _pinned;
+        private readonly List<(X509Certificate2 Certificate, SslPolicyErrors Errors)> _unverified = [];
+
+        public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+        {
+            lock (_gate)
+            {
+                if (_pinned is not null)
+                {
+                    return IsTrusted(certificate, errors, _pinned);
+                }
+                if (certificate is null)
+                {
+                    return false;
+                }
+                _unverified.Add((new X509Certificate2(certificate), errors));
+                return true;
+            }
+        }
+
+        /// <summary>Pins the CA; true when every connection opened before was to a certificate it issued.</summary>
+        public bool Pin(X509Certificate2Collection trusted)
+        {
+            lock (_gate)
+            {
+                _pinned = trusted;
+                var ok = _unverified.All(seen => IsTrusted(seen.Certificate, seen.Errors, trusted));
+                foreach (var (certificate, _) in _unverified)
+                {
+                    certificate.Dispose();
+                }
+                _unverified.Clear();
+                return ok;
+            }
+        }
     }
 
     private static Exception Innermost(Exception e)

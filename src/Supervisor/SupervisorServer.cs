@@ -195,9 +195,12 @@ public sealed class SupervisorServer : IAsyncDisposable
             var route = context.Request.Path.Value is { Length: <= 64 } p ? p : "(long path)";
             Metrics.Request(KnownRoute(route), status);
             // Method, path, status, source, user role, node name and duration; never headers or bodies (they hold secrets).
-            _log.LogDebug("access {Method} {Path} {Status} from {Remote} as {Role} node {Node} in {Ms:0.0} ms",
+            if (_log.IsEnabled(LogLevel.Debug))
+            {
+                _log.LogDebug("access {Method} {Path} {Status} from {Remote} as {Role} node {Node} in {Ms:0.0} ms",
                 context.Request.Method, route, status, RemoteAddress(context), context.Items["role"] ?? "-", context.Items["node"] ?? "-",
-                Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
         }
     }
 

@@ -9,5 +9,6 @@ public static class BenchmarkCatalog
     public static IReadOnlyList<Benchmark> All { get; } =
     [
         ConfigBenchmarks.Load,
+        SupervisorBenchmarks.AgentJoins,
     ];
 }
