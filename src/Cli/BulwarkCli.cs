@@ -15,6 +15,8 @@ public static class BulwarkCli
         root.Subcommands.Add(ServerCommand.Create(env));
         root.Subcommands.Add(EtcdSnapshotCommand.Create(env));
         root.Subcommands.Add(AgentCommand.Create(env));
+        root.Subcommands.Add(FipsCommand.Create(env));
+        root.Subcommands.Add(CertificateCommand.Create(env));
         return root;
     }
 

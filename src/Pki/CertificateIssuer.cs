@@ -117,12 +117,13 @@ public sealed class CertificateIssuer(CryptoService crypto, TimeProvider clock)
 
     public static X500DistinguishedName Subject(string commonName, IReadOnlyList<string> organizations)
     {
+        // The builder encodes in reverse order of adding: this yields the conventional DER order O=…, CN=… (as openssl -subj "/O=…/CN=…").
         var builder = new X500DistinguishedNameBuilder();
-        foreach (var organization in organizations)
+        builder.AddCommonName(commonName);
+        foreach (var organization in organizations.Reverse())
         {
             builder.AddOrganizationName(organization);
         }
-        builder.AddCommonName(commonName);
         return builder.Build();
     }
 

@@ -1,3 +1,4 @@
+using System.Formats.Asn1;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -44,13 +45,14 @@ public sealed class CsrSigner(CryptoService crypto, TimeProvider? clock = null)
         try
         {
             crypto.RequireKey(request.PublicKey);
+            crypto.Require(SignatureHashOf(csrPem));
         }
         catch (CryptoPolicyException e)
         {
             throw new CsrRejectedException($"the CSR's key is not allowed: {e.Message}");
         }
         var expected = CertificateIssuer.Subject(policy.CommonName, policy.Organizations);
-        if (!request.SubjectName.RawData.AsSpan().SequenceEqual(expected.RawData))
+        if (!SameAttributes(request.SubjectName, expected))
         {
             throw new CsrRejectedException($"the CSR's subject is \"{request.SubjectName.Name}\"; expected \"{expected.Name}\"");
         }
@@ -67,5 +69,35 @@ public sealed class CsrSigner(CryptoService crypto, TimeProvider? clock = null)
         }
         var profile = new CertificateProfile(policy.CommonName, policy.Organizations, policy.Usage, new SubjectAlternativeNames(dns, ips));
         return _issuer.Sign(ca, profile, request.PublicKey, validity);
+    }
+
+    /// <summary>Same CN and O values and nothing else, in any RDN order (clients order names differently).</summary>
+    private static bool SameAttributes(X500DistinguishedName actual, X500DistinguishedName expected)
+    {
+        static List<string> Attributes(X500DistinguishedName name) => name.EnumerateRelativeDistinguishedNames()
+            .Select(r => r.HasMultipleElements ? "multi-valued RDN" : $"{r.GetSingleElementType().Value}={r.GetSingleElementValue()}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return Attributes(actual).SequenceEqual(Attributes(expected), StringComparer.Ordinal);
+    }
+
+    /// <summary>The hash of the CSR's own signature (PKCS#10: SEQUENCE { info, signatureAlgorithm, signature }), in policy names.</summary>
+    private static string SignatureHashOf(string csrPem)
+    {
+        var fields = PemEncoding.Find(csrPem);
+        var der = Convert.FromBase64String(csrPem[fields.Base64Data]);
+        var outer = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
+        outer.ReadEncodedValue();
+        var oid = outer.ReadSequence().ReadObjectIdentifier();
+        return oid switch
+        {
+            "1.2.840.10045.4.3.2" or "1.2.840.113549.1.1.11" => "SHA-256",
+            "1.2.840.10045.4.3.3" or "1.2.840.113549.1.1.12" => "SHA-384",
+            "1.2.840.10045.4.3.4" or "1.2.840.113549.1.1.13" => "SHA-512",
+            "1.2.840.10045.4.1" or "1.2.840.113549.1.1.5" => "SHA-1",
+            "1.2.840.113549.1.1.4" => "MD5",
+            "1.2.840.113549.1.1.10" => "RSA PSS",
+            _ => $"signature algorithm {oid}",
+        };
     }
 }

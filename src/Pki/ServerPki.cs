@@ -154,6 +154,13 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
     /// <summary>SANs of the kube-apiserver serving cert and the etcd certs (RKE2's lists).</summary>
     public static SubjectAlternativeNames AlternativeNames(SanSet set, ServerPkiOptions options)
     {
+        foreach (var san in options.TlsSans)
+        {
+            if (!IPAddress.TryParse(san, out _) && !IsDnsName(san))
+            {
+                throw new PkiException($"tls-san \"{san}\" is neither an IP address nor a DNS name (letters, digits, '-' and '.', optionally starting with '*.'); fix it in the config file or --tls-san");
+            }
+        }
         IPAddress[] loopback = [IPAddress.Loopback, IPAddress.IPv6Loopback];
         return set switch
         {
@@ -163,6 +170,12 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
             SanSet.Etcd => SubjectAlternativeNames.From(["localhost", options.Node.Name], [.. loopback, .. options.Node.Addresses]),
             _ => SubjectAlternativeNames.None,
         };
+    }
+
+    private static bool IsDnsName(string name)
+    {
+        var labels = (name.StartsWith("*.", StringComparison.Ordinal) ? name[2..] : name).TrimEnd('.').Split('.');
+        return name.Length <= 253 && labels.All(l => l.Length is > 0 and <= 63 && l[0] != '-' && l[^1] != '-' && l.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'));
     }
 
     /// <summary>The first usable address of a service CIDR (10.43.0.0/16 → 10.43.0.1): the "kubernetes" Service's ClusterIP.</summary>
@@ -198,7 +211,19 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
             changes.Add(new PkiChange(files.Certificate, PkiAction.Created, "new CA"));
             return created;
         }
-        var ca = Load(files);
+        IssuedCertificate? ca;
+        try
+        {
+            ca = Load(files);
+        }
+        catch (CryptoPolicyException e)
+        {
+            throw new PkiException($"{files.Key}: {e.Message}", e);
+        }
+        catch (CryptographicException e)
+        {
+            throw new PkiException($"{files.Certificate} / {files.Key}: cannot be read as a PEM certificate and private key ({e.Message})", e);
+        }
         if (ca is null)
         {
             throw new PkiException($"{files.Key} does not belong to {files.Certificate}; restore the matching key (a CA cannot be regenerated without re-issuing every certificate it signed)");
@@ -225,9 +250,14 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
     {
         if (File.Exists(paths.ServiceKey))
         {
-            using (crypto.ImportPrivateKeyPem(File.ReadAllText(paths.ServiceKey), paths.ServiceKey))
+            try
             {
-                // Parsed and approved; nothing else to check.
+                crypto.ImportPrivateKeyPem(File.ReadAllText(paths.ServiceKey), paths.ServiceKey).Dispose();
+            }
+            catch (Exception e) when (e is CryptoPolicyException or CryptographicException)
+            {
+                throw new PkiException($"{paths.ServiceKey}: {e.Message}. Replace it with an approved key, or remove it (and service.current.key) " +
+                    "to generate a new one; existing service-account tokens then become invalid.", e);
             }
             var tightened = FixMode(paths.ServiceKey);
             changes.Add(new PkiChange(paths.ServiceKey, PkiAction.Reused, tightened ? "existing key (mode tightened to 0600)" : "existing key"));

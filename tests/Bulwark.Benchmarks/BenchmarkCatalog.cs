@@ -10,5 +10,8 @@ public static class BenchmarkCatalog
     [
         ConfigBenchmarks.Load,
         SupervisorBenchmarks.AgentJoins,
+        CryptoBenchmarks.PkiGeneration,
+        CryptoBenchmarks.Issuance,
+        CryptoBenchmarks.Seal,
     ];
 }
