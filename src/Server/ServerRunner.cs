@@ -26,7 +26,7 @@ public enum ServerOutcome
 /// <c>bulwark server</c>: preflight → crypto self-tests → PKI → etcd → ready → snapshot scheduler → wait for a signal →
 /// stop etcd gracefully. One line per stage on the output; details go to the log.
 /// </summary>
-public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, TextWriter output, ILoggerFactory loggers, string bulwarkVersion)
+public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, TextWriter output, ILoggerFactory loggers, string bulwarkVersion, HostRoot? hostRoot = null)
 {
     private readonly ILogger _logger = loggers.CreateLogger<ServerRunner>();
 
@@ -99,7 +99,7 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             return true;
         }
         var profile = config.Get(ConfigKeys.Profile);
-        var report = new HostPreflight(new HostRoot("/"), SysctlProfile.Load(EmbeddedData.BuiltIn)).Run(profile, ConfigRole.Server);
+        var report = new HostPreflight(hostRoot ?? new HostRoot("/"), SysctlProfile.Load(EmbeddedData.BuiltIn)).Run(profile, ConfigRole.Server);
         if (report.Passed)
         {
             Stage("preflight", $"profile {profile}: all {report.Findings.Count} host checks passed");
