@@ -9,5 +9,7 @@ public static class BenchmarkCatalog
     public static IReadOnlyList<Benchmark> All { get; } =
     [
         ConfigBenchmarks.Load,
+        EtcdBenchmarks.ServerStart,
+        EtcdBenchmarks.Snapshot,
     ];
 }
