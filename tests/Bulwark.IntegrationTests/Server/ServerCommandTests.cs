@@ -135,6 +135,40 @@ public sealed class ServerCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Restore_from_a_named_snapshot_through_the_cli_brings_back_exactly_the_snapshot_state()
+    {
+        Dictionary<string, string> expected;
+        await using (var first = ServerProcess.Start(DataDir, Args()))
+        {
+            await first.WaitForLineAsync("[ready]");
+            using var client = Client();
+            await client.PutAsync("/a", "1", cancellationToken: Ct);
+            await client.PutAsync("/c", "kept", cancellationToken: Ct);
+            expected = (await client.GetPrefixAsync("/", cancellationToken: Ct)).ToDictionary(k => k.KeyText, k => k.ValueText);
+            var save = await CliRunner.RunAsync(SnapshotArgs("save", "--name", "pre", "--compress"));
+            Assert.True(save.ExitCode == 0, save.Error);
+            await client.PutAsync("/a", "2", cancellationToken: Ct);
+            await client.PutAsync("/b", "new", cancellationToken: Ct);
+            await client.DeleteAsync("/c", Ct);
+            first.Signal(Signals.SigTerm);
+            Assert.Equal(0, await first.WaitForExitAsync());
+        }
+        var name = new SnapshotStore(new EtcdPaths(DataDir).DefaultSnapshotDir).List().Single().Name;
+
+        await using (var restore = ServerProcess.Start(DataDir, Args("--cluster-reset", "--cluster-reset-restore-path", name)))
+        {
+            Assert.Equal(0, await restore.WaitForExitAsync());
+            Assert.Contains("previous member data kept in", restore.Output, StringComparison.Ordinal);
+        }
+
+        await using var after = ServerProcess.Start(DataDir, Args());
+        await after.WaitForLineAsync("[ready]");
+        using var check = Client();
+        Assert.Equal(expected, (await check.GetPrefixAsync("/", cancellationToken: Ct)).ToDictionary(k => k.KeyText, k => k.ValueText));
+        Assert.False(File.Exists(new EtcdPaths(DataDir).ResetFlag));
+    }
+
+    [Fact]
     public async Task Cluster_reset_exits_0_with_guidance_and_a_second_reset_is_refused()
     {
         await using (var first = ServerProcess.Start(DataDir, Args()))
