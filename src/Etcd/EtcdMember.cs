@@ -251,7 +251,12 @@ public sealed class EtcdMember : IAsyncDisposable
             {
                 return;
             }
-            if (_removedSeen)
+            bool removed;
+            lock (_gate)
+            {
+                removed = _removedSeen;
+            }
+            if (removed)
             {
                 State = EtcdMemberState.Removed;
                 _logger.LogWarning("etcd member {Name} was removed from the cluster and shut itself down; not restarting. Wipe {DataDir} before it joins again.",

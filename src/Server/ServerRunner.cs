@@ -76,7 +76,7 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            Stage("stop", "interrupted before ready; etcd was stopped and its data dir is unchanged");
+            Stage("stop", "interrupted before ready; etcd was stopped gracefully and its member data is intact");
             return ServerOutcome.Interrupted;
         }
         catch (Exception e) when (e is EtcdStartException or EtcdException or ProgramNotFoundException or FileNotFoundException or IOException or UnauthorizedAccessException or ProcessFailedException)

@@ -182,6 +182,28 @@ public sealed class EtcdMemberConfigTests
     }
 
     [Fact]
+    public void An_etcd_arg_cannot_weaken_a_hardened_setting()
+    {
+        var yaml = Parse(Config("client-transport-security=off", "peer-transport-security=off").Render());
+
+        Assert.Equal("true", Scalar(yaml, "client-transport-security", "client-cert-auth"));
+        Assert.Equal("false", Scalar(yaml, "client-transport-security", "auto-tls"));
+        Assert.Equal("true", Scalar(yaml, "peer-transport-security", "client-cert-auth"));
+    }
+
+    [Fact]
+    public void Every_hardened_etcd_setting_names_its_control()
+    {
+        var settings = EtcdHardening.Load(Resources.EmbeddedData.BuiltIn);
+
+        Assert.Contains(settings, s => s.Key == "client-transport-security.client-cert-auth" && s.Value == "true" && s.Controls.Contains("CIS-2.2"));
+        Assert.Contains(settings, s => s.Key == "peer-transport-security.auto-tls" && s.Value == "false" && s.Controls.Contains("CIS-2.6"));
+        Assert.All(settings, s => Assert.NotEmpty(s.Controls));
+        var missing = Assert.Throws<InvalidDataException>(() => EtcdHardening.Parse("- key: a\n  value: b\n  why: c\n"));
+        Assert.Contains("every hardened setting names its control", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_loopback_node_ip_is_listened_on_once()
     {
         var config = new EtcdNode(new EtcdPaths("/d"), "n", "127.0.0.1", 1, 2, 3).MemberConfig("n-1", "n-1=https://127.0.0.1:2");
