@@ -71,6 +71,75 @@ public sealed class ServerCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Snapshot_list_prune_and_delete_through_the_cli()
+    {
+        await using var server = ServerProcess.Start(DataDir, Args());
+        await server.WaitForLineAsync("[ready]");
+        for (var i = 0; i < 3; i++)
+        {
+            var save = await CliRunner.RunAsync(SnapshotArgs("save", "--name", "pre"));
+            Assert.True(save.ExitCode == 0, save.Error);
+        }
+        Assert.Equal(0, (await CliRunner.RunAsync(SnapshotArgs("save", "--name", "keep"))).ExitCode);
+
+        var prune = await CliRunner.RunAsync(SnapshotArgs("prune", "--name", "pre", "--snapshot-retention", "1"));
+        Assert.Equal(0, prune.ExitCode);
+        Assert.Contains("2 snapshot(s) pruned", prune.Out, StringComparison.Ordinal);
+
+        var json = await CliRunner.RunAsync(SnapshotArgs("list", "--output", "json"));
+        var names = System.Text.Json.JsonDocument.Parse(json.Out).RootElement.EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToList();
+        Assert.Equal(2, names.Count);
+        Assert.Single(names, n => n.StartsWith("pre-srv-", StringComparison.Ordinal));
+        Assert.Single(names, n => n.StartsWith("keep-srv-", StringComparison.Ordinal));
+
+        var delete = await CliRunner.RunAsync(SnapshotArgs("delete", names[0], "no-such-snapshot"));
+        Assert.Equal(1, delete.ExitCode);
+        Assert.Contains($"deleted {names[0]}", delete.Out, StringComparison.Ordinal);
+        Assert.Contains("no snapshot named no-such-snapshot", delete.Error, StringComparison.Ordinal);
+        Assert.Single(new SnapshotStore(new EtcdPaths(DataDir).DefaultSnapshotDir).List());
+        var traversal = await CliRunner.RunAsync(SnapshotArgs("delete", "../etc"));
+        Assert.Equal(1, traversal.ExitCode);
+        Assert.Contains("is not a snapshot name", traversal.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SIGTERM_during_a_snapshot_leaves_no_snapshot_and_no_partial_file()
+    {
+        await using var server = ServerProcess.Start(DataDir, Args());
+        await server.WaitForLineAsync("[ready]");
+        using (var client = Client())
+        {
+            var value = new byte[1 << 20];
+            Random.Shared.NextBytes(value);
+            for (var i = 0; i < 120; i++)
+            {
+                await client.PutAsync(new PutRequest { Key = System.Text.Encoding.UTF8.GetBytes($"/big/{i}"), Value = value }, Ct);
+            }
+        }
+        var dir = new EtcdPaths(DataDir).DefaultSnapshotDir;
+        var info = new System.Diagnostics.ProcessStartInfo(ServerProcess.Binary) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in SnapshotArgs("save"))
+        {
+            info.ArgumentList.Add(a);
+        }
+        using var save = System.Diagnostics.Process.Start(info)!;
+        var stderr = save.StandardError.ReadToEndAsync(Ct);
+        while (!save.HasExited && !(Directory.Exists(dir) && Directory.EnumerateFiles(dir, ".*.part").Any()))
+        {
+            await Task.Delay(1, Ct);
+        }
+        Assert.False(save.HasExited, "the snapshot finished before it could be interrupted");
+        Signals.Send(save.Id, Signals.SigTerm);
+        await save.WaitForExitAsync(Ct);
+
+        Assert.Equal(130, save.ExitCode);
+        Assert.Contains("interrupted", await stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFiles(dir));
+        Assert.Equal(0, (await CliRunner.RunAsync(SnapshotArgs("save"))).ExitCode);
+        Assert.Single(new SnapshotStore(dir).List());
+    }
+
+    [Fact]
     public async Task A_full_server_says_which_control_plane_components_it_did_not_start_and_why()
     {
         await using var server = ServerProcess.Start(DataDir, Args("--disable-scheduler"));
