@@ -181,7 +181,14 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             }
             Stage("stop", "signal received; stopping etcd");
             await background.CancelAsync().ConfigureAwait(false);
-            await scheduler.ConfigureAwait(false);
+            try
+            {
+                await scheduler.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // A scheduled snapshot was interrupted by the stop; it left no file behind.
+            }
             await member.StopAsync().ConfigureAwait(false);
             Stage("stop", "etcd stopped; bye");
         }
