@@ -10,6 +10,7 @@ internal static class ServerCommand
     public static Command Create(CliEnvironment env, ServerStages? stages = null)
     {
         var command = new Command("server", "Run a Bulwark server: host preflight, crypto self-tests, PKI, embedded etcd, snapshots (until SIGTERM/SIGINT)");
+        command.Options.Add(HardeningCommand.HostRootOption);
         var flags = ConfigFlags.AddTo(command, ConfigKeys.ForRole(ConfigRole.Server).Where(k => k != ConfigKeys.Debug && k != ConfigKeys.LogFormat));
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -18,8 +19,14 @@ internal static class ServerCommand
             {
                 return ExitCodes.Usage;
             }
+            var hostRoot = new Hardening.HostRoot(parse.GetValue(HardeningCommand.HostRootOption)!);
+            if (!Directory.Exists(hostRoot.Path))
+            {
+                env.Error.WriteLine($"error: --host-root {hostRoot.Path}: no such directory");
+                return ExitCodes.Usage;
+            }
             using var loggers = GlobalOptions.CreateLoggerFactory(config, env);
-            var runner = new ServerRunner(config, stages ?? ServerStages.Default, env.Out, loggers, BuildInfo.Current.Version);
+            var runner = new ServerRunner(config, stages ?? ServerStages.Default, env.Out, loggers, BuildInfo.Current.Version, hostRoot);
             var outcome = await runner.RunAsync(cancellationToken);
             return outcome switch
             {

@@ -263,6 +263,34 @@ public sealed class EtcdClient : IDisposable
     public Task<MemberListResponse> MemberUpdateAsync(ulong id, IReadOnlyList<string> peerUrls, CancellationToken cancellationToken = default) =>
         UnaryAsync("/v3/cluster/member/update", new MemberUpdateRequest(id, peerUrls), EtcdJsonContext.Default.MemberUpdateRequest, EtcdJsonContext.Default.MemberListResponse, cancellationToken);
 
+    /// <summary>Adds a learner, retrying while etcd reports an unhealthy cluster (see <see cref="WhileUnhealthyAsync{T}"/>).</summary>
+    public Task<MemberAddResponse> MemberAddLearnerWhenHealthyAsync(IReadOnlyList<string> peerUrls, TimeSpan deadline, CancellationToken cancellationToken = default) =>
+        WhileUnhealthyAsync(() => MemberAddAsync(peerUrls, isLearner: true, cancellationToken), deadline, cancellationToken);
+
+    /// <summary>Removes a member, retrying while etcd reports an unhealthy cluster.</summary>
+    public Task<MemberListResponse> MemberRemoveWhenHealthyAsync(ulong id, TimeSpan deadline, CancellationToken cancellationToken = default) =>
+        WhileUnhealthyAsync(() => MemberRemoveAsync(id, cancellationToken), deadline, cancellationToken);
+
+    /// <summary>
+    /// Runs a membership change, retrying while etcd answers "unhealthy cluster": its strict reconfiguration check refuses
+    /// changes until every voting member has been connected for 5 s (e.g. just after a member was promoted or restarted).
+    /// </summary>
+    private static async Task<T> WhileUnhealthyAsync<T>(Func<Task<T>> change, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        var until = DateTimeOffset.UtcNow + deadline;
+        while (true)
+        {
+            try
+            {
+                return await change().ConfigureAwait(false);
+            }
+            catch (EtcdException e) when (e.Code == GrpcCodes.Unavailable && e.EtcdMessage.Contains("unhealthy cluster", StringComparison.Ordinal) && DateTimeOffset.UtcNow < until)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>Polls promote until the learner is in sync and promoted, or the deadline passes.</summary>
     public async Task PromoteWhenReadyAsync(ulong id, TimeSpan deadline, CancellationToken cancellationToken = default)
     {

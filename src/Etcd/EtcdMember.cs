@@ -251,7 +251,12 @@ public sealed class EtcdMember : IAsyncDisposable
             {
                 return;
             }
-            if (_removedSeen)
+            bool removed;
+            lock (_gate)
+            {
+                removed = _removedSeen;
+            }
+            if (removed)
             {
                 State = EtcdMemberState.Removed;
                 _logger.LogWarning("etcd member {Name} was removed from the cluster and shut itself down; not restarting. Wipe {DataDir} before it joins again.",
@@ -267,26 +272,31 @@ public sealed class EtcdMember : IAsyncDisposable
             State = EtcdMemberState.Restarting;
             _logger.LogWarning("etcd exited unexpectedly with code {Code}; restarting in {Delay} s. Last line: {Line}",
                 process.ExitCode, delay.TotalSeconds, LogTail().Split('\n')[^1]);
-            try
-            {
-                await Task.Delay(delay, _stopping.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _spec.MaxRestartDelay.Ticks));
             process.Dispose();
-            try
+            Process? next = null;
+            while (next is null)
             {
-                process = Launch();
-                Restarts++;
-                State = EtcdMemberState.Running;
+                try
+                {
+                    await Task.Delay(delay, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _spec.MaxRestartDelay.Ticks));
+                try
+                {
+                    next = Launch();
+                }
+                catch (Exception e) when (e is ProgramNotFoundException or IOException or UnauthorizedAccessException or InvalidOperationException)
+                {
+                    _logger.LogError("cannot restart etcd: {Error}; retrying in {Delay} s", e.Message, delay.TotalSeconds);
+                }
             }
-            catch (ProgramNotFoundException e)
-            {
-                _logger.LogError("cannot restart etcd: {Error}", e.Message);
-            }
+            process = next;
+            Restarts++;
+            State = EtcdMemberState.Running;
         }
     }
 

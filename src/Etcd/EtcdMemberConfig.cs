@@ -1,4 +1,5 @@
 using System.Globalization;
+using Bulwark.Resources;
 using YamlDotNet.RepresentationModel;
 
 namespace Bulwark.Etcd;
@@ -57,16 +58,15 @@ public sealed record EtcdMemberConfig
             { "force-new-cluster", Plain(ForceNewCluster ? "true" : "false") },
             { "heartbeat-interval", Plain(HeartbeatIntervalMs.ToString(CultureInfo.InvariantCulture)) },
             { "election-timeout", Plain(ElectionTimeoutMs.ToString(CultureInfo.InvariantCulture)) },
-            { "enable-v2", Plain("false") },
+            { "enable-v2", Plain("false") }, // etcd 3.4's default, stated: Kubernetes needs only the v3 API
             // With --config-file etcd does not apply its flag defaults: the gateway is off unless enabled here.
             { "enable-grpc-gateway", Plain("true") },
             { "logger", "zap" },
             { "log-outputs", new YamlSequenceNode(new YamlScalarNode("stderr")) },
             { "cipher-suites", new YamlSequenceNode(CipherSuites.Select(c => new YamlScalarNode(c))) },
-            // CIS 2.1/2.2: client TLS with client certificate auth; CIS 2.3: no auto-TLS.
-            { "client-transport-security", Security(CertFile, KeyFile, TrustedCaFile) },
-            // CIS 2.4/2.5: peer TLS with peer client certificate auth; CIS 2.6: no peer auto-TLS.
-            { "peer-transport-security", Security(PeerCertFile, PeerKeyFile, PeerTrustedCaFile) },
+            // CIS 2.1 / 2.4: serving and peer certificates; the switches that enforce them come from hardening/etcd-config.yaml.
+            { "client-transport-security", Files(CertFile, KeyFile, TrustedCaFile) },
+            { "peer-transport-security", Files(PeerCertFile, PeerKeyFile, PeerTrustedCaFile) },
         };
         foreach (var arg in ExtraArgs)
         {
@@ -78,6 +78,11 @@ public sealed record EtcdMemberConfig
             }
             root.Add(key, Plain(value));
         }
+        // Applied last, so an etcd-arg cannot switch off client-certificate auth or turn on auto-TLS.
+        foreach (var setting in Hardening)
+        {
+            Set(root, setting.Key, setting.Value);
+        }
         var stream = new YamlStream(new YamlDocument(root));
         using var writer = new StringWriter(CultureInfo.InvariantCulture);
         writer.WriteLine("# Written by bulwark; regenerated on every start. Change etcd settings with etcd-arg in the bulwark config.");
@@ -85,14 +90,32 @@ public sealed record EtcdMemberConfig
         return writer.ToString().Replace("\n...\n", "\n", StringComparison.Ordinal);
     }
 
-    private static YamlMappingNode Security(string cert, string key, string ca) => new()
+    /// <summary>The hardened settings (hardening/etcd-config.yaml, embedded).</summary>
+    public IReadOnlyList<EtcdHardeningSetting> Hardening { get; init; } = EtcdHardening.Load(EmbeddedData.BuiltIn);
+
+    private static YamlMappingNode Files(string cert, string key, string ca) => new()
     {
         { "cert-file", cert },
         { "key-file", key },
-        { "client-cert-auth", Plain("true") },
         { "trusted-ca-file", ca },
-        { "auto-tls", Plain("false") },
     };
+
+    private static void Set(YamlMappingNode root, string path, string value)
+    {
+        var parts = path.Split('.');
+        var node = root;
+        foreach (var part in parts[..^1])
+        {
+            var key = new YamlScalarNode(part);
+            if (!node.Children.TryGetValue(key, out var child) || child is not YamlMappingNode map)
+            {
+                map = [];
+                node.Children[key] = map;
+            }
+            node = map;
+        }
+        node.Children[new YamlScalarNode(parts[^1])] = Plain(value);
+    }
 
     private static YamlScalarNode Plain(string value) => new(value) { Style = YamlDotNet.Core.ScalarStyle.Plain };
 

@@ -34,7 +34,15 @@ public sealed class SnapshotScheduler(CronSchedule schedule, int retention, Snap
             {
                 return;
             }
-            await RunOnceAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await RunOnceAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopping: the interrupted snapshot removed its partial file.
+                return;
+            }
         }
     }
 
@@ -54,8 +62,9 @@ public sealed class SnapshotScheduler(CronSchedule schedule, int retention, Snap
             }
             return true;
         }
-        catch (Exception e) when (e is SnapshotException or EtcdException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Any failure (etcd down, disk full, a bug) is logged; the server and the schedule keep running.
             Failed++;
             logger.LogError("scheduled etcd snapshot failed: {Error}. The server keeps running; the next attempt follows the schedule.", e.Message);
             return false;

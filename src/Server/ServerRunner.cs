@@ -26,7 +26,7 @@ public enum ServerOutcome
 /// <c>bulwark server</c>: preflight → crypto self-tests → PKI → etcd → ready → snapshot scheduler → wait for a signal →
 /// stop etcd gracefully. One line per stage on the output; details go to the log.
 /// </summary>
-public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, TextWriter output, ILoggerFactory loggers, string bulwarkVersion)
+public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, TextWriter output, ILoggerFactory loggers, string bulwarkVersion, HostRoot? hostRoot = null)
 {
     private readonly ILogger _logger = loggers.CreateLogger<ServerRunner>();
 
@@ -76,7 +76,7 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            Stage("stop", "interrupted before ready; etcd was stopped and its data dir is unchanged");
+            Stage("stop", "interrupted before ready; etcd was stopped gracefully and its member data is intact");
             return ServerOutcome.Interrupted;
         }
         catch (Exception e) when (e is EtcdStartException or EtcdException or ProgramNotFoundException or FileNotFoundException or IOException or UnauthorizedAccessException or ProcessFailedException)
@@ -99,7 +99,7 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             return true;
         }
         var profile = config.Get(ConfigKeys.Profile);
-        var report = new HostPreflight(new HostRoot("/"), SysctlProfile.Load(EmbeddedData.BuiltIn)).Run(profile, ConfigRole.Server);
+        var report = new HostPreflight(hostRoot ?? new HostRoot("/"), SysctlProfile.Load(EmbeddedData.BuiltIn)).Run(profile, ConfigRole.Server);
         if (report.Passed)
         {
             Stage("preflight", $"profile {profile}: all {report.Findings.Count} host checks passed");
@@ -181,7 +181,14 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             }
             Stage("stop", "signal received; stopping etcd");
             await background.CancelAsync().ConfigureAwait(false);
-            await scheduler.ConfigureAwait(false);
+            try
+            {
+                await scheduler.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // A scheduled snapshot was interrupted by the stop; it left no file behind.
+            }
             await member.StopAsync().ConfigureAwait(false);
             Stage("stop", "etcd stopped; bye");
         }

@@ -13,5 +13,7 @@ public static class BenchmarkCatalog
         CryptoBenchmarks.PkiGeneration,
         CryptoBenchmarks.Issuance,
         CryptoBenchmarks.Seal,
+        EtcdBenchmarks.ServerStart,
+        EtcdBenchmarks.Snapshot,
     ];
 }
