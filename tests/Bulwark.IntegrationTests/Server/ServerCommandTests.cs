@@ -264,7 +264,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
         File.SetUnixFileMode(_dir.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         await using var server = ServerProcess.Start(DataDir, Args("--profile", "etcd"));
         await server.WaitForLineAsync("[ready]");
-        var etcdUid = Hardening.HostAccounts.IdOf(Hardening.HostRoot.Real, "/etc/passwd", "etcd")!.Value;
+        var etcdUid = Bulwark.Hardening.HostAccounts.IdOf(Bulwark.Hardening.HostRoot.Real, "/etc/passwd", "etcd")!.Value;
 
         var status = await File.ReadAllLinesAsync($"/proc/{server.EtcdPid}/status", Ct);
         var uid = status.Single(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[1];
