@@ -1,5 +1,8 @@
 using Bulwark.Config;
+using Bulwark.Crypto;
 using Bulwark.Etcd;
+using Bulwark.Pki;
+using Bulwark.Supervisor;
 using Bulwark.Hardening;
 using Bulwark.Processes;
 using Bulwark.Resources;
@@ -47,9 +50,10 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
                 "which a later release adds. Remove disable-etcd; nothing was changed.");
             return ServerOutcome.Unsupported;
         }
-        if (config.Get(ConfigKeys.Server).Length > 0)
+        var joining = config.Get(ConfigKeys.Server).Length > 0;
+        if (joining && config.Get(ConfigKeys.ClusterReset))
         {
-            Stage("roles", "joining an existing cluster (server: set) is not yet supported by this build; remove 'server' to start a new cluster. Nothing was changed.");
+            Stage("reset", "--cluster-reset resets this server's own etcd; remove 'server' (the join target) for the reset. Nothing was changed.");
             return ServerOutcome.Unsupported;
         }
         if (config.Get(ConfigKeys.ClusterResetRestorePath).Length > 0 && !config.Get(ConfigKeys.ClusterReset))
@@ -58,8 +62,16 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             return ServerOutcome.Unsupported;
         }
 
-        if (!await RunStageAsync("crypto", stages.CryptoSelfTests, stop).ConfigureAwait(false)
-            || !await RunStageAsync("pki", stages.Pki, stop).ConfigureAwait(false))
+        if (!await RunStageAsync("crypto", stages.CryptoSelfTests, stop).ConfigureAwait(false))
+        {
+            return ServerOutcome.Unavailable;
+        }
+        if (joining)
+        {
+            // The shared CAs come from the cluster: the join writes them and issues this node's leaves (ServerJoin).
+            Stage("pki", $"the shared PKI is received from {config.Get(ConfigKeys.Server)} while joining");
+        }
+        else if (!await RunStageAsync("pki", stages.Pki, stop).ConfigureAwait(false))
         {
             return ServerOutcome.Unavailable;
         }
@@ -82,6 +94,16 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
         catch (Exception e) when (e is EtcdStartException or EtcdException or ProgramNotFoundException or FileNotFoundException or IOException or UnauthorizedAccessException or ProcessFailedException)
         {
             Stage("etcd", $"failed: {e.Message}");
+            return ServerOutcome.Unavailable;
+        }
+        catch (JoinException e)
+        {
+            Stage("join", $"refused: {e.Message}");
+            return ServerOutcome.Refused;
+        }
+        catch (Exception e) when (e is SupervisorUnavailableException or PkiException or SealedDataException)
+        {
+            Stage("join", $"failed: {e.Message}");
             return ServerOutcome.Unavailable;
         }
         catch (ResetRefusedException e)
@@ -140,14 +162,34 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             // A normal start after a reset clears the flag (as RKE2), so a later reset is allowed again.
             File.Delete(node.Paths.ResetFlag);
         }
-        var memberConfig = node.SingleMemberConfig();
-        var member = new EtcdMember(node.Prepare(memberConfig), loggers.CreateLogger<EtcdMember>());
+        var crypto = CryptoService.For(FipsModes.From(config));
+        var joinTarget = config.Get(ConfigKeys.Server);
+        EtcdMember member;
+        if (joinTarget.Length > 0)
+        {
+            var joined = await new ServerJoin(crypto, loggers).RunAsync(
+                new ServerJoinOptions(new Uri(joinTarget), ServerPkiOptions.From(config).Token ?? "", ServerPkiOptions.From(config), node), stop).ConfigureAwait(false);
+            member = joined.Member;
+            Stage("join", joined.Restarted
+                ? $"restarted member {joined.MemberName} from its data in {node.Paths.MemberDir}; it rejoins the cluster by itself"
+                : $"joined the cluster through {joinTarget} as etcd member {joined.MemberName} (added as learner, caught up, promoted)");
+        }
+        else
+        {
+            var memberConfig = ServerJoin.ListenOnAdvertised(node, node.SingleMemberConfig());
+            member = new EtcdMember(node.Prepare(memberConfig), loggers.CreateLogger<EtcdMember>());
+            Stage("etcd", $"starting member {memberConfig.Name} ({member.Spec.Binary}{(node.RunAs is { } u ? $", as user {u.User}" : "")})");
+        }
         await using (member.ConfigureAwait(false))
         {
-            Stage("etcd", $"starting member {memberConfig.Name} ({member.Spec.Binary}{(node.RunAs is { } u ? $", as user {u.User}" : "")})");
-            await member.StartAsync(stop).ConfigureAwait(false);
+            if (joinTarget.Length == 0)
+            {
+                await member.StartAsync(stop).ConfigureAwait(false);
+            }
             Etcd = member;
             Stage("etcd", $"healthy at {node.LocalClientUrl.ToString().TrimEnd('/')} (pid {member.Pid}); log {node.Paths.LogFile}");
+            using var supervisorEtcd = new EtcdClient(node.ClientOptions());
+            var supervisor = await StartSupervisorAsync(crypto, supervisorEtcd, stop).ConfigureAwait(false);
             ReportControlPlane(node);
 
             using var background = CancellationTokenSource.CreateLinkedTokenSource(stop);
@@ -189,10 +231,30 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             {
                 // A scheduled snapshot was interrupted by the stop; it left no file behind.
             }
+            if (supervisor is not null)
+            {
+                await supervisor.DisposeAsync().ConfigureAwait(false);
+            }
             await member.StopAsync().ConfigureAwait(false);
             Stage("stop", "etcd stopped; bye");
         }
         return ServerOutcome.Stopped;
+    }
+
+    /// <summary>The supervisor API (join, certificates), once the server PKI and token exist; null (and said why) when they do not.</summary>
+    private async Task<SupervisorServer?> StartSupervisorAsync(CryptoService crypto, EtcdClient etcd, CancellationToken stop)
+    {
+        var paths = new ServerPkiPaths(config.DataDir);
+        var missing = new[] { paths.Token, paths.ServerCa.Key, paths.ClientCa.Key }.Where(f => !File.Exists(f)).ToList();
+        if (missing.Count > 0)
+        {
+            Stage("supervisor", $"not started: the server PKI is incomplete ({string.Join(", ", missing)} missing); the PKI stage writes it");
+            return null;
+        }
+        var options = SupervisorOptions.FromConfig(config, NodeIdentity.Resolve(config));
+        var supervisor = await SupervisorStartup.StartAsync(options, crypto, etcd, loggers, stop).ConfigureAwait(false);
+        Stage("supervisor", $"listening on https://{options.BindAddress}:{supervisor.Port} (join with --server {options.AgentConfig.SupervisorEndpoints.FirstOrDefault()} --token-file {paths.Token})");
+        return supervisor;
     }
 
     /// <summary>Says plainly which control-plane components were not started and why (launching them is a later issue).</summary>
