@@ -189,6 +189,13 @@ public sealed class SupervisorServer : IAsyncDisposable
         {
             await next().ConfigureAwait(false);
         }
+        catch (Exception e) when (e is not OperationCanceledException && !context.Response.HasStarted)
+        {
+            // A bug, not the client's fault: logged without the request (it may hold secrets), answered with 500.
+            _log.LogError("internal error serving {Path}: {Type}: {Message}", context.Request.Path.Value, e.GetType().Name, e.Message);
+            context.Response.Clear();
+            await ErrorAsync(context, 500, "internal error in the supervisor; see the server log").ConfigureAwait(false);
+        }
         finally
         {
             var status = context.Response.StatusCode;
@@ -263,6 +270,11 @@ public sealed class SupervisorServer : IAsyncDisposable
         {
             return;
         }
+        if (string.IsNullOrEmpty(request.Csr))
+        {
+            await ErrorAsync(context, 400, "the request body must be {\"csr\": \"<PEM certificate signing request>\"}").ConfigureAwait(false);
+            return;
+        }
         try
         {
             var signed = _settings.Signer.Sign(kind, request.Csr, node, [RemoteAddress(context)]);
@@ -314,7 +326,7 @@ public sealed class SupervisorServer : IAsyncDisposable
         {
             return;
         }
-        if (Validators.NodeName(request.Name) is { } nameError || !Uri.TryCreate(request.PeerUrl, UriKind.Absolute, out var peer)
+        if (string.IsNullOrEmpty(request.Name) || Validators.NodeName(request.Name) is not null || !Uri.TryCreate(request.PeerUrl, UriKind.Absolute, out var peer)
             || peer.Scheme != "https" || peer.AbsolutePath != "/" || peer.Query.Length > 0 || peer.UserInfo.Length > 0)
         {
             await ErrorAsync(context, 400, "the join request needs a member name (a DNS name) and an https peer URL such as https://10.0.0.2:2380").ConfigureAwait(false);

@@ -251,6 +251,26 @@ public sealed class AgentJoinTests(SingleServerFixture fixture) : IClassFixture<
         using var response = await big.SendAsync(request, Ct);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
 
+        // Well-formed JSON without the required fields: 400 with what is expected, never a 500.
+        async Task<(HttpStatusCode, string)> PostAsync(string path, string user, string json)
+        {
+            using var post = new HttpRequestMessage(HttpMethod.Post, new Uri(Server.SupervisorUrl, path)) { Content = new StringContent(json) };
+            post.Headers.TryAddWithoutValidation("Authorization", new BasicCredentials(user, token.Secret).ToHeaderValue());
+            post.Headers.TryAddWithoutValidation(SupervisorServer.NodeNameHeader, "agent-fields");
+            post.Headers.TryAddWithoutValidation(SupervisorServer.NodePasswordHeader, "pw-fields");
+            using var reply = await big.SendAsync(post, Ct);
+            return (reply.StatusCode, await reply.Content.ReadAsStringAsync(Ct));
+        }
+        var (status, body) = await PostAsync("/v1/certs/kube-proxy", "node", "{}");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("csr", body);
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync("/v1/certs/kube-proxy", "node", "not json")).Item1);
+        (status, body) = await PostAsync("/v1/etcd/join", "server", "{}");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("peer URL", body);
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync("/v1/etcd/join", "server", "{\"name\":\"Bad Name\",\"peerUrl\":\"http://x:1\"}")).Item1);
+        Assert.Single((await server.GetEtcdMembersAsync(Ct)).Members);
+
         var metrics = await agent.RawAsync(HttpMethod.Get, "/metrics", Ct);
         Assert.Equal(HttpStatusCode.OK, metrics.Status);
         Assert.Contains("bulwark_supervisor_requests_total{route=\"/ping\",code=\"200\"}", metrics.Body);
