@@ -61,7 +61,7 @@ public sealed class NodeCertificateSigner(CsrSigner signer, IssuedCertificate cl
                 $"address the node connects from ({string.Join(", ", nodeAddresses)}); set node-ip to that address.");
         }
         using var issued = certificate;
-        return new SignedCertificate(issued.ExportCertificatePem() + "\n", ca.CertificatePem, ServerCaPem);
+        return new SignedCertificate(issued.ExportCertificatePem() + "\n", kind == NodeCertificateKind.KubeletServing ? ServerCaPem : ClientCaPem, ServerCaPem);
     }
 
     public static string Describe(NodeCertificateKind kind) => kind switch

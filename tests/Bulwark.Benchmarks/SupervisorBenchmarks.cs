@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Bulwark.Crypto;
-using Bulwark.Etcd;
 using Bulwark.Pki;
 using Bulwark.Supervisor;
 using Microsoft.Extensions.Logging;
@@ -21,72 +20,124 @@ public static class SupervisorBenchmarks
     private const int Joins = 1200;
     private const int Concurrency = 32;
 
-    public static readonly Benchmark AgentJoins = new("supervisor", $"{Joins} agent joins against one server vs. {Joins} fresh-TLS GET /ping", async output =>
+    public static readonly Benchmark AgentJoins = new("supervisor", $"{Joins} agent joins against one `bulwark server` process vs. {Joins} fresh-TLS GET /ping", async output =>
     {
         var root = Directory.CreateTempSubdirectory("bulwark-bench-supervisor-");
         var crypto = CryptoService.For(FipsMode.On);
-        Microsoft.Extensions.Logging.ILoggerFactory loggers = NullLoggerFactory.Instance;
         var ip = IPAddress.Parse("127.0.0.8");
         var dataDir = Path.Combine(root.FullName, "server");
-        EtcdMember? member = null;
-        SupervisorServer? supervisor = null;
-        EtcdClient? etcd = null;
+        Process? server = null;
         try
         {
             new ServerPki(crypto).Ensure(new ServerPkiOptions(dataDir, KeyAlgorithm.EcdsaP256, new NodeIdentity("bench-server", [ip]), [], ["10.43.0.0/16"], "cluster.local", null, null));
-            var node = new EtcdNode(new EtcdPaths(dataDir), "bench-server", ip.ToString(), FreePort(IPAddress.Loopback), FreePort(ip), FreePort(IPAddress.Loopback));
-            member = new EtcdMember(node.Prepare(ServerJoin.ListenOnAdvertised(node, node.SingleMemberConfig())), loggers.CreateLogger<EtcdMember>());
-            await member.StartAsync(CancellationToken.None);
-            etcd = new EtcdClient(new EtcdClientOptions([node.LocalClientUrl], node.Paths.ClientTls));
+            var config = Path.Combine(root.FullName, "config.yaml");
+            await File.WriteAllTextAsync(config, "# empty: everything comes from flags\n");
             var port = FreePort(ip);
-            var agentConfig = new AgentClusterConfig
+            server = StartServer(dataDir, config, ip, port);
+            var lines = new List<string>();
+            var ready = new TaskCompletionSource();
+            server.OutputDataReceived += (_, e) =>
             {
-                ClusterCidr = "10.42.0.0/16", ServiceCidr = "10.43.0.0/16", ClusterDns = "10.43.0.10", ClusterDomain = "cluster.local", Cni = "canal",
-                ApiserverEndpoints = [$"https://{ip}:6443"],
+                lock (lines)
+                {
+                    if (e.Data is { } line)
+                    {
+                        lines.Add(line);
+                        if (line.StartsWith("[ready]", StringComparison.Ordinal))
+                        {
+                            ready.TrySetResult();
+                        }
+                    }
+                }
             };
-            supervisor = await SupervisorStartup.StartAsync(new SupervisorOptions(dataDir, ip, port, new NodeIdentity("bench-server", [ip]), [], agentConfig, false),
-                crypto, etcd, loggers, CancellationToken.None);
+            server.BeginOutputReadLine();
+            server.BeginErrorReadLine();
+            if (await Task.WhenAny(ready.Task, server.WaitForExitAsync(), Task.Delay(TimeSpan.FromMinutes(1))) != ready.Task)
+            {
+                throw new InvalidOperationException("bulwark server did not get ready:\n" + string.Join('\n', lines));
+            }
+            var etcdPid = int.Parse(File.ReadAllText(Path.Combine(dataDir, "server", "db", "etcd.pid")).Trim(), CultureInfo.InvariantCulture);
+            var url = new Uri($"https://{ip}:{port}");
             var token = File.ReadAllText(new ServerPkiPaths(dataDir).Token).Trim();
             var join = new AgentJoin(crypto, NullLogger.Instance);
-            AgentJoinOptions Options(int i) => new(Path.Combine(root.FullName, "agents", i.ToString(CultureInfo.InvariantCulture)), supervisor.Url, token,
+            AgentJoinOptions Options(int i) => new(Path.Combine(root.FullName, "agents", i.ToString(CultureInfo.InvariantCulture)), url, token,
                 $"bench-agent-{i}", [IPAddress.Loopback]) { ReadyTimeout = TimeSpan.FromSeconds(30) };
 
-            // Warm up both paths (JIT, connection setup code), then measure.
+            // Warm up both paths (JIT on both sides, connection setup code), then measure.
             await RunAsync(20, Concurrency, i => join.ObtainAsync(Options(-1 - i), CancellationToken.None));
-            await RunAsync(20, Concurrency, _ => PingAsync(supervisor.Url));
+            await RunAsync(20, Concurrency, _ => PingAsync(url));
 
-            var (pingTotal, _) = await RunAsync(Joins, Concurrency, _ => PingAsync(supervisor.Url));
-            var rssBefore = Rss(Environment.ProcessId);
-            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var etcdCpuBefore = CpuSeconds(member.Pid ?? 0);
+            var (pingTotal, _) = await RunAsync(Joins, Concurrency, _ => PingAsync(url));
+            var rssBefore = Rss(server.Id);
+            var serverCpu = CpuSeconds(server.Id);
+            var etcdCpu = CpuSeconds(etcdPid);
+            var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
             var (joinTotal, latencies) = await RunAsync(Joins, Concurrency, i => join.ObtainAsync(Options(i), CancellationToken.None));
-            var rssAfter = Rss(Environment.ProcessId);
-            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
-            var etcdCpu = CpuSeconds(member.Pid ?? 0) - etcdCpuBefore;
-            var signed = supervisor.Metrics.CertificatesSigned;
+            serverCpu = CpuSeconds(server.Id) - serverCpu;
+            etcdCpu = CpuSeconds(etcdPid) - etcdCpu;
+            var clientSeconds = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalSeconds;
+            var rssAfter = Rss(server.Id);
             latencies.Sort();
             double P(double q) => latencies[(int)Math.Min(latencies.Count - 1, Math.Ceiling(q * latencies.Count) - 1)];
-            output.WriteLine($"   {Joins} joins (concurrency {Concurrency}): {joinTotal:0.00} s total, {Joins / joinTotal:0} joins/s, p50 {P(0.50):0.0} ms, p99 {P(0.99):0.0} ms; " +
-                $"{signed} certificates signed (goal: all {Joins} in <= 10 s: {(joinTotal <= 10 ? "met" : "NOT met")})");
+            output.WriteLine($"   {Joins} joins (concurrency {Concurrency}): {joinTotal:0.00} s total, {Joins / joinTotal:0} joins/s, p50 {P(0.50):0.0} ms, p99 {P(0.99):0.0} ms " +
+                $"(goal: all {Joins} in <= 10 s: {(joinTotal <= 10 ? "met" : "NOT met")})");
             output.WriteLine($"   peer: {Joins} fresh-TLS GET /ping: {pingTotal:0.00} s; ratio join/ping {joinTotal / pingTotal:0.0}x (a join is 1 TLS connection, 5 requests, 3 key pairs and 3 certificates signed)");
-            output.WriteLine($"   RSS: bench process (supervisor + {Concurrency} concurrent agent clients) {rssBefore / 1024.0:0} MiB before, {rssAfter / 1024.0:0} MiB after; " +
-                $"etcd {Rss(member.Pid ?? 0) / 1024.0:0} MiB");
-            output.WriteLine($"   CPU during the joins: bench process {cpu:0.0} s, etcd {etcdCpu:0.0} s (2 cores: {2 * joinTotal:0.0} core-seconds available)");
+            output.WriteLine($"   server RSS: bulwark server {rssBefore / 1024.0:0} MiB before, {rssAfter / 1024.0:0} MiB after; etcd {Rss(etcdPid) / 1024.0:0} MiB");
+            output.WriteLine($"   CPU during the joins: bulwark server {serverCpu:0.0} s, etcd {etcdCpu:0.0} s, the {Concurrency} agent clients {clientSeconds:0.0} s " +
+                $"(this 2-core machine had {2 * joinTotal:0.0} core-seconds; load average before the run {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
         }
         finally
         {
-            if (supervisor is not null)
+            if (server is not null)
             {
-                await supervisor.DisposeAsync();
-            }
-            etcd?.Dispose();
-            if (member is not null)
-            {
-                await member.DisposeAsync();
+                await StopAsync(server, dataDir);
             }
             root.Delete(true);
         }
     });
+
+    private static Process StartServer(string dataDir, string config, IPAddress ip, int port)
+    {
+        var binary = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "bin", "Release", "net10.0", "bulwark");
+        var info = new ProcessStartInfo(Path.GetFullPath(binary)) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[]
+        {
+            "server", "--config", config, "--data-dir", dataDir, "--node-name", "bench-server", "--node-ip", ip.ToString(), "--bind-address", ip.ToString(),
+            "--supervisor-port", port.ToString(CultureInfo.InvariantCulture), "--etcd-client-port", FreePort(IPAddress.Loopback).ToString(CultureInfo.InvariantCulture),
+            "--etcd-peer-port", FreePort(ip).ToString(CultureInfo.InvariantCulture), "--etcd-metrics-port", FreePort(IPAddress.Loopback).ToString(CultureInfo.InvariantCulture),
+            "--etcd-disable-snapshots",
+        })
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.Environment["NO_COLOR"] = "1";
+        return Process.Start(info) ?? throw new InvalidOperationException($"cannot start {binary}");
+    }
+
+    private static async Task StopAsync(Process server, string dataDir)
+    {
+        var pidFile = Path.Combine(dataDir, "server", "db", "etcd.pid");
+        var etcdPid = File.Exists(pidFile) ? int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture) : 0;
+        if (!server.HasExited)
+        {
+            Processes.Signals.Send(server.Id, Processes.Signals.SigTerm);
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await server.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                server.Kill(entireProcessTree: true);
+            }
+        }
+        if (etcdPid > 0 && Processes.Signals.IsAlive(etcdPid) && File.Exists($"/proc/{etcdPid}/cmdline")
+            && File.ReadAllText($"/proc/{etcdPid}/cmdline").Contains("etcd", StringComparison.Ordinal))
+        {
+            Processes.Signals.Send(etcdPid, Processes.Signals.SigKill);
+        }
+        server.Dispose();
+    }
 
     private static async Task PingAsync(Uri server)
     {
