@@ -48,7 +48,7 @@ public sealed class ClusterHarness : IAsyncDisposable
     }
 
     /// <summary>The first server: creates the PKI and token, a single-member etcd, and its supervisor.</summary>
-    public async Task<ServerNode> InitAsync(string name, IPAddress ip, CancellationToken cancellationToken, FailedAuthLimiter? limiter = null, bool metrics = false)
+    public async Task<ServerNode> InitAsync(string name, IPAddress ip, CancellationToken cancellationToken, FailedAuthLimiter? limiter = null, bool metrics = false, int supervisorPort = 0)
     {
         var dataDir = Root.Combine(name);
         new ServerPki(Crypto, TimeProvider.System, Loggers.CreateLogger<ServerPki>()).Ensure(PkiOptions(dataDir, name, ip, null));
@@ -57,7 +57,7 @@ public sealed class ClusterHarness : IAsyncDisposable
         var node = new ServerNode(name, ip, dataDir, etcd, member, this);
         _servers.Add(node);
         await member.StartAsync(cancellationToken);
-        await node.StartSupervisorAsync(cancellationToken, limiter, metrics);
+        await node.StartSupervisorAsync(cancellationToken, limiter, metrics, supervisorPort);
         return node;
     }
 
@@ -156,10 +156,10 @@ public sealed class ServerNode(string name, IPAddress ip, string dataDir, EtcdNo
     /// <summary>An etcd client of this server only (its advertised client URL).</summary>
     public EtcdClient NewClient(IReadOnlyList<Uri>? endpoints = null) => new(new EtcdClientOptions(endpoints ?? [EtcdUrl], etcd.Paths.ClientTls) { CallTimeout = TimeSpan.FromSeconds(5) });
 
-    public async Task StartSupervisorAsync(CancellationToken cancellationToken, FailedAuthLimiter? limiter, bool metrics)
+    public async Task StartSupervisorAsync(CancellationToken cancellationToken, FailedAuthLimiter? limiter, bool metrics, int port = 0)
     {
         Client = NewClient();
-        var port = ClusterHarness.FreePort(ip);
+        port = port == 0 ? ClusterHarness.FreePort(ip) : port;
         var options = new SupervisorOptions(dataDir, ip, port, new NodeIdentity(name, [ip]), [], ClusterHarness.AgentConfigFor(ip, port), metrics);
         Supervisor = await SupervisorStartup.StartAsync(options, harness.Crypto, Client, harness.Loggers, cancellationToken, limiter);
     }
