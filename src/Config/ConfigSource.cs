@@ -41,7 +41,8 @@ public sealed record ConfigProblem(ProblemSeverity Severity, string? Where, stri
         {
             parts.Add(Where);
         }
-        if (Key is not null)
+        // "flag --profile: profile: ..." says the name twice; the flag already names the key.
+        if (Key is not null && Where?.EndsWith("--" + Key, StringComparison.Ordinal) != true)
         {
             parts.Add(Key);
         }

@@ -104,6 +104,11 @@ public static class YamlConfigReader
         {
             problems.Add(ConfigProblem.Error(At(name, e.Start), null, $"invalid YAML: {OneLine(e.Message)}"));
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException or EndOfStreamException)
+        {
+            // YamlDotNet's scanner throws these on some malformed streams (found by the fuzz test).
+            problems.Add(ConfigProblem.Error(name, null, $"invalid YAML: {OneLine(e.Message)}"));
+        }
         return (settings, problems);
     }
 

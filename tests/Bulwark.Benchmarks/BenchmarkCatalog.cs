@@ -9,6 +9,10 @@ public static class BenchmarkCatalog
     public static IReadOnlyList<Benchmark> All { get; } =
     [
         ConfigBenchmarks.Load,
+        CryptoBenchmarks.PkiGeneration,
+        CryptoBenchmarks.Issuance,
+        CryptoBenchmarks.Seal,
+        ControlPlaneBenchmarks.Render,
         EtcdBenchmarks.ServerStart,
         EtcdBenchmarks.Snapshot,
     ];

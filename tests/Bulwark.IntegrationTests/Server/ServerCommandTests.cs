@@ -28,11 +28,11 @@ public sealed class ServerCommandTests : IAsyncLifetime
 
     private EtcdClient Client() => new(new EtcdClientOptions([new Uri($"https://127.0.0.1:{_ports[0]}")], new EtcdPaths(DataDir).ClientTls));
 
-    public async ValueTask InitializeAsync()
+    public ValueTask InitializeAsync()
     {
         _ports = FreePorts.Take(3);
         _dir.Write("etc/config.yaml", "# empty: every setting comes from flags\n");
-        await TestPki.CreateAsync(DataDir, Ct);
+        return ValueTask.CompletedTask;
     }
 
     public ValueTask DisposeAsync()
@@ -264,7 +264,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
         File.SetUnixFileMode(_dir.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         await using var server = ServerProcess.Start(DataDir, Args("--profile", "etcd"));
         await server.WaitForLineAsync("[ready]");
-        var etcdUid = Hardening.HostAccounts.IdOf(Hardening.HostRoot.Real, "/etc/passwd", "etcd")!.Value;
+        var etcdUid = Bulwark.Hardening.HostAccounts.IdOf(Bulwark.Hardening.HostRoot.Real, "/etc/passwd", "etcd")!.Value;
 
         var status = await File.ReadAllLinesAsync($"/proc/{server.EtcdPid}/status", Ct);
         var uid = status.Single(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[1];
@@ -302,14 +302,23 @@ public sealed class ServerCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Missing_etcd_certificates_are_named_and_the_server_exits_3()
+    public async Task The_server_makes_its_PKI_and_token_once_and_reuses_them_on_restart()
     {
-        var empty = _dir.Combine("no-pki");
-        var result = await CliRunner.RunAsync(["server", "--data-dir", empty, .. Args()]);
-
-        Assert.Equal(3, result.ExitCode);
-        Assert.Contains("missing etcd certificates", result.Out, StringComparison.Ordinal);
-        Assert.Contains("server-client.crt", result.Out, StringComparison.Ordinal);
+        await using (var first = ServerProcess.Start(DataDir, Args()))
+        {
+            await first.WaitForLineAsync("[ready]");
+            Assert.Matches(@"\[crypto\] fips-mode on: \d+ power-on self-tests passed", first.Output);
+            Assert.Matches(@"\[pki\] [1-9]\d* created, 0 renewed, 0 reused", first.Output);
+            var paths = new EtcdPaths(DataDir);
+            Assert.Contains($"token file {paths.TokenFile}", first.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("not present", first.Output, StringComparison.Ordinal);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(paths.ServerKey));
+            first.Signal(Signals.SigTerm);
+            Assert.Equal(0, await first.WaitForExitAsync());
+        }
+        await using var second = ServerProcess.Start(DataDir, Args());
+        await second.WaitForLineAsync("[ready]");
+        Assert.Matches(@"\[pki\] 0 created, 0 renewed, [1-9]\d* reused", second.Output);
     }
 
     [Fact]
@@ -325,6 +334,12 @@ public sealed class ServerCommandTests : IAsyncLifetime
     [Fact]
     public async Task Snapshot_commands_report_a_stopped_server_clearly()
     {
+        var noPki = await CliRunner.RunAsync(SnapshotArgs("save"));
+        Assert.Equal(3, noPki.ExitCode);
+        Assert.Contains("does not exist", noPki.Error, StringComparison.Ordinal);
+        Assert.Contains("--data-dir", noPki.Error, StringComparison.Ordinal);
+
+        await OpenSslEtcdCerts.CreateAsync(DataDir, Ct);
         var result = await CliRunner.RunAsync(SnapshotArgs("save"));
 
         Assert.Equal(3, result.ExitCode);

@@ -1,0 +1,156 @@
+using System.CommandLine;
+using System.Text.Json;
+using Bulwark.Config;
+using Bulwark.Crypto;
+using Bulwark.Pki;
+
+namespace Bulwark.Cli;
+
+/// <summary><c>bulwark certificate check|rotate</c> (RKE2's commands of the same names).</summary>
+internal static class CertificateCommand
+{
+    public static Command Create(CliEnvironment env) => new("certificate", "Check the expiry of the server certificates, or re-issue them")
+    {
+        CreateCheck(env),
+        CreateRotate(env),
+    };
+
+    private static Command CreateCheck(CliEnvironment env)
+    {
+        var output = OutputOption.Create("table", "json");
+        var command = new Command("check", "List every certificate under <data-dir>/server/tls: subject, SANs, not-after, days left, status; exit 1 if any has expired") { output };
+        var flags = ConfigFlags.AddTo(command, [ConfigKeys.DataDir]);
+        command.SetAction(parse =>
+        {
+            var config = GlobalOptions.LoadConfig(parse, env, ConfigRole.Server, flags);
+            if (config is null)
+            {
+                return ExitCodes.Usage;
+            }
+            CertificateReport report;
+            try
+            {
+                report = CertificateInventory.Check(new ServerPkiPaths(config.DataDir));
+            }
+            catch (PkiException e)
+            {
+                env.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.Failed;
+            }
+            if (parse.GetValue(output) == "json")
+            {
+                env.Out.WriteLine(JsonSerializer.Serialize(report, CryptoJsonContext.Default.CertificateReport));
+            }
+            else
+            {
+                WriteTable(report, env.Out, env.IsTerminal);
+            }
+            return report.AnyExpired || report.AnyUnreadable ? ExitCodes.Failed : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static void WriteTable(CertificateReport report, TextWriter output, bool color)
+    {
+        string Paint(string text, string code) => color ? $"\u001b[{code}m{text}\u001b[0m" : text;
+        output.WriteLine($"Certificates in {report.Directory}");
+        var width = Math.Max(4, report.Certificates.Max(c => (int?)c.File.Length) ?? 4);
+        output.WriteLine($"  {"FILE".PadRight(width)}  {"STATUS",-10}  {"DAYS",5}  {"NOT AFTER (UTC)",-16}  SUBJECT");
+        foreach (var cert in report.Certificates)
+        {
+            var status = cert.Health switch
+            {
+                CertificateHealth.Ok => Paint("ok        ", "32"),
+                CertificateHealth.RenewSoon => Paint("renew soon", "33"),
+                CertificateHealth.Expired => Paint("expired   ", "31"),
+                _ => Paint("unreadable", "31"),
+            };
+            var subject = cert.Problem ?? cert.Subject + (cert.IsCa ? " (CA)" : "");
+            output.WriteLine($"  {cert.File.PadRight(width)}  {status}  {cert.DaysLeft?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",5}  {cert.NotAfter?.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) ?? "-",-16}  {subject}");
+            if (cert.AlternativeNames.Count > 0)
+            {
+                output.WriteLine($"  {"".PadRight(width)}  SANs: {string.Join(", ", cert.AlternativeNames)}");
+            }
+        }
+        var expiringCas = report.Certificates.Where(c => c.IsCa && c.Health is CertificateHealth.Expired or CertificateHealth.RenewSoon).Select(c => c.File).ToList();
+        if (expiringCas.Count > 0)
+        {
+            output.WriteLine($"CA certificates are not renewed automatically: {string.Join(", ", expiringCas)}. Replace them with the custom CA procedure before they expire.");
+        }
+        var expired = report.Certificates.Count(c => c.Health == CertificateHealth.Expired);
+        var soon = report.Certificates.Count(c => c.Health == CertificateHealth.RenewSoon);
+        output.WriteLine(expired > 0
+            ? $"{expired} expired, {soon} to renew soon, of {report.Certificates.Count}. Renew leaves with: bulwark certificate rotate (or restart bulwark server)"
+            : soon > 0
+                ? $"{soon} of {report.Certificates.Count} expire within {(int)ServerPki.RenewWithin.TotalDays} days; the next `bulwark server` start renews them (or run bulwark certificate rotate)."
+                : $"All {report.Certificates.Count} certificates are valid for more than {(int)ServerPki.RenewWithin.TotalDays} days.");
+    }
+
+    private static Command CreateRotate(CliEnvironment env)
+    {
+        var services = new Option<string[]>("--service", "-s")
+        {
+            Description = $"Service whose certificates to re-issue (repeatable; default all): {string.Join(", ", PkiCatalog.Services)}",
+            AllowMultipleArgumentsPerToken = false,
+            HelpName = "NAME",
+        };
+        var output = OutputOption.Create();
+        var command = new Command("rotate", "Re-issue leaf certificates with new keys (CAs are kept); the old files are backed up to <data-dir>/server/tls-<time>/")
+        {
+            services, output,
+        };
+        var flags = ConfigFlags.AddTo(command,
+        [
+            ConfigKeys.DataDir, ConfigKeys.FipsMode, ConfigKeys.PkiKeyAlgorithm, ConfigKeys.NodeName, ConfigKeys.NodeIp, ConfigKeys.NodeExternalIp,
+            ConfigKeys.AdvertiseAddress, ConfigKeys.TlsSan, ConfigKeys.ServiceCidr, ConfigKeys.ClusterDomain,
+        ]);
+        command.SetAction(parse =>
+        {
+            var config = GlobalOptions.LoadConfig(parse, env, ConfigRole.Server, flags);
+            if (config is null)
+            {
+                return ExitCodes.Usage;
+            }
+            var names = parse.GetValue(services) ?? [];
+            try
+            {
+                PkiCatalog.LeavesFor(names);
+            }
+            catch (ArgumentException e)
+            {
+                env.Error.WriteLine($"error: --service: {e.Message}");
+                return ExitCodes.Usage;
+            }
+            RotationResult rotation;
+            try
+            {
+                var crypto = CryptoStartup.Start(config).Service;
+                rotation = new ServerPki(crypto).Rotate(ServerPkiOptions.From(config), names);
+            }
+            catch (Exception e) when (e is PkiException or CryptoPolicyException or FipsStartupException)
+            {
+                env.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.Failed;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                env.Error.WriteLine($"error: cannot write the certificates: {e.Message}. Run as root; files already re-issued are complete and the backup is intact.");
+                return ExitCodes.Unavailable;
+            }
+            if (parse.GetValue(output) == "json")
+            {
+                env.Out.WriteLine(JsonSerializer.Serialize(new RotationView(rotation.BackupDirectory, rotation.Result.Changes), CryptoJsonContext.Default.RotationView));
+                return ExitCodes.Ok;
+            }
+            env.Out.WriteLine($"Backed up the previous certificates to {rotation.BackupDirectory}");
+            foreach (var change in rotation.Result.Changes.Where(c => c.Action != PkiAction.Reused))
+            {
+                env.Out.WriteLine($"  {change.Action.ToString().ToLowerInvariant(),-8} {Path.GetRelativePath(rotation.Result.Paths.DataDir, change.Path)}  ({change.Reason})");
+            }
+            var count = rotation.Result.Changes.Count(c => c.Action != PkiAction.Reused);
+            env.Out.WriteLine($"{count} certificate(s) re-issued; CAs kept. Restart bulwark server so the components load them.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,4 @@
+namespace Bulwark.Pki;
+
+/// <summary>The PKI cannot be used as found (incomplete custom CA, expired CA, unreadable key). The message says what to do.</summary>
+public sealed class PkiException(string message, Exception? inner = null) : Exception(message, inner);
