@@ -148,6 +148,7 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             await member.StartAsync(stop).ConfigureAwait(false);
             Etcd = member;
             Stage("etcd", $"healthy at {node.LocalClientUrl.ToString().TrimEnd('/')} (pid {member.Pid}); log {node.Paths.LogFile}");
+            await UpdateOwnPeerUrlAsync(node, memberConfig.Name, stop).ConfigureAwait(false);
             ReportControlPlane(node);
 
             using var background = CancellationTokenSource.CreateLinkedTokenSource(stop);
@@ -193,6 +194,21 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             Stage("stop", "etcd stopped; bye");
         }
         return ServerOutcome.Stopped;
+    }
+
+    /// <summary>
+    /// A member restarted with a new node IP or peer port still carries its old peer URL in the membership (as k3s does,
+    /// fix it with a member update), or peers could never reach it.
+    /// </summary>
+    private async Task UpdateOwnPeerUrlAsync(EtcdNode node, string name, CancellationToken stop)
+    {
+        using var client = new EtcdClient(node.ClientOptions());
+        var self = (await client.MemberListAsync(stop).ConfigureAwait(false)).Members.FirstOrDefault(m => m.Name == name);
+        if (self is not null && !self.PeerUrls.SequenceEqual([node.PeerUrl]))
+        {
+            await client.MemberUpdateAsync(self.Id, [node.PeerUrl], stop).ConfigureAwait(false);
+            Stage("etcd", $"peer URL updated from {string.Join(",", self.PeerUrls)} to {node.PeerUrl}");
+        }
     }
 
     /// <summary>Says plainly which control-plane components were not started and why (launching them is a later issue).</summary>

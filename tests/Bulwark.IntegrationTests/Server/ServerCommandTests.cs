@@ -316,9 +316,14 @@ public sealed class ServerCommandTests : IAsyncLifetime
             first.Signal(Signals.SigTerm);
             Assert.Equal(0, await first.WaitForExitAsync());
         }
+        // Restarted on another peer port: the membership is corrected so peers could reach it.
+        _ports[1] = FreePorts.Take(1)[0];
         await using var second = ServerProcess.Start(DataDir, Args());
         await second.WaitForLineAsync("[ready]");
         Assert.Matches(@"\[pki\] 0 created, 0 renewed, [1-9]\d* reused", second.Output);
+        Assert.Contains($"peer URL updated from https://127.0.0.1:", second.Output, StringComparison.Ordinal);
+        using var client = Client();
+        Assert.Equal([$"https://127.0.0.1:{_ports[1]}"], (await client.MemberListAsync(Ct)).Members.Single().PeerUrls);
     }
 
     [Fact]
