@@ -42,26 +42,6 @@ disable-apiserver: true
 disable-controller-manager: true
 disable-scheduler: true
 YAML
-tls="$server_dir/server/tls/etcd"
-if [ ! -f "$tls/server-client.crt" ]; then
-  # Stand-in for the PKI stage (Bulwark.Pki, wired separately): EC P-256 etcd certificates made with openssl.
-  echo "== etcd certificates for the demo (openssl; the PKI stage replaces this)"
-  mkdir -p -m 0700 "$tls"
-  ( cd "$tls"
-    for ca in server-ca peer-ca; do
-      openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $ca.key -out $ca.crt -days 30 \
-        -subj "/CN=bulwark-$ca" -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
-    done
-    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n' > both.ext
-    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' > client.ext
-    for spec in server-client:server-ca:both peer-server-client:peer-ca:both client:server-ca:client; do
-      IFS=: read -r leaf ca ext <<<"$spec"
-      openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $leaf.key -out $leaf.csr -subj "/CN=$leaf" 2>/dev/null
-      openssl x509 -req -in $leaf.csr -CA $ca.crt -CAkey $ca.key -CAcreateserial -out $leaf.crt -days 30 -extfile $ext.ext 2>/dev/null
-    done
-    rm -f ./*.csr ./*.ext ./*.srl
-    chmod 0600 ./* )
-fi
 echo
 echo "== bulwark server --config $server_config"
 server_log="$run_dir/server.out"

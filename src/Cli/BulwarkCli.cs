@@ -12,11 +12,12 @@ public static class BulwarkCli
         root.Subcommands.Add(HardeningCommand.Create(env));
         root.Subcommands.Add(ConfigCommand.Create(env));
         root.Subcommands.Add(VersionCommand.Create(env));
+        root.Subcommands.Add(FipsCommand.Create(env));
+        root.Subcommands.Add(CertificateCommand.Create(env));
+        root.Subcommands.Add(SecretsEncryptCommand.Create(env));
         root.Subcommands.Add(ServerCommand.Create(env));
         root.Subcommands.Add(EtcdSnapshotCommand.Create(env));
         root.Subcommands.Add(AgentCommand.Create(env));
-        root.Subcommands.Add(FipsCommand.Create(env));
-        root.Subcommands.Add(CertificateCommand.Create(env));
         return root;
     }
 

@@ -26,7 +26,7 @@ internal static class ServerCommand
                 return ExitCodes.Usage;
             }
             using var loggers = GlobalOptions.CreateLoggerFactory(config, env);
-            var runner = new ServerRunner(config, stages ?? ServerStages.Default, env.Out, loggers, BuildInfo.Current.Version, hostRoot);
+            var runner = new ServerRunner(config, stages ?? ServerStages.Standard(), env.Out, loggers, BuildInfo.Current.Version, hostRoot);
             var outcome = await runner.RunAsync(cancellationToken);
             return outcome switch
             {

@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Bulwark.Crypto;
 
 namespace Bulwark.Etcd;
 
@@ -7,30 +8,13 @@ namespace Bulwark.Etcd;
 public sealed record EtcdClientTls(string CaFile, string CertFile, string KeyFile);
 
 /// <summary>
-/// The TLS cipher suites etcd and Bulwark's etcd client allow: FIPS-approved AES-GCM with ECDHE only.
-/// One list, so the crypto policy (Bulwark.Crypto TlsPolicy) can replace it in one place.
+/// The TLS cipher suites of etcd and of Bulwark's etcd client, from the crypto TLS policy (policies/crypto/tls.yaml):
+/// FIPS-approved ECDHE with AES-GCM only.
 /// </summary>
 public static class EtcdCipherSuites
 {
-    /// <summary>Go (IANA) names for etcd's --cipher-suites; etcd 3.4 applies them to TLS 1.2 (TLS 1.3 suites are not configurable in Go).</summary>
-    public static IReadOnlyList<string> Tls12 { get; } =
-    [
-        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-    ];
-
-    /// <summary>What the client offers: the same TLS 1.2 suites plus TLS 1.3 AES-GCM (never ChaCha20, which etcd cannot forbid).</summary>
-    public static CipherSuitesPolicy ClientPolicy() => new(
-    [
-        TlsCipherSuite.TLS_AES_128_GCM_SHA256,
-        TlsCipherSuite.TLS_AES_256_GCM_SHA384,
-        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-    ]);
+    /// <summary>Go (IANA) names for etcd's cipher-suites; etcd 3.4 applies them to TLS 1.2 (TLS 1.3 suites are not configurable in Go).</summary>
+    public static IReadOnlyList<string> Tls12 => TlsPolicy.BuiltIn.GoCipherSuites;
 }
 
 /// <summary>Builds the TLS options of etcd clients: the client certificate, and trust in the etcd CA only.</summary>
@@ -49,11 +33,10 @@ internal static class EtcdTlsOptions
         using var pem = X509Certificate2.CreateFromPemFile(tls.CertFile, tls.KeyFile);
         // SslStream needs a persistable key on Linux; a PKCS#12 round trip gives one.
         var clientCert = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-        return new SslClientAuthenticationOptions
+        // The client offers only the policy's suites: never TLS 1.3 ChaCha20, which etcd itself cannot forbid.
+        return TlsPolicy.BuiltIn.Apply(new SslClientAuthenticationOptions
         {
             ClientCertificates = [clientCert],
-            CipherSuitesPolicy = EtcdCipherSuites.ClientPolicy(),
-            EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
             RemoteCertificateValidationCallback = (_, cert, _, errors) =>
             {
                 if (cert is not X509Certificate2 serverCert || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
@@ -66,6 +49,6 @@ internal static class EtcdTlsOptions
                 chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
                 return chain.Build(serverCert);
             },
-        };
+        });
     }
 }

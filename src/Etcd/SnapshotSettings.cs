@@ -12,14 +12,14 @@ public sealed record SnapshotSettings(string Directory, string ScheduledName, bo
         config.Get(ConfigKeys.EtcdSnapshotRetention),
         config.Get(ConfigKeys.EtcdSnapshotScheduleCron),
         config.Get(ConfigKeys.EtcdDisableSnapshots),
-        TokenFingerprint.Of(ClusterToken.Read(config, node.Paths)));
+        TokenFingerprint.Of(ConfiguredToken.Read(config, node.Paths)));
 
     public SnapshotRequest Request(string baseName, string kind, string node, string bulwarkVersion, bool? compress = null) =>
         new(baseName, node, kind, compress ?? Compress, TokenHash, bulwarkVersion);
 }
 
 /// <summary>The cluster token as configured (token, token-file) or as written by the PKI (server/token); empty when none.</summary>
-public static class ClusterToken
+public static class ConfiguredToken
 {
     public static string Read(EffectiveConfig config, EtcdPaths paths)
     {

@@ -188,6 +188,7 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             }
             Etcd = member;
             Stage("etcd", $"healthy at {node.LocalClientUrl.ToString().TrimEnd('/')} (pid {member.Pid}); log {node.Paths.LogFile}");
+            await UpdateOwnPeerUrlAsync(node, member.Spec.Config.Name, stop).ConfigureAwait(false);
             using var supervisorEtcd = new EtcdClient(node.ClientOptions());
             var supervisor = await StartSupervisorAsync(crypto, supervisorEtcd, stop).ConfigureAwait(false);
             ReportControlPlane(node);
@@ -255,6 +256,21 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
         var supervisor = await SupervisorStartup.StartAsync(options, crypto, etcd, loggers, stop).ConfigureAwait(false);
         Stage("supervisor", $"listening on https://{options.BindAddress}:{supervisor.Port} (join with --server {options.AgentConfig.SupervisorEndpoints.FirstOrDefault()} --token-file {paths.Token})");
         return supervisor;
+    }
+
+    /// <summary>
+    /// A member restarted with a new node IP or peer port still carries its old peer URL in the membership (as k3s does,
+    /// fix it with a member update), or peers could never reach it.
+    /// </summary>
+    private async Task UpdateOwnPeerUrlAsync(EtcdNode node, string name, CancellationToken stop)
+    {
+        using var client = new EtcdClient(node.ClientOptions());
+        var self = (await client.MemberListAsync(stop).ConfigureAwait(false)).Members.FirstOrDefault(m => m.Name == name);
+        if (self is not null && !self.PeerUrls.SequenceEqual([node.PeerUrl]))
+        {
+            await client.MemberUpdateAsync(self.Id, [node.PeerUrl], stop).ConfigureAwait(false);
+            Stage("etcd", $"peer URL updated from {string.Join(",", self.PeerUrls)} to {node.PeerUrl}");
+        }
     }
 
     /// <summary>Says plainly which control-plane components were not started and why (launching them is a later issue).</summary>

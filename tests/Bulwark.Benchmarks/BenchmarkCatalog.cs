@@ -9,10 +9,11 @@ public static class BenchmarkCatalog
     public static IReadOnlyList<Benchmark> All { get; } =
     [
         ConfigBenchmarks.Load,
-        SupervisorBenchmarks.AgentJoins,
         CryptoBenchmarks.PkiGeneration,
         CryptoBenchmarks.Issuance,
         CryptoBenchmarks.Seal,
+        ControlPlaneBenchmarks.Render,
+        SupervisorBenchmarks.AgentJoins,
         EtcdBenchmarks.ServerStart,
         EtcdBenchmarks.Snapshot,
     ];

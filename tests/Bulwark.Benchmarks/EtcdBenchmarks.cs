@@ -16,19 +16,19 @@ public static class EtcdBenchmarks
     private const int Rounds = 3;
 
     public static readonly Benchmark ServerStart = new("server-start",
-        "bulwark server cold start to ready (fresh data dir; etcd certs made beforehand: the PKI stage is not on this branch) vs bare etcd to healthy, and idle RSS",
+        "bulwark server cold start to ready (fresh data dir: self-tests, PKI and token included) vs bare etcd to healthy, and idle RSS",
         async output =>
         {
             var pki = Directory.CreateTempSubdirectory("bulwark-bench-pki-");
             try
             {
-                await TestPki.CreateAsync(pki.FullName, CancellationToken.None);
+                await OpenSslEtcdCerts.CreateAsync(pki.FullName, CancellationToken.None);
                 var server = new List<double>();
                 var bare = new List<double>();
                 (long Bulwark, long Etcd)? rss = null;
                 for (var i = 0; i < Rounds; i++)
                 {
-                    var (seconds, memory) = await ServerColdStartAsync(pki.FullName, measureRss: i == 0);
+                    var (seconds, memory) = await ServerColdStartAsync(measureRss: i == 0);
                     server.Add(seconds);
                     rss ??= memory;
                     bare.Add(await BareEtcdStartAsync(pki.FullName));
@@ -54,7 +54,7 @@ public static class EtcdBenchmarks
             var dir = Directory.CreateTempSubdirectory("bulwark-bench-snap-");
             try
             {
-                await TestPki.CreateAsync(dir.FullName, CancellationToken.None);
+                await OpenSslEtcdCerts.CreateAsync(dir.FullName, CancellationToken.None);
                 var ports = FreePorts.Take(3);
                 var node = new EtcdNode(new EtcdPaths(dir.FullName), "bench", "127.0.0.1", ports[0], ports[1], ports[2]);
                 await using var member = new EtcdMember(node.Prepare(node.SingleMemberConfig()), NullLogger.Instance);
@@ -127,12 +127,11 @@ public static class EtcdBenchmarks
             await client.PutAsync(new PutRequest { Key = System.Text.Encoding.UTF8.GetBytes($"/bench/{i:D5}"), Value = value }, ct));
     }
 
-    private static async Task<(double Seconds, (long, long)? Rss)> ServerColdStartAsync(string pki, bool measureRss)
+    private static async Task<(double Seconds, (long, long)? Rss)> ServerColdStartAsync(bool measureRss)
     {
         var data = Directory.CreateTempSubdirectory("bulwark-bench-server-");
         try
         {
-            TestPki.CopyTo(pki, data.FullName);
             var config = Path.Combine(data.FullName, "config.yaml");
             await File.WriteAllTextAsync(config, "# benchmark\n");
             var ports = FreePorts.Take(3);
@@ -188,7 +187,7 @@ public static class EtcdBenchmarks
         var data = Directory.CreateTempSubdirectory("bulwark-bench-etcd-");
         try
         {
-            TestPki.CopyTo(pki, data.FullName);
+            OpenSslEtcdCerts.CopyTo(pki, data.FullName);
             var ports = FreePorts.Take(3);
             var node = new EtcdNode(new EtcdPaths(data.FullName), "bare", "127.0.0.1", ports[0], ports[1], ports[2]);
             var spec = node.Prepare(node.SingleMemberConfig());

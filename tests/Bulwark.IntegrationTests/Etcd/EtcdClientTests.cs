@@ -182,7 +182,7 @@ public sealed class EtcdClientTests : IAsyncLifetime
     public async Task A_client_certificate_from_another_CA_is_rejected_by_etcd()
     {
         using var other = new TempDirectory();
-        await TestPki.CreateAsync(other.Path, Ct);
+        await OpenSslEtcdCerts.CreateAsync(other.Path, Ct);
         var paths = new EtcdPaths(_etcd.DataDir);
         var foreign = new EtcdClientTls(paths.ServerCaCert, Path.Combine(other.Path, "server", "tls", "etcd", "client.crt"), Path.Combine(other.Path, "server", "tls", "etcd", "client.key"));
         using var client = new EtcdClient(new EtcdClientOptions([_etcd.ClientUrl], foreign));
@@ -196,7 +196,7 @@ public sealed class EtcdClientTests : IAsyncLifetime
     public async Task An_etcd_serving_certificate_from_an_untrusted_CA_is_refused_by_the_client()
     {
         using var other = new TempDirectory();
-        await TestPki.CreateAsync(other.Path, Ct);
+        await OpenSslEtcdCerts.CreateAsync(other.Path, Ct);
         var paths = new EtcdPaths(_etcd.DataDir);
         var wrongCa = new EtcdClientTls(Path.Combine(other.Path, "server", "tls", "etcd", "server-ca.crt"), paths.ClientCert, paths.ClientKey);
         using var client = new EtcdClient(new EtcdClientOptions([_etcd.ClientUrl], wrongCa));

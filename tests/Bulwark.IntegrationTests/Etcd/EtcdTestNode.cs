@@ -28,11 +28,11 @@ public sealed class EtcdTestNode : IAsyncDisposable
         var dir = new TempDirectory("bulwark-etcd");
         if (sharePkiWith is null)
         {
-            await TestPki.CreateAsync(dir.Path, TestContext.Current.CancellationToken);
+            await OpenSslEtcdCerts.CreateAsync(dir.Path, TestContext.Current.CancellationToken);
         }
         else
         {
-            TestPki.CopyTo(sharePkiWith.DataDir, dir.Path);
+            OpenSslEtcdCerts.CopyTo(sharePkiWith.DataDir, dir.Path);
         }
         var ports = FreePorts.Take(3);
         var node = new EtcdNode(new EtcdPaths(dir.Path), name, "127.0.0.1", ports[0], ports[1], ports[2]);

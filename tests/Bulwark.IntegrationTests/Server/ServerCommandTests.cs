@@ -28,11 +28,11 @@ public sealed class ServerCommandTests : IAsyncLifetime
 
     private EtcdClient Client() => new(new EtcdClientOptions([new Uri($"https://127.0.0.1:{_ports[0]}")], new EtcdPaths(DataDir).ClientTls));
 
-    public async ValueTask InitializeAsync()
+    public ValueTask InitializeAsync()
     {
         _ports = FreePorts.Take(3);
         _dir.Write("etc/config.yaml", "# empty: every setting comes from flags\n");
-        await TestPki.CreateAsync(DataDir, Ct);
+        return ValueTask.CompletedTask;
     }
 
     public ValueTask DisposeAsync()
@@ -302,14 +302,28 @@ public sealed class ServerCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Missing_etcd_certificates_are_named_and_the_server_exits_3()
+    public async Task The_server_makes_its_PKI_and_token_once_and_reuses_them_on_restart()
     {
-        var empty = _dir.Combine("no-pki");
-        var result = await CliRunner.RunAsync(["server", "--data-dir", empty, .. Args()]);
-
-        Assert.Equal(3, result.ExitCode);
-        Assert.Contains("missing etcd certificates", result.Out, StringComparison.Ordinal);
-        Assert.Contains("server-client.crt", result.Out, StringComparison.Ordinal);
+        await using (var first = ServerProcess.Start(DataDir, Args()))
+        {
+            await first.WaitForLineAsync("[ready]");
+            Assert.Matches(@"\[crypto\] fips-mode on: \d+ power-on self-tests passed", first.Output);
+            Assert.Matches(@"\[pki\] [1-9]\d* created, 0 renewed, 0 reused", first.Output);
+            var paths = new EtcdPaths(DataDir);
+            Assert.Contains($"token file {paths.TokenFile}", first.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("not present", first.Output, StringComparison.Ordinal);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(paths.ServerKey));
+            first.Signal(Signals.SigTerm);
+            Assert.Equal(0, await first.WaitForExitAsync());
+        }
+        // Restarted on another peer port: the membership is corrected so peers could reach it.
+        _ports[1] = FreePorts.Take(1)[0];
+        await using var second = ServerProcess.Start(DataDir, Args());
+        await second.WaitForLineAsync("[ready]");
+        Assert.Matches(@"\[pki\] 0 created, 0 renewed, [1-9]\d* reused", second.Output);
+        Assert.Contains($"peer URL updated from https://127.0.0.1:", second.Output, StringComparison.Ordinal);
+        using var client = Client();
+        Assert.Equal([$"https://127.0.0.1:{_ports[1]}"], (await client.MemberListAsync(Ct)).Members.Single().PeerUrls);
     }
 
     [Fact]
@@ -325,6 +339,12 @@ public sealed class ServerCommandTests : IAsyncLifetime
     [Fact]
     public async Task Snapshot_commands_report_a_stopped_server_clearly()
     {
+        var noPki = await CliRunner.RunAsync(SnapshotArgs("save"));
+        Assert.Equal(3, noPki.ExitCode);
+        Assert.Contains("does not exist", noPki.Error, StringComparison.Ordinal);
+        Assert.Contains("--data-dir", noPki.Error, StringComparison.Ordinal);
+
+        await OpenSslEtcdCerts.CreateAsync(DataDir, Ct);
         var result = await CliRunner.RunAsync(SnapshotArgs("save"));
 
         Assert.Equal(3, result.ExitCode);

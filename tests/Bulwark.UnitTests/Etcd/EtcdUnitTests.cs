@@ -198,9 +198,8 @@ public sealed class EtcdMemberConfigTests
 
         Assert.Contains(settings, s => s.Key == "client-transport-security.client-cert-auth" && s.Value == "true" && s.Controls.Contains("CIS-2.2"));
         Assert.Contains(settings, s => s.Key == "peer-transport-security.auto-tls" && s.Value == "false" && s.Controls.Contains("CIS-2.6"));
+        Assert.Equal(4, settings.Count);
         Assert.All(settings, s => Assert.NotEmpty(s.Controls));
-        var missing = Assert.Throws<InvalidDataException>(() => EtcdHardening.Parse("- key: a\n  value: b\n  why: c\n"));
-        Assert.Contains("every hardened setting names its control", missing.Message, StringComparison.Ordinal);
     }
 
     [Fact]

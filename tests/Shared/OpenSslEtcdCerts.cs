@@ -6,7 +6,7 @@ namespace Bulwark.Tests;
 /// The etcd certificates of the layout (server/tls/etcd), made with the real openssl CLI (EC P-256). Serving and peer certs
 /// carry EKU serverAuth+clientAuth and SANs IP:127.0.0.1, DNS:localhost. Stands in for the PKI (built on another branch).
 /// </summary>
-public static partial class TestPki
+public static class OpenSslEtcdCerts
 {
     public static async Task CreateAsync(string dataDir, CancellationToken cancellationToken)
     {

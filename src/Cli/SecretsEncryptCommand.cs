@@ -1,0 +1,90 @@
+using System.CommandLine;
+using System.Text.Json;
+using Bulwark.Config;
+using Bulwark.ControlPlane;
+
+namespace Bulwark.Cli;
+
+/// <summary><c>bulwark secrets-encrypt status|prepare|rotate|reencrypt|rotate-keys</c>: the encryption key lifecycle.</summary>
+internal static class SecretsEncryptCommand
+{
+    public static Command Create(CliEnvironment env)
+    {
+        var command = new Command("secrets-encrypt", "Show or change the keys that encrypt Secrets at rest (prepare → rotate → reencrypt, or rotate-keys in one step)");
+        command.Subcommands.Add(Step(env, "status", "Show whether encryption is on, the stage, the keys by name, and whether this server's key file matches the recorded hash", s => s.Manager.StatusAsync(s.Token), withOutput: true));
+        command.Subcommands.Add(Step(env, "prepare", "Add a new key (second, so it decrypts but does not yet encrypt)", s => s.Manager.PrepareAsync(s.Token)));
+        command.Subcommands.Add(Step(env, "rotate", "Make the prepared key the one new writes use", s => s.Manager.RotateAsync(s.Token)));
+        command.Subcommands.Add(Step(env, "reencrypt", "Re-write every Secret with the current key through the API server, then drop the old keys", s => s.Manager.ReencryptAsync(s.Reencryptor, s.Token)));
+        command.Subcommands.Add(Step(env, "rotate-keys", "New key, re-encrypt, drop old keys: all in one step (needs the API server)", s => s.Manager.RotateKeysAsync(s.Reencryptor, s.Token)));
+        return command;
+    }
+
+    private sealed record StepContext(SecretsEncryptionManager Manager, ISecretsReencryptor Reencryptor, CancellationToken Token);
+
+    private static Command Step(CliEnvironment env, string name, string description, Func<StepContext, Task<SecretsEncryptionStatus>> run, bool withOutput = false)
+    {
+        var output = OutputOption.Create();
+        var command = new Command(name, description);
+        if (withOutput)
+        {
+            command.Options.Add(output);
+        }
+        var flags = ConfigFlags.AddTo(command, [ConfigKeys.DataDir, ConfigKeys.HttpsListenPort]);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var config = GlobalOptions.LoadConfig(parse, env, ConfigRole.Server, flags);
+            if (config is null)
+            {
+                return ExitCodes.Usage;
+            }
+            var paths = new ControlPlanePaths(config.DataDir, ControlPlaneRenderer.EtcDirectory(config));
+            var manager = new SecretsEncryptionManager(paths.EncryptionConfig, new FileSecretsEncryptionStateStore(paths.EncryptionState));
+            var reencryptor = new KubectlSecretsReencryptor(Path.Combine(paths.Cred, "admin.kubeconfig"), "127.0.0.1", config.Get(ConfigKeys.HttpsListenPort));
+            SecretsEncryptionStatus status;
+            try
+            {
+                status = await run(new StepContext(manager, reencryptor, cancellationToken));
+            }
+            catch (SecretsEncryptionException e)
+            {
+                env.Error.WriteLine($"error: {e.Message}");
+                return e.Unavailable ? ExitCodes.Unavailable : ExitCodes.Failed;
+            }
+            catch (Exception e) when (e is ControlPlaneDataException or IOException or UnauthorizedAccessException or Processes.ProcessFailedException)
+            {
+                env.Error.WriteLine($"error: secrets-encrypt {name}: {e.Message}");
+                return ExitCodes.Unavailable;
+            }
+            if (withOutput && parse.GetValue(output) == "json")
+            {
+                env.Out.WriteLine(JsonSerializer.Serialize(status, ControlPlaneJsonContext.Default.SecretsEncryptionStatus));
+                return ExitCodes.Ok;
+            }
+            Write(status, name, env.Out);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static void Write(SecretsEncryptionStatus status, string step, TextWriter output)
+    {
+        if (!status.Enabled)
+        {
+            output.WriteLine("Encryption status: Disabled (no encryption config yet; bulwark server writes it when secrets-encryption is on)");
+            return;
+        }
+        if (step != "status")
+        {
+            output.WriteLine($"secrets-encrypt {step}: done.");
+        }
+        output.WriteLine("Encryption status: Enabled");
+        output.WriteLine($"Current rotation stage: {SecretsEncryptionManager.StageName(status.Stage)}");
+        output.WriteLine($"Server encryption hashes: {(status.HashesMatch ? "this server's key file matches the recorded hash" : "this server's key file differs from the recorded hash; restart it to sync")}");
+        output.WriteLine();
+        output.WriteLine("Active  Key name");
+        foreach (var key in status.KeyNames)
+        {
+            output.WriteLine($"{(key == status.ActiveKey ? "  *   " : "      ")}  {key}");
+        }
+    }
+}

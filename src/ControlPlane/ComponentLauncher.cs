@@ -1,0 +1,158 @@
+using System.Net.Sockets;
+using Bulwark.Processes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Bulwark.ControlPlane;
+
+/// <summary>The runtime bundle: upstream component binaries under &lt;data&gt;/data/&lt;version&gt;/bin.</summary>
+public static class RuntimeBundle
+{
+    public static string BinDirectory(string dataDir, string version) => Path.Combine(dataDir, "data", version, "bin");
+
+    /// <summary>The bin folder of the newest installed bundle (by version name), or null when none is installed.</summary>
+    public static string? Find(string dataDir)
+    {
+        var root = Path.Combine(dataDir, "data");
+        return Directory.Exists(root)
+            ? Directory.GetDirectories(root).Select(d => Path.Combine(d, "bin")).Where(Directory.Exists).Order(StringComparer.Ordinal).LastOrDefault()
+            : null;
+    }
+}
+
+/// <summary>Component binaries are missing from the runtime bundle; the message lists them and the two ways forward.</summary>
+public sealed class ComponentBinariesMissingException(IReadOnlyList<string> missing, string binDirectory)
+    : Exception(
+        $"the runtime bundle at {binDirectory} lacks {string.Join(", ", missing)}. Either install the runtime bundle " +
+        $"(the upstream Kubernetes binaries) into {binDirectory}, or run an etcd-only node by setting " +
+        "disable-apiserver: true, disable-controller-manager: true and disable-scheduler: true in the config file.")
+{
+    public IReadOnlyList<string> Missing { get; } = missing;
+}
+
+/// <summary>A component exited or never became ready while the control plane was starting.</summary>
+public sealed class ComponentStartException(string message) : Exception(message);
+
+/// <summary>
+/// Starts the rendered components from the runtime bundle as supervised processes, in dependency order
+/// (kube-apiserver, then kube-controller-manager and kube-scheduler, then kubelet and kube-proxy), each gated on
+/// readiness (its port accepting connections, or staying up) before the next starts. etcd is run by the Etcd capability.
+/// In static-pod mode (<see cref="RenderContext.KubeletRunsStaticPods"/>) only the kubelet is started.
+/// </summary>
+public sealed class ComponentLauncher(RenderResult render, string binDirectory, ILoggerFactory? loggers = null)
+{
+    public static readonly IReadOnlyList<string> LaunchOrder = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"];
+
+    private readonly ILoggerFactory _loggers = loggers ?? NullLoggerFactory.Instance;
+
+    /// <summary>How long each component may take to become ready.</summary>
+    public TimeSpan ReadinessTimeout { get; init; } = TimeSpan.FromMinutes(3);
+
+    public SupervisionOptions Supervision { get; init; } = new();
+
+    /// <summary>
+    /// The components this node launches, in launch order: every rendered one in process mode; only the kubelet when
+    /// the kubelet runs the others from their static pod manifests.
+    /// </summary>
+    public IReadOnlyList<ComponentArgs> Components => LaunchOrder
+        .Where(n => render.Components.ContainsKey(n) && (!render.KubeletRunsStaticPods || n == "kubelet"))
+        .Select(n => render.Components[n]).ToList();
+
+    public IReadOnlyList<string> MissingBinaries() =>
+        Components.Select(c => c.Spec.Binary).Where(b => !IsExecutable(Path.Combine(binDirectory, b))).ToList();
+
+    /// <summary>The exact program and argv each component is started with.</summary>
+    public ProcessSpec SpecFor(ComponentArgs component) => new(Path.Combine(binDirectory, component.Spec.Binary), component.Argv);
+
+    public async Task<RunningControlPlane> StartAsync(CancellationToken cancellationToken)
+    {
+        if (MissingBinaries() is { Count: > 0 } missing)
+        {
+            throw new ComponentBinariesMissingException(missing, binDirectory);
+        }
+        var running = new RunningControlPlane();
+        try
+        {
+            foreach (var component in Components)
+            {
+                var name = component.Spec.Name;
+                var process = new SupervisedProcess(name, SpecFor(component), Path.Combine(render.Paths.AgentLogs, name + ".log"), Supervision,
+                    _loggers.CreateLogger("Bulwark.ControlPlane." + name));
+                running.Add(process);
+                process.Start();
+                await WaitReadyAsync(component, process, cancellationToken).ConfigureAwait(false);
+            }
+            return running;
+        }
+        catch
+        {
+            await running.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task WaitReadyAsync(ComponentArgs component, SupervisedProcess process, CancellationToken cancellationToken)
+    {
+        var name = component.Spec.Name;
+        int? port = component.Spec.Readiness.TcpPortArg is { } arg && component.Get(arg) is { } value ? StaticPodRenderer.PortOf(value) : null;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ReadinessTimeout);
+        var settled = 0;
+        while (true)
+        {
+            if (process.LastExitCode is { } code)
+            {
+                throw new ComponentStartException($"{name} exited with code {code} while starting. Last log lines ({Path.Combine(render.Paths.AgentLogs, name + ".log")}):\n{process.LogTail()}");
+            }
+            if (port is { } p ? await AcceptsAsync(p, timeout.Token).ConfigureAwait(false) : process.IsRunning && ++settled >= 3)
+            {
+                return;
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ComponentStartException($"{name} did not become ready within {ReadinessTimeout.TotalSeconds:0} s" +
+                    (port is null ? "" : $" (nothing accepted connections on 127.0.0.1:{port})") + $". Last log lines:\n{process.LogTail()}");
+            }
+        }
+    }
+
+    private static async Task<bool> AcceptsAsync(int port, CancellationToken cancellationToken)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            await client.ConnectAsync(System.Net.IPAddress.Loopback, port, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsExecutable(string path) =>
+        File.Exists(path) && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+}
+
+/// <summary>The started components; stopping goes in reverse start order.</summary>
+public sealed class RunningControlPlane : IAsyncDisposable
+{
+    private readonly List<SupervisedProcess> _processes = [];
+
+    public IReadOnlyList<SupervisedProcess> Processes => _processes;
+
+    internal void Add(SupervisedProcess process) => _processes.Add(process);
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _processes.Count - 1; i >= 0; i--)
+        {
+            await _processes[i].DisposeAsync().ConfigureAwait(false);
+        }
+        _processes.Clear();
+    }
+}

@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Bulwark.Config;
+
+namespace Bulwark.ControlPlane;
+
+/// <summary>
+/// Everything a template in policies/components/ can refer to: paths from the node layout, ports and networks from
+/// the configuration, the node's identity, and the TLS settings. Built once per render; immutable.
+/// </summary>
+public sealed partial class RenderContext
+{
+    private readonly IReadOnlyDictionary<string, string> _values;
+    private readonly IReadOnlyDictionary<string, bool> _switches;
+
+    /// <param name="kubeletRunsStaticPods">True when the kubelet starts the components from the static pod manifests;
+    /// false (process mode) when <see cref="ComponentLauncher"/> starts them from the runtime bundle.</param>
+    public RenderContext(EffectiveConfig config, string etcDir, TlsSettings? tls = null, NodeIdentity? node = null, bool kubeletRunsStaticPods = false)
+    {
+        KubeletRunsStaticPods = kubeletRunsStaticPods;
+        Config = config;
+        Paths = new ControlPlanePaths(config.DataDir, Path.GetFullPath(etcDir));
+        Tls = tls ?? TlsSettings.Fips;
+        Node = node ?? NodeIdentity.Resolve(config);
+        IsCis = config.Profile == HardeningProfile.Cis;
+        PodSecurityConfigPath = UserPath(config, ConfigKeys.PodSecurityAdmissionConfigFile) ?? Paths.DefaultPodSecurityConfig;
+        AuditPolicyPath = UserPath(config, ConfigKeys.AuditPolicyFile) ?? Paths.DefaultAuditPolicy;
+        var labels = config.Get(ConfigKeys.NodeLabel);
+        var taints = config.Get(ConfigKeys.NodeTaint);
+        _values = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["data"] = Paths.DataDir,
+            ["etc"] = Paths.EtcDir,
+            ["tls"] = Paths.Tls,
+            ["etcd-tls"] = Paths.EtcdTls,
+            ["cred"] = Paths.Cred,
+            ["agent"] = Paths.Agent,
+            ["pod-manifests"] = Paths.PodManifests,
+            ["etcd-data"] = Paths.EtcdData,
+            ["kubelet-config"] = Paths.KubeletConfig,
+            ["encryption-config"] = Paths.EncryptionConfig,
+            ["psa-config"] = PodSecurityConfigPath,
+            ["audit-policy"] = AuditPolicyPath,
+            ["etcd-endpoint"] = $"https://127.0.0.1:{config.Get(ConfigKeys.EtcdClientPort)}",
+            ["tls-cipher-suites"] = string.Join(',', Tls.CipherSuites),
+            ["tls-min-version"] = Tls.MinVersion,
+            ["https-listen-port"] = Format(config.Get(ConfigKeys.HttpsListenPort)),
+            ["etcd-client-port"] = Format(config.Get(ConfigKeys.EtcdClientPort)),
+            ["etcd-peer-port"] = Format(config.Get(ConfigKeys.EtcdPeerPort)),
+            ["etcd-metrics-port"] = Format(config.Get(ConfigKeys.EtcdMetricsPort)),
+            ["cluster-cidr"] = config.Get(ConfigKeys.ClusterCidr),
+            ["service-cidr"] = config.Get(ConfigKeys.ServiceCidr),
+            ["cluster-dns"] = config.Get(ConfigKeys.ClusterDns),
+            ["cluster-domain"] = config.Get(ConfigKeys.ClusterDomain),
+            ["service-node-port-range"] = config.Get(ConfigKeys.ServiceNodePortRange),
+            ["bind-address"] = config.Get(ConfigKeys.BindAddress),
+            ["node-name"] = Node.Name,
+            ["node-ip"] = Node.Address,
+            ["advertise-address"] = config.Get(ConfigKeys.AdvertiseAddress) is { Length: > 0 } advertise ? advertise : Node.Address,
+            ["node-labels"] = string.Join(',', labels),
+            ["node-taints"] = string.Join(',', taints),
+        };
+        _switches = new Dictionary<string, bool>(StringComparer.Ordinal)
+        {
+            ["secrets-encryption"] = config.Get(ConfigKeys.SecretsEncryption),
+            // Forced on by the CIS profile (ConfigValidator), and available without it.
+            ["protect-kernel-defaults"] = config.Get(ConfigKeys.ProtectKernelDefaults),
+            ["kubelet-static-pods"] = kubeletRunsStaticPods,
+            ["node-labels"] = labels.Count > 0,
+            ["node-taints"] = taints.Count > 0,
+        };
+    }
+
+    public EffectiveConfig Config { get; }
+    public ControlPlanePaths Paths { get; }
+    public TlsSettings Tls { get; }
+    public NodeIdentity Node { get; }
+    public bool IsCis { get; }
+    public bool KubeletRunsStaticPods { get; }
+    public string PodSecurityConfigPath { get; }
+    public string AuditPolicyPath { get; }
+    public string KubeApiserverUrl => $"https://127.0.0.1:{Config.Get(ConfigKeys.HttpsListenPort)}";
+
+    /// <summary>Fills {placeholders}; an unknown one is a data error naming where it came from.</summary>
+    public string Expand(string template, string where) =>
+        Placeholder().Replace(template, m => _values.TryGetValue(m.Groups[1].Value, out var v)
+            ? v
+            : throw new ControlPlaneDataException($"{where}: unknown placeholder {{{m.Groups[1].Value}}}; known: {string.Join(", ", _values.Keys.Order(StringComparer.Ordinal))}"));
+
+    /// <summary>Whether an entry applies: CIS-only entries need the profile, "when" entries need their switch on.</summary>
+    public bool Applies(bool cisOnly, string? when, string where)
+    {
+        if (cisOnly && !IsCis)
+        {
+            return false;
+        }
+        if (when is null)
+        {
+            return true;
+        }
+        return _switches.TryGetValue(when, out var on)
+            ? on
+            : throw new ControlPlaneDataException($"{where}: unknown condition \"{when}\"; known: {string.Join(", ", _switches.Keys)}");
+    }
+
+    private static string? UserPath(EffectiveConfig config, StringKey key) =>
+        config.Get(key) is { Length: > 0 } path ? Path.GetFullPath(path) : null;
+
+    private static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"\{([a-z][a-z0-9-]*)\}")]
+    private static partial Regex Placeholder();
+}
+
+/// <summary>The node's name and the address it advertises.</summary>
+public sealed record NodeIdentity(string Name, string Address)
+{
+    public static NodeIdentity Resolve(EffectiveConfig config)
+    {
+        var name = config.Get(ConfigKeys.NodeName) is { Length: > 0 } configured ? configured : System.Environment.MachineName.ToLowerInvariant();
+        var address = config.Get(ConfigKeys.NodeIp) is { Length: > 0 } ip ? ip : PrimaryAddress();
+        return new NodeIdentity(name, address);
+    }
+
+    /// <summary>The first IPv4 address of an interface that is up and not loopback; loopback when there is none.</summary>
+    private static string PrimaryAddress()
+    {
+        var address = NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+            .OrderBy(n => n.Name, StringComparer.Ordinal)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork);
+        return address?.ToString() ?? "127.0.0.1";
+    }
+}

@@ -1,0 +1,134 @@
+using System.Globalization;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Bulwark.ControlPlane;
+
+/// <summary>
+/// Reading and writing YAML through YamlDotNet's node model (trim-safe), with file:line errors when reading
+/// and scalars quoted when writing whenever a plain scalar would be read back as another type.
+/// </summary>
+internal static class YamlNodes
+{
+    public static YamlMappingNode ParseSingleMapping(string yaml, string path)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            throw new ControlPlaneDataException($"{path}:{e.Start.Line}: not valid YAML: {e.Message}");
+        }
+        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new ControlPlaneDataException($"{path}: expected one YAML document holding a mapping");
+        }
+        return root;
+    }
+
+    /// <summary>Typed access to a mapping with errors that name the file and line.</summary>
+    public sealed class Reader(string path)
+    {
+        public ControlPlaneDataException Error(YamlNode at, string message) => new($"{path}:{at.Start.Line}: {message}");
+
+        public YamlMappingNode AsMapping(YamlNode node, string what) =>
+            node as YamlMappingNode ?? throw Error(node, $"expected {what} (a mapping)");
+
+        public string RequiredString(YamlMappingNode map, string key, bool allowEmpty = false) =>
+            OptionalString(map, key) is { } value && (allowEmpty || value.Length > 0)
+                ? value
+                : throw Error(map, $"missing \"{key}\"");
+
+        public string? OptionalString(YamlMappingNode map, string key) =>
+            map.Children.TryGetValue(new YamlScalarNode(key), out var node)
+                ? node is YamlScalarNode s ? s.Value ?? "" : throw Error(node, $"\"{key}\" must be a scalar")
+                : null;
+
+        public YamlMappingNode? OptionalMapping(YamlMappingNode map, string key) =>
+            map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? AsMapping(node, key) : null;
+
+        public IEnumerable<YamlNode> OptionalSequence(YamlMappingNode map, string key) =>
+            map.Children.TryGetValue(new YamlScalarNode(key), out var node)
+                ? node is YamlSequenceNode seq ? seq.Children : throw Error(node, $"\"{key}\" must be a list")
+                : [];
+
+        public IReadOnlyList<string>? OptionalStringList(YamlMappingNode map, string key) =>
+            map.Children.ContainsKey(new YamlScalarNode(key))
+                ? OptionalSequence(map, key).Select(n => n is YamlScalarNode s ? s.Value ?? "" : throw Error(n, $"\"{key}\" must hold strings")).ToList()
+                : null;
+    }
+
+    // --- writing ---
+
+    public static YamlScalarNode Str(string value) => new(value) { Style = NeedsQuotes(value) ? ScalarStyle.DoubleQuoted : ScalarStyle.Plain };
+
+    public static YamlScalarNode Int(long value) => new(value.ToString(CultureInfo.InvariantCulture));
+
+    public static YamlScalarNode Bool(bool value) => new(value ? "true" : "false");
+
+    public static YamlSequenceNode Strings(IEnumerable<string> values) => new(values.Select(v => (YamlNode)Str(v)));
+
+    public static YamlMappingNode Map(params (string Key, YamlNode? Value)[] entries)
+    {
+        var map = new YamlMappingNode();
+        foreach (var (key, value) in entries)
+        {
+            if (value is not null)
+            {
+                map.Add(new YamlScalarNode(key), value);
+            }
+        }
+        return map;
+    }
+
+    public static YamlSequenceNode Seq(params YamlNode[] items) => new(items);
+
+    /// <summary>Serializes documents as a YAML stream ("---" between documents), deterministic and without anchors.</summary>
+    public static string Serialize(params YamlNode[] documents) =>
+        string.Join("---\n", documents.Select(SerializeOne));
+
+    private static string SerializeOne(YamlNode document)
+    {
+        var writer = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
+        var emitter = new Emitter(writer, new EmitterSettings(2, int.MaxValue, false, 1024, skipAnchorName: false, indentSequences: false));
+        new YamlStream(new YamlDocument(document)).Save(emitter, assignAnchors: false);
+        var text = writer.ToString();
+        // The emitter closes each document with an explicit "..." marker; Kubernetes manifests do without.
+        return text.EndsWith("...\n", StringComparison.Ordinal) ? text[..^4] : text;
+    }
+
+    /// <summary>True when a plain scalar would not read back as this exact string (YAML 1.1 and 1.2 resolvers).</summary>
+    private static bool NeedsQuotes(string value)
+    {
+        if (value.Length == 0 || value != value.Trim())
+        {
+            return true;
+        }
+        var lower = value.ToLowerInvariant();
+        if (lower is "true" or "false" or "yes" or "no" or "on" or "off" or "y" or "n" or "null" or "~" or ".nan" or ".inf" or "-.inf")
+        {
+            return true;
+        }
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _) || value.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            || value.StartsWith("0o", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        if (",[]{}#&*!|>'\"%@`".Contains(value[0]) || value.StartsWith("---", StringComparison.Ordinal))
+        {
+            return true;
+        }
+        // "-", "?" and ":" start a plain scalar unless followed by a space ("--flag=value" stays plain).
+        if ("-?:".Contains(value[0]) && (value.Length == 1 || value[1] == ' '))
+        {
+            return true;
+        }
+        return value.Contains(": ", StringComparison.Ordinal) || value.Contains(" #", StringComparison.Ordinal) || value.EndsWith(':')
+            || value.Any(char.IsControl);
+    }
+}
+
+/// <summary>A built-in or operator-supplied data file under policies/ is malformed.</summary>
+public sealed class ControlPlaneDataException(string message) : Exception(message);

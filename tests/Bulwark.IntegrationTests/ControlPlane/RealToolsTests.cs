@@ -1,0 +1,76 @@
+using Bulwark.Config;
+using Bulwark.ControlPlane;
+using Bulwark.Processes;
+
+namespace Bulwark.Tests.ControlPlane;
+
+/// <summary>Rendered files read by the real tools that exist here: etcd's own flag table, and kubectl's (client-only) parsers.</summary>
+public sealed class RealToolsTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("bulwark-tools");
+
+    public void Dispose() => _dir.Dispose();
+
+    private async Task<RenderResult> RenderAsync()
+    {
+        var file = _dir.Write("etc/config.yaml", $"data-dir: {_dir.Combine("data")}\nprofile: cis-1.23\nnode-name: node-1\nnode-ip: 127.0.0.1\n");
+        var config = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), [])).Config!;
+        return await new ControlPlaneRenderer().RenderAsync(config, _dir.Combine("etc"), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Every_flag_of_the_etcd_static_pod_is_a_flag_the_real_etcd_knows()
+    {
+        var result = await RenderAsync();
+        var etcd = ProgramLocator.Require("etcd", "apt-get install etcd-server");
+        var help = await ProcessRunner.RunAsync(new ProcessSpec(etcd, ["--help"]), TestContext.Current.CancellationToken);
+        var text = help.StandardOutput + help.StandardError;
+        foreach (var arg in result.Components["etcd"].Args)
+        {
+            Assert.Contains("--" + arg.Key + " ", text);
+        }
+    }
+
+    [Fact]
+    public async Task Kubectl_parses_every_rendered_manifest_and_kubeconfig()
+    {
+        var result = await RenderAsync();
+        var kubectl = ProgramLocator.Require("kubectl", "kubectl is preinstalled on the project's machines");
+        var manifests = new[]
+        {
+            result.Paths.PodManifest("etcd"), result.Paths.PodManifest("kube-apiserver"), result.Paths.PodManifest("kube-controller-manager"),
+            result.Paths.PodManifest("kube-scheduler"), result.Paths.PodManifest("kube-proxy"), result.Paths.NetworkPolicies, result.Paths.ServiceAccounts,
+            result.Paths.DefaultPodSecurityConfig, result.Paths.DefaultAuditPolicy, result.Paths.KubeletConfig, result.Paths.EncryptionConfig,
+        };
+        foreach (var manifest in manifests)
+        {
+            // --local: kubectl decodes the objects itself, without a server.
+            var parsed = await ProcessRunner.RunCheckedAsync(new ProcessSpec(kubectl,
+                ["label", "--local", "-f", manifest, "checked-by=bulwark-test", "-o", "jsonpath={.apiVersion}/{.kind} "])
+            {
+                Environment = new Dictionary<string, string?> { ["KUBECONFIG"] = "/dev/null" },
+            }, TestContext.Current.CancellationToken);
+            Assert.Matches("^([a-z0-9.]+/)?v1(beta1)?/[A-Z][A-Za-z]+ ", parsed.StandardOutput);
+        }
+        foreach (var kubeconfig in Directory.GetFiles(result.Paths.Cred, "*.kubeconfig").Append(Path.Combine(_dir.Combine("etc"), "bulwark.yaml")))
+        {
+            var view = await ProcessRunner.RunCheckedAsync(new ProcessSpec(kubectl,
+                ["config", "view", "--kubeconfig", kubeconfig, "-o", "jsonpath={.clusters[0].cluster.server}"]), TestContext.Current.CancellationToken);
+            Assert.Equal("https://127.0.0.1:6443", view.StandardOutput.Trim());
+        }
+    }
+
+    [Fact]
+    public async Task Rendered_files_are_owned_by_the_account_bulwark_runs_as_root_on_a_node_and_mode_600()
+    {
+        var result = await RenderAsync();
+        var stat = ProgramLocator.Require("stat", "coreutils");
+        var files = Directory.GetFiles(result.Paths.DataDir, "*", SearchOption.AllDirectories);
+        var owners = await ProcessRunner.RunCheckedAsync(new ProcessSpec(stat, ["-c", "%u:%g %a %n", .. files]), TestContext.Current.CancellationToken);
+        var lines = owners.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(files.Length, lines.Length);
+        var uid = (await ProcessRunner.RunCheckedAsync(new ProcessSpec("/usr/bin/id", ["-u"]), TestContext.Current.CancellationToken)).StandardOutput.Trim();
+        Assert.All(lines, l => Assert.StartsWith($"{uid}:", l));
+        Assert.All(lines, l => Assert.Contains(" 600 ", l));
+    }
+}
