@@ -12,7 +12,6 @@ namespace Bulwark.Tests.Supervisor;
 /// Three `bulwark server` processes on 127.0.0.11-13: the first starts a cluster, the others run
 /// `bulwark server --server https://127.0.0.11:PORT --token T`; then one server is killed with SIGKILL (the bulwark
 /// process and its etcd child, as a power loss would) and started again with the same command.
-/// The first server's PKI is created beforehand with ServerPki, as the server's PKI stage will do once it is wired.
 /// </summary>
 public sealed class ServerProcessClusterTests : IDisposable
 {
@@ -53,11 +52,11 @@ public sealed class ServerProcessClusterTests : IDisposable
         var n2 = NewNode(2);
         var n3 = NewNode(3);
         _dir.Write("etc/config.yaml", "# empty: everything comes from flags\n");
-        new ServerPki(TestPki.Crypto).Ensure(ClusterHarness.PkiOptions(n1.DataDir, n1.Name, n1.Ip, null));
-        var token = (await File.ReadAllTextAsync(new ServerPkiPaths(n1.DataDir).Token, Ct)).Trim();
-
         await using var s1 = ServerProcess.Start(n1.DataDir, Args(n1));
         await s1.WaitForLineAsync("[ready]");
+        // The first server created the PKI and the token (K10<CA hash>::server:<secret>) in its PKI stage.
+        var token = (await File.ReadAllTextAsync(new ServerPkiPaths(n1.DataDir).Token, Ct)).Trim();
+        Assert.StartsWith("K10", token);
         Assert.Contains($"[supervisor] listening on https://{n1.Ip}:{n1.SupervisorPort}", s1.Output);
 
         await using var s2 = ServerProcess.Start(n2.DataDir, Args(n2, "--server", n1.Supervisor.ToString(), "--token", token));
