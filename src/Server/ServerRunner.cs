@@ -51,6 +51,11 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             return ServerOutcome.Unsupported;
         }
         var joining = config.Get(ConfigKeys.Server).Length > 0;
+        if (joining && config.Get(ConfigKeys.Token).Length == 0 && config.Get(ConfigKeys.TokenFile).Length == 0)
+        {
+            Stage("join", $"joining {config.Get(ConfigKeys.Server)} needs the cluster token: --token T or --token-file FILE (the first server's <data-dir>/server/token). Nothing was changed.");
+            return ServerOutcome.Unsupported;
+        }
         if (joining && config.Get(ConfigKeys.ClusterReset))
         {
             Stage("reset", "--cluster-reset resets this server's own etcd; remove 'server' (the join target) for the reset. Nothing was changed.");

@@ -46,6 +46,17 @@ public sealed class ServerProcessClusterTests : IDisposable
     private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     [Fact]
+    public async Task Bulwark_server_with_server_but_no_token_is_a_usage_error_and_writes_nothing()
+    {
+        _dir.Write("etc/config.yaml", "# empty\n");
+        var node = NewNode(4);
+        var result = await CliRunner.RunAsync(["server", "--data-dir", node.DataDir, .. Args(node, "--server", "https://127.0.0.11:9345")]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("needs the cluster token: --token T or --token-file FILE", result.Out);
+        Assert.False(Directory.Exists(node.DataDir));
+    }
+
+    [Fact]
     public async Task Bulwark_server_processes_join_with_the_token_and_a_killed_server_restarts_and_rejoins()
     {
         var n1 = NewNode(1);
