@@ -16,6 +16,9 @@ public static class BulwarkCli
         root.Subcommands.Add(CertificateCommand.Create(env));
         root.Subcommands.Add(SecretsEncryptCommand.Create(env));
         root.Subcommands.Add(AuditCommand.Create(env));
+        root.Subcommands.Add(ServerCommand.Create(env));
+        root.Subcommands.Add(EtcdSnapshotCommand.Create(env));
+        root.Subcommands.Add(AgentCommand.Create(env));
         return root;
     }
 

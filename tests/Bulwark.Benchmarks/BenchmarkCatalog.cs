@@ -14,5 +14,8 @@ public static class BenchmarkCatalog
         CryptoBenchmarks.Seal,
         ControlPlaneBenchmarks.Render,
         AuditBenchmarks.Full,
+        SupervisorBenchmarks.AgentJoins,
+        EtcdBenchmarks.ServerStart,
+        EtcdBenchmarks.Snapshot,
     ];
 }

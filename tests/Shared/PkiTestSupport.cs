@@ -13,7 +13,7 @@ public sealed class FixedClock(DateTimeOffset now) : TimeProvider
 }
 
 /// <summary>Server PKI options for tests: a node with a fixed name and address, one tls-san name and IP.</summary>
-public static class TestPki
+public static partial class TestPki
 {
     public static readonly IPAddress NodeAddress = IPAddress.Parse("192.0.2.15");
 

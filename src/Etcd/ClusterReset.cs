@@ -1,0 +1,217 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using Bulwark.FileSystem;
+using Bulwark.Processes;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Etcd;
+
+/// <summary>A reset or restore that Bulwark refused before changing anything, with the reason and the fix.</summary>
+public sealed class ResetRefusedException(string message) : Exception(message);
+
+/// <summary>What a finished reset did, and what the operator must do next.</summary>
+public sealed record ResetOutcome(string MemberName, string? RestoredFrom, string? OldDataMovedTo, IReadOnlyList<string> Guidance);
+
+/// <summary>Checks a snapshot file before it is trusted: metadata checksum (when present), then etcd's own SHA-256 trailer.</summary>
+public static class SnapshotVerifier
+{
+    public static async Task<string?> ProblemAsync(string path, SnapshotMetadata? metadata, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(path))
+        {
+            return "the file does not exist";
+        }
+        if (metadata is not null)
+        {
+            var size = new FileInfo(path).Length;
+            if (size != metadata.Size)
+            {
+                return $"it is {size} bytes but its metadata says {metadata.Size}: the file is truncated or was replaced";
+            }
+            byte[] actual;
+            await using (var stream = File.OpenRead(path))
+            {
+                actual = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
+            }
+            if (!CryptographicOperations.FixedTimeEquals(actual, Convert.FromHexString(metadata.Sha256)))
+            {
+                return $"its SHA-256 {Convert.ToHexStringLower(actual)} differs from the recorded {metadata.Sha256}: the file is corrupted";
+            }
+        }
+        try
+        {
+            await using var file = File.OpenRead(path);
+            await using Stream content = IsCompressed(path, metadata) ? new GZipStream(file, CompressionMode.Decompress) : file;
+            return await SnapshotIntegrity.CheckFileAsync(content, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            return $"its compressed data is corrupted ({e.Message})";
+        }
+        catch (EndOfStreamException)
+        {
+            return "its compressed data is truncated";
+        }
+    }
+
+    public static bool IsCompressed(string path, SnapshotMetadata? metadata) =>
+        metadata?.Compressed ?? path.EndsWith(SnapshotStore.CompressedSuffix, StringComparison.Ordinal);
+}
+
+/// <summary>
+/// <c>--cluster-reset</c> and <c>--cluster-reset-restore-path</c>, as RKE2: restart the local member alone with
+/// --force-new-cluster (keeping its data), optionally after restoring a verified snapshot into a fresh member dir;
+/// leave a reset-flag; return guidance. Nothing is moved until the snapshot has been verified.
+/// </summary>
+public sealed class ClusterReset(EtcdNode node, ILogger logger)
+{
+    public async Task<ResetOutcome> RunAsync(string? restorePath, string snapshotDir, string tokenHash, CancellationToken cancellationToken)
+    {
+        var paths = node.Paths;
+        string? restoreFrom = null;
+        string? movedTo = null;
+        if (string.IsNullOrEmpty(restorePath))
+        {
+            if (File.Exists(paths.ResetFlag))
+            {
+                throw new ResetRefusedException($"managed etcd cluster membership was previously reset on this node ({paths.ResetFlag} exists). " +
+                    $"Start normally (without --cluster-reset), or if you really mean to reset again, delete {paths.ResetFlag} first.");
+            }
+            if (!paths.HasMemberData)
+            {
+                throw new ResetRefusedException($"there is no etcd member data in {paths.MemberDir} to reset. Use --cluster-reset-restore-path to restore from a snapshot.");
+            }
+        }
+        else
+        {
+            var (snapshot, metadata) = Resolve(restorePath, snapshotDir);
+            logger.LogInformation("verifying snapshot {Snapshot}", snapshot);
+            if (await SnapshotVerifier.ProblemAsync(snapshot, metadata, cancellationToken).ConfigureAwait(false) is { } problem)
+            {
+                throw new ResetRefusedException($"snapshot {snapshot} cannot be restored: {problem}. Nothing was changed; pick another snapshot (bulwark etcd-snapshot list).");
+            }
+            if (metadata is { TokenHash.Length: > 0 } && tokenHash.Length > 0 && !TokenFingerprint.Matches(metadata.TokenHash, tokenHash))
+            {
+                throw new ResetRefusedException($"snapshot {snapshot} was taken under a different cluster token than this server's. " +
+                    "Restore it with the token the cluster had when the snapshot was taken (--token or token-file); nothing was changed.");
+            }
+            restoreFrom = snapshot;
+            await StaleMember.StopAsync(paths.PidFile, paths.ConfigFile, logger, cancellationToken).ConfigureAwait(false);
+            movedTo = await RestoreAsync(snapshot, metadata, cancellationToken).ConfigureAwait(false);
+        }
+
+        await StaleMember.StopAsync(paths.PidFile, paths.ConfigFile, logger, cancellationToken).ConfigureAwait(false);
+        var config = node.SingleMemberConfig(forceNewCluster: true);
+        logger.LogInformation("starting etcd member {Name} with --force-new-cluster", config.Name);
+        var member = new EtcdMember(node.Prepare(config), logger);
+        await using (member.ConfigureAwait(false))
+        {
+            await member.StartAsync(cancellationToken).ConfigureAwait(false);
+            using var client = new EtcdClient(node.ClientOptions());
+            var members = await client.MemberListAsync(cancellationToken).ConfigureAwait(false);
+            if (members.Members.Count != 1)
+            {
+                throw new EtcdStartException($"after the reset etcd still lists {members.Members.Count} members; see {paths.LogFile}");
+            }
+            // k3s disarms alarms after a reset too; a NOSPACE from before would keep /health false.
+            await client.AlarmDisarmAllAsync(cancellationToken).ConfigureAwait(false);
+            await member.StopAsync().ConfigureAwait(false);
+        }
+        // Leave the config without force-new-cluster: it must be used once only (ETCD-GATEWAY.md pitfall 13).
+        AtomicFile.WriteAllText(paths.ConfigFile, node.SingleMemberConfig().Render(), AtomicFile.Private);
+        AtomicFile.WriteAllText(paths.ResetFlag, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) + "\n", AtomicFile.Private);
+        return new ResetOutcome(config.Name, restoreFrom, movedTo,
+        [
+            "Managed etcd cluster membership has been reset; this node is now the only member.",
+            "Restart bulwark server without --cluster-reset (and without --cluster-reset-restore-path).",
+            $"On each other server: stop bulwark, back up and delete {Path.Combine("<data-dir>", "server", "db")}, then start it again to rejoin.",
+        ]);
+    }
+
+    private static (string Path, SnapshotMetadata? Metadata) Resolve(string restorePath, string snapshotDir)
+    {
+        if (File.Exists(restorePath))
+        {
+            var full = Path.GetFullPath(restorePath);
+            return (full, SnapshotStore.ReadMetadata(full));
+        }
+        if (!restorePath.Contains('/') && new SnapshotStore(snapshotDir).Find(restorePath) is { } entry)
+        {
+            return (entry.Path, entry.Metadata);
+        }
+        throw new ResetRefusedException($"--cluster-reset-restore-path {restorePath}: no such file, and no snapshot of that name in {snapshotDir}. " +
+            "Give a path or a name from 'bulwark etcd-snapshot list'.");
+    }
+
+    /// <summary>Moves the member dir aside and restores the snapshot into a fresh one with etcdctl. Returns where the old data went.</summary>
+    private async Task<string?> RestoreAsync(string snapshot, SnapshotMetadata? metadata, CancellationToken cancellationToken)
+    {
+        var paths = node.Paths;
+        var etcdctl = ProgramLocator.Require("etcdctl", "Install etcdctl (apt-get install etcd-client) or put it in the runtime bundle's bin folder.", paths.BundleBinDirs());
+        AtomicFile.EnsureDirectory(paths.DbDir, AtomicFile.PrivateDirectory);
+        var plain = snapshot;
+        string? temporary = null;
+        if (SnapshotVerifier.IsCompressed(snapshot, metadata))
+        {
+            temporary = Path.Combine(paths.DbDir, $".restore-{Guid.NewGuid():N}.db");
+            await using (var input = new GZipStream(File.OpenRead(snapshot), CompressionMode.Decompress))
+            await using (var output = new FileStream(temporary, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = AtomicFile.Private }))
+            {
+                await input.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
+            }
+            plain = temporary;
+        }
+        try
+        {
+            string? movedTo = null;
+            if (Directory.Exists(paths.MemberDir))
+            {
+                movedTo = Path.Combine(paths.DbDir, "etcd-old-" + DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+                Directory.Move(paths.MemberDir, movedTo);
+                logger.LogInformation("moved the old member data to {Dir}", movedTo);
+            }
+            var name = node.MemberName();
+            var spec = new ProcessSpec(etcdctl,
+            [
+                "snapshot", "restore", plain,
+                "--name", name,
+                "--data-dir", paths.MemberDir,
+                "--initial-cluster", $"{name}={node.PeerUrl}",
+                "--initial-advertise-peer-urls", node.PeerUrl,
+                "--initial-cluster-token", "bulwark-etcd",
+            ])
+            {
+                Environment = new Dictionary<string, string?> { ["ETCDCTL_API"] = "3" },
+                Timeout = TimeSpan.FromMinutes(30),
+            };
+            try
+            {
+                await ProcessRunner.RunCheckedAsync(spec, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Put the old member back so a failed restore leaves the node as it was.
+                if (Directory.Exists(paths.MemberDir))
+                {
+                    Directory.Delete(paths.MemberDir, recursive: true);
+                }
+                if (movedTo is not null)
+                {
+                    Directory.Move(movedTo, paths.MemberDir);
+                }
+                throw;
+            }
+            File.SetUnixFileMode(paths.MemberDir, AtomicFile.PrivateDirectory);
+            logger.LogInformation("restored {Snapshot} into {Dir}", snapshot, paths.MemberDir);
+            return movedTo;
+        }
+        finally
+        {
+            if (temporary is not null)
+            {
+                File.Delete(temporary);
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Bulwark.Config;
+using Bulwark.FileSystem;
+using Bulwark.Hardening;
+using Bulwark.Processes;
+
+namespace Bulwark.Etcd;
+
+/// <summary>
+/// This node's etcd, derived from the Bulwark config: names, addresses, ports, files and account.
+/// Everything the server, the snapshot commands and reset/restore need to find or run the local member.
+/// </summary>
+public sealed record EtcdNode(EtcdPaths Paths, string NodeName, string NodeIp, int ClientPort, int PeerPort, int MetricsPort)
+{
+    public IReadOnlyList<string> ExtraArgs { get; init; } = [];
+
+    /// <summary>Set under the cis and etcd profiles (CIS 1.1.11/1.1.12).</summary>
+    public RunAsUser? RunAs { get; init; }
+
+    public static EtcdNode FromConfig(EffectiveConfig config)
+    {
+        var nodeName = config.Get(ConfigKeys.NodeName) is { Length: > 0 } n ? n : Dns.GetHostName().ToLowerInvariant();
+        var nodeIp = config.Get(ConfigKeys.NodeIp) is { Length: > 0 } ip ? ip
+            : config.Get(ConfigKeys.AdvertiseAddress) is { Length: > 0 } adv ? adv
+            : PrimaryAddress();
+        return new EtcdNode(new EtcdPaths(config.DataDir), nodeName, nodeIp,
+            config.Get(ConfigKeys.EtcdClientPort), config.Get(ConfigKeys.EtcdPeerPort), config.Get(ConfigKeys.EtcdMetricsPort))
+        {
+            ExtraArgs = config.Get(ConfigKeys.EtcdArg),
+            RunAs = config.Profile.RequiresEtcdUser() ? new RunAsUser(HostPreflight.EtcdAccount, HostPreflight.EtcdAccount) : null,
+        };
+    }
+
+    /// <summary>The local client endpoint Bulwark itself uses (loopback, always listened on).</summary>
+    public Uri LocalClientUrl => new($"https://127.0.0.1:{ClientPort}");
+
+    public string AdvertisedClientUrl => $"https://{HostPart(NodeIp)}:{ClientPort}";
+
+    public string PeerUrl => $"https://{HostPart(NodeIp)}:{PeerPort}";
+
+    public EtcdClientOptions ClientOptions() => new([LocalClientUrl], Paths.ClientTls);
+
+    /// <summary>This member's name: node name plus 8 random hex digits (as k3s), created once and kept in server/db/name.</summary>
+    public string MemberName()
+    {
+        if (File.Exists(Paths.NameFile) && File.ReadAllText(Paths.NameFile).Trim() is { Length: > 0 } existing)
+        {
+            return existing;
+        }
+        AtomicFile.EnsureDirectory(Paths.DbDir, AtomicFile.PrivateDirectory);
+        var name = $"{NodeName}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
+        AtomicFile.WriteAllText(Paths.NameFile, name + "\n", AtomicFile.Private);
+        return name;
+    }
+
+    public EtcdMemberConfig MemberConfig(string name, string initialCluster, string state = "new", bool forceNewCluster = false)
+    {
+        var clientListen = new List<string> { LocalClientUrl.ToString().TrimEnd('/') };
+        if (!IPAddress.TryParse(NodeIp, out var address) || !IPAddress.IsLoopback(address))
+        {
+            clientListen.Add(AdvertisedClientUrl);
+        }
+        return new EtcdMemberConfig
+        {
+            Name = name,
+            DataDir = Paths.MemberDir,
+            ListenClientUrls = clientListen,
+            AdvertiseClientUrls = [AdvertisedClientUrl],
+            ListenPeerUrls = [PeerUrl],
+            AdvertisePeerUrls = [PeerUrl],
+            // Metrics and /health on loopback only, plain HTTP: the health probe needs no client certificate.
+            ListenMetricsUrl = $"http://127.0.0.1:{MetricsPort}",
+            InitialCluster = initialCluster,
+            InitialClusterState = state,
+            ForceNewCluster = forceNewCluster,
+            TrustedCaFile = Paths.ServerCaCert,
+            CertFile = Paths.ServerCert,
+            KeyFile = Paths.ServerKey,
+            PeerTrustedCaFile = Paths.PeerCaCert,
+            PeerCertFile = Paths.PeerCert,
+            PeerKeyFile = Paths.PeerKey,
+            ExtraArgs = ExtraArgs,
+        };
+    }
+
+    /// <summary>A new single-member cluster of this node (also the shape after a reset or restore).</summary>
+    public EtcdMemberConfig SingleMemberConfig(bool forceNewCluster = false)
+    {
+        var name = MemberName();
+        return MemberConfig(name, $"{name}={PeerUrl}", "new", forceNewCluster);
+    }
+
+    public string Binary() => ProgramLocator.Require("etcd",
+        $"Install etcd (apt-get install etcd-server) or put it in {Path.Combine(Paths.RuntimeDataDir, "<version>", "bin")}.", Paths.BundleBinDirs());
+
+    /// <summary>Writes the config file and prepares folders and ownership; returns the spec to run.</summary>
+    public EtcdMemberSpec Prepare(EtcdMemberConfig config)
+    {
+        var missing = Paths.MemberTlsFiles.Where(f => !File.Exists(f)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new FileNotFoundException($"etcd certificates are missing: {string.Join(", ", missing)}. They are written by the server's PKI stage; check --data-dir.");
+        }
+        AtomicFile.EnsureDirectory(Paths.DbDir, AtomicFile.PrivateDirectory);
+        AtomicFile.EnsureDirectory(Paths.MemberDir, AtomicFile.PrivateDirectory);
+        AtomicFile.WriteAllText(Paths.ConfigFile, config.Render(), AtomicFile.Private);
+        if (RunAs is { } account)
+        {
+            EtcdOwnership.Apply(Paths, account);
+        }
+        return new EtcdMemberSpec(config, Binary(), Paths.ConfigFile, Paths.LogFile, Paths.PidFile) { RunAs = RunAs };
+    }
+
+    /// <summary>The address a default route leaves from (no packet is sent), else loopback.</summary>
+    private static string PrimaryAddress()
+    {
+        try
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            socket.Connect(new IPEndPoint(IPAddress.Parse("192.0.2.1"), 9));
+            return ((IPEndPoint)socket.LocalEndPoint!).Address.ToString();
+        }
+        catch (SocketException)
+        {
+            return "127.0.0.1";
+        }
+    }
+
+    private static string HostPart(string ip) => IPAddress.TryParse(ip, out var a) && a.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{ip}]" : ip;
+}
+
+/// <summary>
+/// CIS 1.1.12: the etcd data dir is owned by etcd:etcd. etcd (running as etcd) must also read its config and its own
+/// certificates, and pass through the 0700 folders above them: those get group etcd and group search only (0710),
+/// never read, so nothing else in the data dir becomes visible to the etcd account.
+/// </summary>
+public static class EtcdOwnership
+{
+    public static void Apply(EtcdPaths paths, RunAsUser account)
+    {
+        var root = new HostRoot("/");
+        var uid = HostAccounts.IdOf(root, "/etc/passwd", account.User) ?? throw new InvalidOperationException($"user {account.User} does not exist; run: bulwark hardening apply");
+        var gid = HostAccounts.IdOf(root, "/etc/group", account.Group) ?? throw new InvalidOperationException($"group {account.Group} does not exist; run: bulwark hardening apply");
+        foreach (var entry in Directory.EnumerateFileSystemEntries(paths.MemberDir, "*", SearchOption.AllDirectories).Append(paths.MemberDir))
+        {
+            Chown(entry, uid, gid);
+        }
+        foreach (var file in paths.MemberTlsFiles)
+        {
+            Chown(file, uid, gid);
+        }
+        var traverse = AtomicFile.PrivateDirectory | UnixFileMode.GroupExecute;
+        foreach (var dir in new[] { paths.DataDir, Path.Combine(paths.DataDir, "server"), paths.DbDir, Path.GetDirectoryName(paths.TlsDir)!, paths.TlsDir })
+        {
+            Chown(dir, 0, gid);
+            File.SetUnixFileMode(dir, File.GetUnixFileMode(dir) & AtomicFile.PrivateDirectory | traverse);
+        }
+    }
+
+    private static void Chown(string path, int uid, int gid)
+    {
+        if (LChown(path, uid, gid) != 0)
+        {
+            throw new IOException($"chown {uid}:{gid} {path} failed (errno {Marshal.GetLastPInvokeError().ToString(CultureInfo.InvariantCulture)}); bulwark server must run as root under this profile");
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int LChown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int uid, int gid);
+}

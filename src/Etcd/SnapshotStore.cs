@@ -1,0 +1,268 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Bulwark.FileSystem;
+
+namespace Bulwark.Etcd;
+
+/// <summary>A snapshot operation failed with a reason an operator can act on.</summary>
+public sealed class SnapshotException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>What to call a new snapshot and what to record about it.</summary>
+public sealed record SnapshotRequest(string BaseName, string Node, string Kind, bool Compress, string TokenHash, string BulwarkVersion);
+
+/// <summary>
+/// The snapshot folder: save (stream → hidden .part → fsync → rename → metadata), list, delete, prune, verify.
+/// A failed or interrupted save leaves only a hidden .part file, which list never shows and the next save removes.
+/// </summary>
+public sealed class SnapshotStore(string directory, TimeProvider? clock = null)
+{
+    public const string MetadataSuffix = ".metadata.json";
+    public const string CompressedSuffix = ".gz";
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    public string Directory => directory;
+
+    public static string MetadataPathOf(string snapshotPath) => snapshotPath + MetadataSuffix;
+
+    public async Task<SnapshotMetadata> SaveAsync(EtcdClient client, SnapshotRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            AtomicFile.EnsureDirectory(directory, AtomicFile.PrivateDirectory);
+            RemoveStaleParts();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SnapshotException($"cannot use snapshot folder {directory}: {e.Message}. Check that it is writable by root and on a mounted, non-full file system, or set etcd-snapshot-dir.", e);
+        }
+
+        var status = await client.StatusAsync(cancellationToken).ConfigureAwait(false);
+        var created = _clock.GetUtcNow();
+        var name = $"{request.BaseName}-{request.Node}-{created.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}";
+        var file = name + (request.Compress ? CompressedSuffix : "");
+        for (var n = 2; File.Exists(Path.Combine(directory, file)); n++)
+        {
+            name = $"{request.BaseName}-{request.Node}-{created.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}-{n.ToString(CultureInfo.InvariantCulture)}";
+            file = name + (request.Compress ? CompressedSuffix : "");
+        }
+        var final = Path.Combine(directory, file);
+        var part = Path.Combine(directory, "." + file + ".part");
+        long dbBytes;
+        HashingStream hashing;
+        try
+        {
+            await using (var output = new FileStream(part, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = AtomicFile.Private,
+                BufferSize = 0,
+            }))
+            {
+                hashing = new HashingStream(output);
+                await using (hashing.ConfigureAwait(false))
+                {
+                    if (request.Compress)
+                    {
+                        await using var gzip = new GZipStream(hashing, CompressionLevel.Fastest, leaveOpen: true);
+                        await using var buffered = new BufferedStream(gzip, 1 << 20);
+                        dbBytes = await client.SnapshotAsync(buffered, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await using var buffered = new BufferedStream(hashing, 1 << 20);
+                        dbBytes = await client.SnapshotAsync(buffered, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                output.Flush(flushToDisk: true);
+            }
+            File.Move(part, final);
+        }
+        catch (Exception e)
+        {
+            TryDelete(part);
+            if (e is IOException or UnauthorizedAccessException)
+            {
+                throw new SnapshotException($"writing snapshot {final} failed: {e.Message}. Nothing was kept; free space or fix permissions in {directory} and try again.", e);
+            }
+            throw;
+        }
+
+        var metadata = new SnapshotMetadata
+        {
+            Name = name,
+            File = file,
+            Kind = request.Kind,
+            Size = new FileInfo(final).Length,
+            Sha256 = hashing.HashHex,
+            Compressed = request.Compress,
+            DbSize = dbBytes - 32,
+            Revision = status.Header.Revision,
+            ClusterId = status.Header.ClusterId.ToString("x16", CultureInfo.InvariantCulture),
+            MemberId = status.Header.MemberId.ToString("x16", CultureInfo.InvariantCulture),
+            Node = request.Node,
+            EtcdVersion = status.Version,
+            BulwarkVersion = request.BulwarkVersion,
+            Created = created,
+            TokenHash = request.TokenHash,
+        };
+        try
+        {
+            AtomicFile.WriteAllText(MetadataPathOf(final), JsonSerializer.Serialize(metadata, SnapshotJsonContext.Default.SnapshotMetadata), AtomicFile.Private);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(final);
+            throw new SnapshotException($"writing metadata for snapshot {final} failed: {e.Message}. The snapshot was removed; free space in {directory} and try again.", e);
+        }
+        return metadata;
+    }
+
+    /// <summary>Snapshots in the folder, newest first. Hidden files (.part in progress) and metadata files are not snapshots.</summary>
+    public IReadOnlyList<SnapshotEntry> List()
+    {
+        if (!System.IO.Directory.Exists(directory))
+        {
+            return [];
+        }
+        var entries = new List<SnapshotEntry>();
+        foreach (var path in System.IO.Directory.EnumerateFiles(directory))
+        {
+            var fileName = Path.GetFileName(path);
+            if (fileName.StartsWith('.') || fileName.EndsWith(MetadataSuffix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var info = new FileInfo(path);
+            var metadata = ReadMetadata(path);
+            var name = metadata?.Name ?? (fileName.EndsWith(CompressedSuffix, StringComparison.Ordinal) ? fileName[..^CompressedSuffix.Length] : fileName);
+            entries.Add(new SnapshotEntry(name, path, info.Length, info.LastWriteTimeUtc, metadata));
+        }
+        return entries.OrderByDescending(e => e.Metadata?.Created ?? e.Modified).ThenByDescending(e => e.Name, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>A snapshot by name (as listed) or by file name in this folder.</summary>
+    public SnapshotEntry? Find(string nameOrFile) =>
+        List().FirstOrDefault(e => e.Name == nameOrFile || Path.GetFileName(e.Path) == nameOrFile);
+
+    /// <summary>Deletes a snapshot and its metadata. False when there is no such snapshot.</summary>
+    public bool Delete(string nameOrFile)
+    {
+        if (nameOrFile.Contains('/') || nameOrFile is "." or "..")
+        {
+            throw new SnapshotException($"'{nameOrFile}' is not a snapshot name; give a name as shown by 'bulwark etcd-snapshot list'");
+        }
+        if (Find(nameOrFile) is not { } entry)
+        {
+            return false;
+        }
+        File.Delete(entry.Path);
+        TryDelete(MetadataPathOf(entry.Path));
+        return true;
+    }
+
+    /// <summary>Keeps the newest <paramref name="retention"/> snapshots named <c>&lt;baseName&gt;-…</c> of the given kind; deletes older ones. Returns the deleted names.</summary>
+    public IReadOnlyList<string> Prune(string baseName, string? kind, int retention)
+    {
+        if (retention < 1)
+        {
+            throw new SnapshotException($"retention must be at least 1 (got {retention})");
+        }
+        var candidates = List()
+            .Where(e => e.Metadata is { } m && m.Name.StartsWith(baseName + "-", StringComparison.Ordinal) && (kind is null || m.Kind == kind))
+            .Skip(retention)
+            .ToList();
+        foreach (var entry in candidates)
+        {
+            File.Delete(entry.Path);
+            TryDelete(MetadataPathOf(entry.Path));
+        }
+        return candidates.Select(e => e.Name).ToList();
+    }
+
+    public static SnapshotMetadata? ReadMetadata(string snapshotPath)
+    {
+        var path = MetadataPathOf(snapshotPath);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllText(path), SnapshotJsonContext.Default.SnapshotMetadata);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private void RemoveStaleParts()
+    {
+        foreach (var part in System.IO.Directory.EnumerateFiles(directory, ".*.part"))
+        {
+            TryDelete(part);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+/// <summary>Hashes what is written through it (SHA-256 of the bytes on disk, without reading the file back).</summary>
+internal sealed class HashingStream(Stream inner) : Stream
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private string? _hex;
+
+    public string HashHex => _hex ??= Convert.ToHexStringLower(_hash.GetHashAndReset());
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _hash.AppendData(buffer);
+        inner.Write(buffer);
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        _hash.AppendData(buffer.Span);
+        await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush() => inner.Flush();
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _ = HashHex;
+            _hash.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,236 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Bulwark.Crypto;
+using Bulwark.FileSystem;
+using Bulwark.Pki;
+using Microsoft.Extensions.Logging;
+using YamlDotNet.RepresentationModel;
+
+namespace Bulwark.Supervisor;
+
+/// <summary>What an agent join needs: where its state goes, whom to join, with what token, as which node.</summary>
+public sealed record AgentJoinOptions(string DataDir, Uri Server, string Token, string NodeName, IReadOnlyList<IPAddress> NodeAddresses)
+{
+    /// <summary>with-node-id: append a stable random id (kept in agent/node-id) so hosts with the same hostname get distinct names.</summary>
+    public bool WithNodeId { get; init; }
+
+    /// <summary>How long to keep retrying while the server is not reachable or not ready.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>One signed node certificate with the key generated for it (PEM) and the CA that signed it.</summary>
+public sealed record NodeCertificateMaterial(NodeCertificateKind Kind, string CertificatePem, string KeyPem, string CaPem)
+{
+    public override string ToString() => $"{Kind} certificate (key redacted)";
+}
+
+/// <summary>What a join obtained over the network, before anything but the node password is written.</summary>
+public sealed record AgentMaterial(string NodeName, AgentClusterConfig Config, byte[] CaBundle, bool CaPinned, IReadOnlyList<NodeCertificateMaterial> Certificates);
+
+/// <summary>What the join wrote.</summary>
+public sealed record AgentJoinResult(string NodeName, AgentClusterConfig Config, IReadOnlyList<string> FilesWritten, bool CaPinned);
+
+/// <summary>Where an agent keeps its files (docs/layout.md).</summary>
+public sealed record AgentPaths(string DataDir)
+{
+    public string AgentDir => Path.Combine(DataDir, "agent");
+    public string EtcDir => Path.Combine(AgentDir, "etc");
+    public string NodePassword => Path.Combine(AgentDir, "node-password");
+    public string NodeId => Path.Combine(AgentDir, "node-id");
+    public string ServerCa => Path.Combine(AgentDir, "server-ca.crt");
+    public string ClientCa => Path.Combine(AgentDir, "client-ca.crt");
+    public string KubeletKubeconfig => Path.Combine(AgentDir, "kubelet.kubeconfig");
+    public string KubeProxyKubeconfig => Path.Combine(AgentDir, "kubeproxy.kubeconfig");
+    public string AgentConfig => Path.Combine(EtcDir, "agent-config.json");
+
+    public CertificateFiles Files(NodeCertificateKind kind) => kind switch
+    {
+        NodeCertificateKind.KubeletClient => new(Path.Combine(AgentDir, "client-kubelet.crt"), Path.Combine(AgentDir, "client-kubelet.key")),
+        NodeCertificateKind.KubeletServing => new(Path.Combine(AgentDir, "serving-kubelet.crt"), Path.Combine(AgentDir, "serving-kubelet.key")),
+        _ => new(Path.Combine(AgentDir, "client-kube-proxy.crt"), Path.Combine(AgentDir, "client-kube-proxy.key")),
+    };
+}
+
+/// <summary>
+/// Joins an agent: pins the cluster CA, fetches the agent config, generates each key here (keys never leave the node),
+/// has the server sign CSRs for the kubelet client, kubelet serving and kube-proxy certificates, and writes them with the
+/// kubeconfigs under &lt;data-dir&gt;/agent. A wrong token or a foreign CA changes nothing on disk.
+/// </summary>
+public sealed class AgentJoin(CryptoService crypto, ILogger logger)
+{
+    private static readonly NodeCertificateKind[] Kinds = [NodeCertificateKind.KubeletClient, NodeCertificateKind.KubeletServing, NodeCertificateKind.KubeProxy];
+
+    public async Task<AgentJoinResult> RunAsync(AgentJoinOptions options, CancellationToken cancellationToken)
+    {
+        var material = await ObtainAsync(options, cancellationToken).ConfigureAwait(false);
+        return Write(options, material);
+    }
+
+    /// <summary>
+    /// The network part of a join: pin the CA, fetch the config, generate keys and have each CSR signed. Only the node
+    /// password (and node id) are written, after the token was accepted; everything else is returned for <see cref="Write"/>.
+    /// </summary>
+    public async Task<AgentMaterial> ObtainAsync(AgentJoinOptions options, CancellationToken cancellationToken)
+    {
+        var token = ParseToken(options.Token);
+        var paths = new AgentPaths(options.DataDir);
+        using var client = await JoinRetry.RunAsync(ct => SupervisorClient.ConnectAsync(options.Server, token, ClusterToken.AgentUser, crypto, logger, ct),
+            options.ReadyTimeout, logger, "fetching the cluster CA", cancellationToken).ConfigureAwait(false);
+        // /v1/config proves the token before anything is written.
+        var config = await JoinRetry.RunAsync(client.GetConfigAsync, options.ReadyTimeout, logger, "fetching the agent config", cancellationToken).ConfigureAwait(false);
+        AtomicFile.EnsureDirectory(options.DataDir, AtomicFile.PrivateDirectory);
+        AtomicFile.EnsureDirectory(paths.AgentDir, AtomicFile.PrivateDirectory);
+        var nodeName = options.WithNodeId ? $"{options.NodeName}-{ExistingOrNew(paths.NodeId, 4)}" : options.NodeName;
+        // Kept before any certificate is asked for: the server records its hash at the first request.
+        var nodePassword = ExistingOrNew(paths.NodePassword, 32);
+        var issued = new List<NodeCertificateMaterial>();
+        foreach (var kind in Kinds)
+        {
+            using var key = crypto.GenerateKey(KeyAlgorithm.EcdsaP256);
+            var csr = CreateCsr(kind, key, nodeName, options.NodeAddresses);
+            var signed = await JoinRetry.RunAsync(ct => client.SignAsync(kind, csr, nodeName, nodePassword, ct), options.ReadyTimeout, logger,
+                $"requesting the {NodeCertificateSigner.Describe(kind)} certificate", cancellationToken).ConfigureAwait(false);
+            Check(kind, signed, key, client);
+            issued.Add(new NodeCertificateMaterial(kind, signed.Certificate, key.ExportPkcs8PrivateKeyPem() + "\n", signed.IssuingCa));
+        }
+        return new AgentMaterial(nodeName, config, client.CaBundle, token.IsFull, issued);
+    }
+
+    /// <summary>Writes what <see cref="ObtainAsync"/> obtained: certificates, keys (0600), CAs, kubeconfigs and the agent config.</summary>
+    public AgentJoinResult Write(AgentJoinOptions options, AgentMaterial material)
+    {
+        var paths = new AgentPaths(options.DataDir);
+        var (nodeName, config, issued) = (material.NodeName, material.Config, material.Certificates);
+        var written = new List<string>();
+        void Write(string path, string content)
+        {
+            AtomicFile.WriteAllText(path, content, AtomicFile.Private);
+            written.Add(path);
+        }
+        Write(paths.ServerCa, Encoding.ASCII.GetString(material.CaBundle));
+        Write(paths.ClientCa, issued.First(i => i.Kind == NodeCertificateKind.KubeletClient).CaPem);
+        foreach (var (kind, certificatePem, keyPem, _) in issued)
+        {
+            var files = paths.Files(kind);
+            Write(files.Key, keyPem);
+            Write(files.Certificate, certificatePem);
+        }
+        var apiserver = config.ApiserverEndpoints.FirstOrDefault() ?? $"https://{options.Server.Host}:6443";
+        Write(paths.KubeletKubeconfig, Kubeconfig.Render(apiserver, paths.ServerCa, paths.Files(NodeCertificateKind.KubeletClient), NodeCertificateSigner.NodeUser(nodeName)));
+        Write(paths.KubeProxyKubeconfig, Kubeconfig.Render(apiserver, paths.ServerCa, paths.Files(NodeCertificateKind.KubeProxy), NodeCertificateSigner.KubeProxyUser));
+        AtomicFile.EnsureDirectory(paths.EtcDir, AtomicFile.PrivateDirectory);
+        Write(paths.AgentConfig, JsonSerializer.Serialize(config, SupervisorJsonContext.Default.AgentClusterConfig) + "\n");
+        logger.LogInformation("agent {Node} joined {Server}: kubelet client/serving and kube-proxy certificates and kubeconfigs written to {Dir}",
+            nodeName, options.Server, paths.AgentDir);
+        return new AgentJoinResult(nodeName, config, written, material.CaPinned);
+    }
+
+    public static ClusterToken ParseToken(string text)
+    {
+        try
+        {
+            return ClusterToken.Parse(text);
+        }
+        catch (TokenFormatException e)
+        {
+            throw new JoinException($"the token is not usable: {e.Message}");
+        }
+    }
+
+    /// <summary>A CSR for the node identity the server expects (subject encoded exactly as the server PKI encodes it).</summary>
+    internal static string CreateCsr(NodeCertificateKind kind, AsymmetricAlgorithm key, string nodeName, IReadOnlyList<IPAddress> addresses)
+    {
+        var (cn, organizations) = kind == NodeCertificateKind.KubeProxy
+            ? (NodeCertificateSigner.KubeProxyUser, Array.Empty<string>())
+            : (NodeCertificateSigner.NodeUser(nodeName), new[] { NodeCertificateSigner.NodesGroup });
+        var subject = CertificateIssuer.Subject(cn, organizations);
+        var request = key switch
+        {
+            ECDsa ec => new CertificateRequest(subject, ec, CryptoService.SignatureHashFor(ec)),
+            RSA rsa => new CertificateRequest(subject, rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
+            _ => throw new NotSupportedException(key.GetType().Name),
+        };
+        if (kind == NodeCertificateKind.KubeletServing)
+        {
+            var san = new SubjectAlternativeNameBuilder();
+            san.AddDnsName(nodeName);
+            san.AddDnsName("localhost");
+            san.AddIpAddress(IPAddress.Loopback);
+            foreach (var address in addresses)
+            {
+                san.AddIpAddress(address);
+            }
+            request.CertificateExtensions.Add(san.Build());
+        }
+        return request.CreateSigningRequestPem();
+    }
+
+    /// <summary>The signed certificate must be for our key and chain to the CA the server named (which, for serving certs, is the pinned CA).</summary>
+    private static void Check(NodeCertificateKind kind, SignedCertificate signed, AsymmetricAlgorithm key, SupervisorClient client)
+    {
+        using var certificate = X509Certificate2.CreateFromPem(signed.Certificate);
+        if (!IssuedCertificate.KeyMatches(certificate, key))
+        {
+            throw new JoinException($"the server returned a {NodeCertificateSigner.Describe(kind)} certificate for another key; refusing it");
+        }
+        var cas = new X509Certificate2Collection();
+        cas.ImportFromPem(signed.IssuingCa);
+        if (kind == NodeCertificateKind.KubeletServing && !cas.Cast<X509Certificate2>().Any(ca => client.TrustedCas.Cast<X509Certificate2>().Any(t => t.RawData.AsSpan().SequenceEqual(ca.RawData))))
+        {
+            throw new JoinException("the kubelet serving certificate was not issued by the pinned cluster CA; refusing it");
+        }
+        if (!cas.Cast<X509Certificate2>().Any(ca => CertificateSignature.IsIssuedBy(certificate, ca)))
+        {
+            throw new JoinException($"the {NodeCertificateSigner.Describe(kind)} certificate does not chain to the CA the server sent; refusing it");
+        }
+    }
+
+    /// <summary>Reads a secret kept in a 0600 file, or creates it with <paramref name="bytes"/> random bytes (hex).</summary>
+    private string ExistingOrNew(string path, int bytes)
+    {
+        if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: > 0 } existing)
+        {
+            return existing;
+        }
+        AtomicFile.EnsureDirectory(Path.GetDirectoryName(path)!, AtomicFile.PrivateDirectory);
+        var value = Convert.ToHexStringLower(crypto.RandomBytes(bytes));
+        AtomicFile.WriteAllText(path, value + "\n", AtomicFile.Private);
+        return value;
+    }
+}
+
+/// <summary>Writes a kubeconfig (YAML built as nodes; file paths, not embedded keys).</summary>
+public static class Kubeconfig
+{
+    public static string Render(string server, string caFile, CertificateFiles client, string user)
+    {
+        var root = new YamlMappingNode
+        {
+            { "apiVersion", "v1" },
+            { "kind", "Config" },
+            { "clusters", new YamlSequenceNode(new YamlMappingNode
+                {
+                    { "name", "local" },
+                    { "cluster", new YamlMappingNode { { "server", server }, { "certificate-authority", caFile } } },
+                }) },
+            { "users", new YamlSequenceNode(new YamlMappingNode
+                {
+                    { "name", user },
+                    { "user", new YamlMappingNode { { "client-certificate", client.Certificate }, { "client-key", client.Key } } },
+                }) },
+            { "contexts", new YamlSequenceNode(new YamlMappingNode
+                {
+                    { "name", "local" },
+                    { "context", new YamlMappingNode { { "cluster", "local" }, { "user", user } } },
+                }) },
+            { "current-context", "local" },
+        };
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        new YamlStream(new YamlDocument(root)).Save(writer, assignAnchors: false);
+        return writer.ToString().Replace("\n...\n", "\n", StringComparison.Ordinal);
+    }
+}

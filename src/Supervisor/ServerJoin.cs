@@ -1,0 +1,121 @@
+using System.Globalization;
+using Bulwark.Crypto;
+using Bulwark.Etcd;
+using Bulwark.Pki;
+using ClusterToken = Bulwark.Pki.ClusterToken;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Supervisor;
+
+/// <summary>What a joining server needs: the first server's supervisor, the token, and this node's PKI and etcd settings.</summary>
+public sealed record ServerJoinOptions(Uri Server, string Token, ServerPkiOptions Pki, EtcdNode Etcd)
+{
+    /// <summary>How long to keep retrying while the first server is not reachable or not ready.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a learner may take to catch up before promotion gives up.</summary>
+    public TimeSpan PromoteTimeout { get; init; } = TimeSpan.FromMinutes(2);
+}
+
+/// <summary>The running local etcd member after a join, and how it got there.</summary>
+public sealed record ServerJoinResult(EtcdMember Member, bool Restarted, string MemberName);
+
+/// <summary>
+/// Joins a server to an existing cluster: pins the CA, fetches and unseals the bootstrap data (the shared CAs and keys),
+/// writes the shared PKI and issues this node's own leaves from it, asks to join etcd as a learner, starts the local
+/// etcd with initial-cluster-state=existing, and promotes it once it has caught up. A server restarting with member
+/// data skips all of that and starts its etcd, which rejoins from its own data.
+/// </summary>
+public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
+{
+    private readonly ILogger _log = loggers.CreateLogger<ServerJoin>();
+
+    public async Task<ServerJoinResult> RunAsync(ServerJoinOptions options, CancellationToken cancellationToken)
+    {
+        var node = options.Etcd;
+        if (node.Paths.HasMemberData)
+        {
+            var name = node.MemberName();
+            _log.LogInformation("this server already has etcd member data in {Dir}; starting it to rejoin the cluster", node.Paths.MemberDir);
+            var member = await StartMemberAsync(node, node.MemberConfig(name, $"{name}={node.PeerUrl}", "existing"), cancellationToken).ConfigureAwait(false);
+            return new ServerJoinResult(member, true, name);
+        }
+        return await JoinAsync(options, node, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<ServerJoinResult> JoinAsync(ServerJoinOptions options, EtcdNode node, CancellationToken cancellationToken)
+    {
+        var token = AgentJoin.ParseToken(options.Token);
+        using var client = await JoinRetry.RunAsync(ct => SupervisorClient.ConnectAsync(options.Server, token, ClusterToken.ServerUser, crypto, _log, ct),
+            options.ReadyTimeout, _log, "fetching the cluster CA", cancellationToken).ConfigureAwait(false);
+        var sealedData = await JoinRetry.RunAsync(client.GetBootstrapAsync, options.ReadyTimeout, _log, "fetching the bootstrap data", cancellationToken).ConfigureAwait(false);
+        BootstrapBundle bundle;
+        try
+        {
+            bundle = BootstrapData.Unseal(sealedData, new TokenSealer(crypto), token.Secret);
+        }
+        catch (SealedDataException e)
+        {
+            throw new JoinException($"the token cannot open the cluster's bootstrap data ({e.Message}); use the token of the cluster at {options.Server}. Nothing was written.", e);
+        }
+        // Nothing was written before this point: a wrong token or a foreign CA leaves the data dir as it was.
+        var written = BootstrapData.WriteTo(bundle, options.Pki.DataDir);
+        var name = node.MemberName();
+        _log.LogInformation("wrote {Count} shared PKI files from the cluster's bootstrap data", written);
+        // This node's own leaves (etcd serving/peer with its addresses, kube-apiserver...) from the shared CAs; the token file pins the CA.
+        new ServerPki(crypto, TimeProvider.System, loggers.CreateLogger<ServerPki>()).Ensure(options.Pki with { Token = token.IsFull ? token.Reveal() : token.Secret });
+        var join = await JoinRetry.RunAsync(ct => client.JoinEtcdAsync(name, node.PeerUrl, ct), options.ReadyTimeout, _log, "joining etcd", cancellationToken).ConfigureAwait(false);
+        _log.LogInformation("etcd accepted {Name} as a learner (initial cluster {Cluster}); starting the local member", name, join.InitialCluster);
+        var started = await StartMemberAsync(node, node.MemberConfig(name, join.InitialCluster, "existing"), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var id = ulong.Parse(join.MemberId, NumberStyles.None, CultureInfo.InvariantCulture);
+            var endpoints = join.ClientUrls.Select(u => new Uri(u)).ToList();
+            using var etcd = new EtcdClient(new EtcdClientOptions(endpoints.Count > 0 ? endpoints : [node.LocalClientUrl], node.Paths.ClientTls));
+            await PromoteAsync(etcd, id, options.PromoteTimeout, cancellationToken).ConfigureAwait(false);
+            _log.LogInformation("etcd member {Name} caught up and was promoted to a voting member", name);
+        }
+        catch
+        {
+            await started.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return new ServerJoinResult(started, false, name);
+    }
+
+    private static async Task PromoteAsync(EtcdClient etcd, ulong id, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await etcd.PromoteWhenReadyAsync(id, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (EtcdException e) when (e.EtcdMessage.Contains("can only promote a learner member", StringComparison.Ordinal) && !e.IsLearnerNotReady)
+        {
+            // Already a voting member (a retried join after a promotion that succeeded).
+        }
+    }
+
+    private async Task<EtcdMember> StartMemberAsync(EtcdNode node, EtcdMemberConfig config, CancellationToken cancellationToken)
+    {
+        var member = new EtcdMember(node.Prepare(ListenOnAdvertised(node, config)), loggers.CreateLogger<EtcdMember>());
+        try
+        {
+            await member.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await member.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return member;
+    }
+
+    /// <summary>
+    /// EtcdNode listens for clients on 127.0.0.1 only when the node IP is a loopback address, yet advertises the node IP;
+    /// listen there too, so other servers can reach it (several servers on distinct 127.x addresses of one host).
+    /// </summary>
+    public static EtcdMemberConfig ListenOnAdvertised(EtcdNode node, EtcdMemberConfig config) =>
+        config.ListenClientUrls.Contains(node.AdvertisedClientUrl, StringComparer.Ordinal)
+            ? config
+            : config with { ListenClientUrls = [.. config.ListenClientUrls, node.AdvertisedClientUrl] };
+}

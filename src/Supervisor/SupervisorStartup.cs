@@ -1,0 +1,118 @@
+using System.Net;
+using Bulwark.Config;
+using Bulwark.Crypto;
+using Bulwark.Etcd;
+using Bulwark.Pki;
+using ClusterToken = Bulwark.Pki.ClusterToken;
+using Microsoft.Extensions.Logging;
+
+namespace Bulwark.Supervisor;
+
+/// <summary>What a server's supervisor is started with (from the config: bind-address, supervisor-port, node identity, cluster settings).</summary>
+public sealed record SupervisorOptions(
+    string DataDir,
+    IPAddress BindAddress,
+    int Port,
+    NodeIdentity Node,
+    IReadOnlyList<string> TlsSans,
+    AgentClusterConfig AgentConfig,
+    bool Metrics)
+{
+    public static SupervisorOptions FromConfig(EffectiveConfig config, NodeIdentity node)
+    {
+        var port = config.Get(ConfigKeys.SupervisorPort);
+        var advertised = node.Addresses.Select(a => a.ToString()).DefaultIfEmpty("127.0.0.1").ToList();
+        var agentConfig = new AgentClusterConfig
+        {
+            ClusterCidr = config.Get(ConfigKeys.ClusterCidr),
+            ServiceCidr = config.Get(ConfigKeys.ServiceCidr),
+            ClusterDns = config.Get(ConfigKeys.ClusterDns),
+            ClusterDomain = config.Get(ConfigKeys.ClusterDomain),
+            SystemDefaultRegistry = config.Get(ConfigKeys.SystemDefaultRegistry),
+            Cni = config.Get(ConfigKeys.Cni),
+            Profile = config.Get(ConfigKeys.Profile),
+            SupervisorEndpoints = advertised.Select(a => $"https://{Host(a)}:{port}").ToList(),
+            ApiserverEndpoints = advertised.Select(a => $"https://{Host(a)}:{config.Get(ConfigKeys.HttpsListenPort)}").ToList(),
+        };
+        return new SupervisorOptions(config.DataDir, IPAddress.Parse(config.Get(ConfigKeys.BindAddress)), port, node, config.Get(ConfigKeys.TlsSan),
+            agentConfig, config.Get(ConfigKeys.SupervisorMetrics));
+    }
+
+    private static string Host(string address) => IPAddress.TryParse(address, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address;
+}
+
+/// <summary>
+/// Starts a server's supervisor once its PKI exists and etcd is up: loads the CAs and the token, issues the
+/// in-memory serving certificate, seals the bootstrap data with the token (and stores it in etcd if absent), and
+/// listens. The caller owns the returned server (dispose to stop).
+/// </summary>
+public static class SupervisorStartup
+{
+    public static async Task<SupervisorServer> StartAsync(SupervisorOptions options, CryptoService crypto, EtcdClient etcd, ILoggerFactory loggers,
+        CancellationToken cancellationToken, FailedAuthLimiter? authLimiter = null)
+    {
+        var paths = new ServerPkiPaths(options.DataDir);
+        if (!File.Exists(paths.Token))
+        {
+            throw new PkiException($"{paths.Token} is missing; the server PKI stage writes it before the supervisor starts");
+        }
+        var token = ClusterToken.Parse(File.ReadAllText(paths.Token));
+        var agentSecret = File.Exists(paths.AgentToken) ? ClusterToken.Parse(File.ReadAllText(paths.AgentToken)).Secret : token.Secret;
+        var datastore = new SupervisorDatastore(etcd);
+        var sealer = new TokenSealer(crypto);
+        var sealedBootstrap = BootstrapData.Seal(BootstrapData.Collect(options.DataDir), sealer, token.Secret);
+        // The same blob in etcd, under a key only token holders can derive: a joining server can read it from the datastore too.
+        await StoreBootstrapAsync(datastore, BootstrapData.StorageKey(crypto, token.Secret), sealedBootstrap, cancellationToken).ConfigureAwait(false);
+        var issuer = new CertificateIssuer(crypto, TimeProvider.System);
+        var signer = NodeCertificateSigner.Load(crypto, paths);
+        using var serverCa = PkiFiles.LoadCa(crypto, paths.ServerCa);
+        var serving = SupervisorCertificate.Issue(issuer, serverCa, options.Node.Name, options.TlsSans, [options.BindAddress, .. options.Node.Addresses]);
+        var settings = new SupervisorSettings
+        {
+            BindAddress = options.BindAddress,
+            Port = options.Port,
+            ServingCertificate = serving,
+            CaBundle = File.ReadAllBytes(paths.ServerCa.Certificate),
+            ServerSecret = token.Secret,
+            AgentSecret = agentSecret,
+            AgentConfig = options.AgentConfig,
+            Signer = signer,
+            Datastore = datastore,
+            SealedBootstrap = sealedBootstrap,
+            Metrics = options.Metrics,
+            AuthLimiter = authLimiter,
+        };
+        var server = new SupervisorServer(settings, crypto, loggers);
+        try
+        {
+            await server.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return server;
+    }
+
+    /// <summary>
+    /// etcd reports healthy a moment before the gateway of each of its client listeners is registered (a 404 meanwhile),
+    /// and a just-joined member may still be settling: retry briefly before giving up.
+    /// </summary>
+    private static async Task StoreBootstrapAsync(SupervisorDatastore datastore, string key, byte[] value, CancellationToken cancellationToken)
+    {
+        var until = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await datastore.PutIfAbsentAsync(key, value, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (EtcdException e) when (e.HttpStatus is 0 or 404 or 503 && DateTimeOffset.UtcNow < until)
+            {
+                await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}

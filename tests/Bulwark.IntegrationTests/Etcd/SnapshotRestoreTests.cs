@@ -1,0 +1,258 @@
+using Bulwark.Etcd;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Bulwark.Tests.Etcd;
+
+/// <summary>Snapshots and --cluster-reset(-restore-path) on a real etcd member.</summary>
+public sealed class SnapshotRestoreTests : IAsyncLifetime
+{
+    private EtcdTestNode _etcd = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private string SnapshotDir => _etcd.Node.Paths.DefaultSnapshotDir;
+
+    public async ValueTask InitializeAsync()
+    {
+        _etcd = await EtcdTestNode.CreateAsync("restore-test");
+        await _etcd.StartAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await _etcd.DisposeAsync();
+
+    private static SnapshotRequest Request(string name = "on-demand", bool compress = false, string token = "secret-1") =>
+        new(name, "restore-test", SnapshotMetadata.OnDemandKind, compress, TokenFingerprint.Of(token), "test");
+
+    private async Task<Dictionary<string, string>> AllKeysAsync()
+    {
+        using var client = _etcd.Client();
+        return (await client.GetPrefixAsync("/", cancellationToken: Ct)).ToDictionary(k => k.KeyText, k => k.ValueText);
+    }
+
+    private static IEnumerable<string> Tree(string dir) =>
+        Directory.EnumerateFileSystemEntries(dir, "*", SearchOption.AllDirectories).Select(p => p[dir.Length..]).Order(StringComparer.Ordinal);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Restore_brings_back_exactly_the_snapshot_state(bool compress)
+    {
+        using (var client = _etcd.Client())
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                await client.PutAsync($"/keep/{i}", $"v{i}", cancellationToken: Ct);
+            }
+            await client.PutAsync("/changed", "before", cancellationToken: Ct);
+        }
+        var expected = await AllKeysAsync();
+        SnapshotMetadata saved;
+        using (var client = _etcd.Client())
+        {
+            saved = await new SnapshotStore(SnapshotDir).SaveAsync(client, Request(compress: compress), Ct);
+            await client.PutAsync("/after/1", "x", cancellationToken: Ct);
+            await client.PutAsync("/changed", "after", cancellationToken: Ct);
+            await client.DeleteAsync("/keep/7", Ct);
+        }
+        Assert.NotEqual(expected, await AllKeysAsync());
+        await _etcd.StopAsync();
+
+        var outcome = await new ClusterReset(_etcd.Node, NullLogger.Instance).RunAsync(saved.Name, SnapshotDir, TokenFingerprint.Of("secret-1"), Ct);
+
+        Assert.NotNull(outcome.OldDataMovedTo);
+        Assert.True(Directory.Exists(Path.Combine(outcome.OldDataMovedTo!, "member", "wal")));
+        Assert.True(File.Exists(_etcd.Node.Paths.ResetFlag));
+        Assert.DoesNotContain("force-new-cluster: true", await File.ReadAllTextAsync(_etcd.Node.Paths.ConfigFile, Ct), StringComparison.Ordinal);
+        await _etcd.StartAsync();
+        Assert.Equal(expected, await AllKeysAsync());
+        using var after = _etcd.Client();
+        Assert.Single((await after.MemberListAsync(Ct)).Members);
+        Assert.True((await after.StatusAsync(Ct)).Header.Revision >= saved.Revision);
+    }
+
+    [Theory]
+    [InlineData("flip")]
+    [InlineData("truncate")]
+    [InlineData("flip-no-metadata")]
+    [InlineData("truncate-gzip")]
+    public async Task A_corrupted_or_truncated_snapshot_is_refused_and_nothing_moves(string damage)
+    {
+        SnapshotMetadata saved;
+        using (var client = _etcd.Client())
+        {
+            await client.PutAsync("/x", "1", cancellationToken: Ct);
+            saved = await new SnapshotStore(SnapshotDir).SaveAsync(client, Request(compress: damage.EndsWith("gzip", StringComparison.Ordinal)), Ct);
+        }
+        await _etcd.StopAsync();
+        var file = Path.Combine(SnapshotDir, saved.File);
+        var bytes = await File.ReadAllBytesAsync(file, Ct);
+        if (damage.StartsWith("flip", StringComparison.Ordinal))
+        {
+            bytes[bytes.Length / 2] ^= 0x01;
+        }
+        else
+        {
+            bytes = bytes[..(bytes.Length - 700)];
+        }
+        await File.WriteAllBytesAsync(file, bytes, Ct);
+        if (damage == "flip-no-metadata")
+        {
+            File.Delete(SnapshotStore.MetadataPathOf(file));
+        }
+        var before = Tree(_etcd.Node.Paths.DbDir).ToList();
+
+        var error = await Assert.ThrowsAsync<ResetRefusedException>(() =>
+            new ClusterReset(_etcd.Node, NullLogger.Instance).RunAsync(file, SnapshotDir, "", Ct));
+
+        Assert.Contains("Nothing was changed", error.Message, StringComparison.Ordinal);
+        Assert.Matches("corrupted|truncated", error.Message);
+        Assert.Equal(before, Tree(_etcd.Node.Paths.DbDir));
+        Assert.False(File.Exists(_etcd.Node.Paths.ResetFlag));
+    }
+
+    [Fact]
+    public async Task A_snapshot_taken_under_another_token_is_refused_with_a_clear_message()
+    {
+        SnapshotMetadata saved;
+        using (var client = _etcd.Client())
+        {
+            saved = await new SnapshotStore(SnapshotDir).SaveAsync(client, Request(token: "K10abc::server:old-secret"), Ct);
+        }
+        await _etcd.StopAsync();
+        var reset = new ClusterReset(_etcd.Node, NullLogger.Instance);
+
+        var error = await Assert.ThrowsAsync<ResetRefusedException>(() => reset.RunAsync(saved.Name, SnapshotDir, TokenFingerprint.Of("new-secret"), Ct));
+        Assert.Contains("different cluster token", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.EnumerateDirectories(_etcd.Node.Paths.DbDir, "etcd-old-*").Any());
+
+        // The short form of the same secret matches the full K10 form.
+        await reset.RunAsync(saved.Name, SnapshotDir, TokenFingerprint.Of("old-secret"), Ct);
+    }
+
+    [Fact]
+    public async Task Cluster_reset_keeps_data_and_a_second_reset_is_refused_until_a_normal_start()
+    {
+        using (var client = _etcd.Client())
+        {
+            await client.PutAsync("/survives", "yes", cancellationToken: Ct);
+        }
+        await _etcd.StopAsync();
+        var reset = new ClusterReset(_etcd.Node, NullLogger.Instance);
+
+        var outcome = await reset.RunAsync(null, SnapshotDir, "", Ct);
+        Assert.Contains(outcome.Guidance, g => g.Contains("without --cluster-reset", StringComparison.Ordinal));
+        var again = await Assert.ThrowsAsync<ResetRefusedException>(() => reset.RunAsync(null, SnapshotDir, "", Ct));
+        Assert.Contains(_etcd.Node.Paths.ResetFlag, again.Message, StringComparison.Ordinal);
+
+        await _etcd.StartAsync();
+        Assert.Equal("yes", (await AllKeysAsync())["/survives"]);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_snapshot_midway_leaves_nothing_that_list_shows()
+    {
+        using var client = _etcd.Client();
+        var value = new string('v', 100_000);
+        for (var i = 0; i < 300; i++)
+        {
+            await client.PutAsync($"/big/{i}", value, cancellationToken: Ct);
+        }
+        var store = new SnapshotStore(SnapshotDir);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var save = store.SaveAsync(client, Request(), cancel.Token);
+        // Cancel as soon as the hidden .part file exists, i.e. while the stream is being written.
+        while (!save.IsCompleted && !(Directory.Exists(SnapshotDir) && Directory.EnumerateFiles(SnapshotDir, ".*.part").Any()))
+        {
+            await Task.Delay(1, Ct);
+        }
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => save);
+        Assert.Empty(store.List());
+        Assert.Empty(Directory.EnumerateFiles(SnapshotDir, "*", SearchOption.AllDirectories));
+        var next = await store.SaveAsync(client, Request(), Ct);
+        Assert.Equal(next.Name, store.List().Single().Name);
+    }
+
+    [Fact]
+    public async Task A_full_snapshot_folder_gives_a_clear_error_and_etcd_keeps_serving()
+    {
+        using var client = _etcd.Client();
+        var value = new string('v', 100_000);
+        for (var i = 0; i < 20; i++)
+        {
+            await client.PutAsync($"/fill/{i}", value, cancellationToken: Ct);
+        }
+        var full = _etcd.Dir.Combine("tiny");
+        Directory.CreateDirectory(full);
+        await Processes.ProcessRunner.RunCheckedAsync(new Processes.ProcessSpec("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", full]), Ct);
+        try
+        {
+            var store = new SnapshotStore(full);
+            var error = await Assert.ThrowsAsync<SnapshotException>(() => store.SaveAsync(client, Request(), Ct));
+
+            Assert.Contains("Nothing was kept", error.Message, StringComparison.Ordinal);
+            Assert.Empty(Directory.EnumerateFiles(full));
+            Assert.True(await _etcd.Member!.IsHealthyAsync(Ct));
+            await client.PutAsync("/still-writable", "yes", cancellationToken: Ct);
+        }
+        finally
+        {
+            await Processes.ProcessRunner.RunAsync(new Processes.ProcessSpec("umount", [full]), CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task The_scheduler_survives_an_unwritable_snapshot_folder_and_prunes_only_scheduled_snapshots()
+    {
+        var blocked = _etcd.Dir.Write("not-a-dir", "a file where the snapshot folder should be");
+        var logger = new ListLogger();
+        var failing = new SnapshotScheduler(CronSchedule.Parse("* * * * *"), 2, new SnapshotStore(Path.Combine(blocked, "snapshots")), _etcd.Client,
+            () => Request("etcd-snapshot") with { Kind = SnapshotMetadata.ScheduledKind }, logger);
+
+        Assert.False(await failing.RunOnceAsync(Ct));
+        Assert.Contains(logger.Lines, l => l.Contains("cannot use snapshot folder", StringComparison.Ordinal) && l.Contains("server keeps running", StringComparison.Ordinal));
+        Assert.True(await _etcd.Member!.IsHealthyAsync(Ct));
+
+        var store = new SnapshotStore(SnapshotDir, new SteppingClock());
+        using (var client = _etcd.Client())
+        {
+            await store.SaveAsync(client, Request("etcd-snapshot"), Ct); // on-demand kind with the scheduled base name: never pruned by the schedule
+        }
+        var scheduler = new SnapshotScheduler(CronSchedule.Parse("* * * * *"), 2, store, _etcd.Client,
+            () => Request("etcd-snapshot") with { Kind = SnapshotMetadata.ScheduledKind }, logger);
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True(await scheduler.RunOnceAsync(Ct));
+        }
+        var kinds = store.List().Select(e => e.Metadata!.Kind).ToList();
+        Assert.Equal(2, kinds.Count(k => k == SnapshotMetadata.ScheduledKind));
+        Assert.Equal(1, kinds.Count(k => k == SnapshotMetadata.OnDemandKind));
+    }
+
+    /// <summary>Each reading is one second later, so snapshot names (unix seconds) differ.</summary>
+    private sealed class SteppingClock : TimeProvider
+    {
+        private DateTimeOffset _now = DateTimeOffset.UtcNow;
+
+        public override DateTimeOffset GetUtcNow() => _now = _now.AddSeconds(1);
+    }
+}
+
+/// <summary>Captures log lines (a real ILogger sink, not a stand-in for a program).</summary>
+public sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+{
+    public List<string> Lines { get; } = [];
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        lock (Lines)
+        {
+            Lines.Add(formatter(state, exception));
+        }
+    }
+}

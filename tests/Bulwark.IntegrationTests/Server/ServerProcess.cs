@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using Bulwark.Processes;
+
+namespace Bulwark.Tests.Server;
+
+/// <summary>
+/// The built <c>bulwark</c> binary running <c>server</c> as a child process, its output collected line by line.
+/// Dispose stops it (SIGTERM, then SIGKILL) and any etcd it left behind, so a failing test leaks nothing.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _lines = [];
+    private readonly string _pidFile;
+
+    private ServerProcess(Process process, string dataDir)
+    {
+        _process = process;
+        _pidFile = Path.Combine(dataDir, "server", "db", "etcd.pid");
+    }
+
+    public static string Binary => Path.Combine(RepoPaths.Root, "src", "bin", "Release", "net10.0", "bulwark");
+
+    public int Pid => _process.Id;
+
+    public string Output
+    {
+        get
+        {
+            lock (_lines)
+            {
+                return string.Join('\n', _lines);
+            }
+        }
+    }
+
+    /// <summary>The etcd child's pid, from the pid file the server writes.</summary>
+    public int? EtcdPid => File.Exists(_pidFile) && int.TryParse(File.ReadAllText(_pidFile).Trim(), out var p) ? p : null;
+
+    public static ServerProcess Start(string dataDir, params string[] args)
+    {
+        var info = new ProcessStartInfo(Binary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "server", "--data-dir", dataDir }.Concat(args))
+        {
+            info.ArgumentList.Add(a);
+        }
+        info.Environment["NO_COLOR"] = "1";
+        var process = new Process { StartInfo = info };
+        var server = new ServerProcess(process, dataDir);
+        process.OutputDataReceived += (_, e) => server.Add(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Add(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return server;
+    }
+
+    private void Add(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_lines)
+            {
+                _lines.Add(line);
+            }
+        }
+    }
+
+    /// <summary>Waits for a line containing the text; fails (with the output so far) if the process exits first or after a generous deadline.</summary>
+    public async Task WaitForLineAsync(string text)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        deadline.CancelAfter(TimeSpan.FromMinutes(2));
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.False(_process.HasExited, $"bulwark server exited ({(_process.HasExited ? _process.ExitCode : 0)}) before printing '{text}':\n{Output}");
+            Assert.False(deadline.IsCancellationRequested, $"bulwark server did not print '{text}':\n{Output}");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+
+    public void Signal(int signal) => Signals.Send(_process.Id, signal);
+
+    public async Task<int> WaitForExitAsync()
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        deadline.CancelAfter(TimeSpan.FromMinutes(1));
+        await _process.WaitForExitAsync(deadline.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        var etcd = EtcdPid;
+        if (!_process.HasExited)
+        {
+            Signals.Send(_process.Id, Signals.SigTerm);
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await _process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+        if (etcd is { } pid && Signals.IsAlive(pid) && File.Exists($"/proc/{pid}/cmdline") && File.ReadAllText($"/proc/{pid}/cmdline").Contains("etcd", StringComparison.Ordinal))
+        {
+            Signals.Send(pid, Signals.SigKill);
+        }
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,243 @@
+using System.Security.Cryptography;
+using Bulwark.Config;
+using Bulwark.Etcd;
+using FsCheck;
+using FsCheck.Fluent;
+using YamlDotNet.RepresentationModel;
+
+namespace Bulwark.Tests.Etcd;
+
+public sealed class ErrorMappingTests
+{
+    [Fact]
+    public void Unary_gateway_errors_keep_code_message_and_status()
+    {
+        var e = ErrorMapping.FromBody(412, """{"error":"etcdserver: can only promote a learner member which is in sync with leader","message":"etcdserver: can only promote a learner member which is in sync with leader","code":9}""", "https://127.0.0.1:1");
+        Assert.Equal(GrpcCodes.FailedPrecondition, e.Code);
+        Assert.Equal(412, e.HttpStatus);
+        Assert.True(e.IsLearnerNotReady);
+        Assert.Contains("FAILED_PRECONDITION", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Streaming_error_bodies_are_mapped_from_their_nested_form()
+    {
+        var e = ErrorMapping.FromBody(503, """{"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: rpc not supported for learner","http_status":"Service Unavailable"}}""", "x");
+        Assert.Equal(GrpcCodes.Unavailable, e.Code);
+        Assert.Equal("etcdserver: rpc not supported for learner", e.EtcdMessage);
+    }
+
+    [Theory]
+    [InlineData(405, "Method Not Allowed", GrpcCodes.Unimplemented)]
+    [InlineData(404, "404 page not found", GrpcCodes.NotFound)]
+    [InlineData(504, "", GrpcCodes.DeadlineExceeded)]
+    [InlineData(500, "{not json", GrpcCodes.Unknown)]
+    public void Non_json_bodies_get_a_code_from_the_http_status(int status, string body, int code)
+    {
+        var e = ErrorMapping.FromBody(status, body, "x");
+        Assert.Equal(code, e.Code);
+        Assert.False(string.IsNullOrWhiteSpace(e.EtcdMessage));
+    }
+
+    [Fact]
+    public void Compacted_and_not_found_are_recognised()
+    {
+        Assert.True(ErrorMapping.FromBody(400, """{"error":"etcdserver: mvcc: required revision has been compacted","code":11}""", "x").IsCompacted);
+        Assert.True(ErrorMapping.FromBody(404, """{"error":"etcdserver: requested lease not found","message":"etcdserver: requested lease not found","code":5}""", "x").IsNotFound);
+    }
+
+    [Fact]
+    public void Grpc_timeout_header_is_in_milliseconds_and_never_zero()
+    {
+        Assert.Equal("5000m", EtcdClient.GrpcTimeout(TimeSpan.FromSeconds(5)));
+        Assert.Equal("1m", EtcdClient.GrpcTimeout(TimeSpan.Zero));
+    }
+}
+
+public sealed class KeyRangeTests
+{
+    [Theory]
+    [InlineData(new byte[] { 0x2f, 0x61 }, new byte[] { 0x2f, 0x62 })]
+    [InlineData(new byte[] { 0x61, 0xff }, new byte[] { 0x62 })]
+    [InlineData(new byte[] { 0xff, 0xff }, new byte[] { 0 })]
+    public void Prefix_end_increments_the_last_byte_below_0xff(byte[] prefix, byte[] end) => Assert.Equal(end, KeyRange.PrefixEnd(prefix));
+}
+
+public sealed class SnapshotIntegrityTests
+{
+    private static byte[] Snapshot(byte[] db) => [.. db, .. SHA256.HashData(db)];
+
+    [Fact]
+    public void A_whole_snapshot_passes_however_it_is_chunked() =>
+        Check.QuickThrowOnFailure(Prop.ForAll(Arb.From(from p in Gen.Choose(1, 8) from c in Gen.Choose(1, 5000) select (p, c)), t =>
+        {
+            var (pages, chunk) = t;
+            var data = Snapshot(RandomNumberGenerator.GetBytes(pages * 512));
+            using var integrity = new SnapshotIntegrity();
+            for (var i = 0; i < data.Length; i += chunk)
+            {
+                integrity.Append(data.AsSpan(i, Math.Min(chunk, data.Length - i)));
+            }
+            return integrity.Problem() is null;
+        }));
+
+    [Fact]
+    public void Any_flipped_byte_is_detected() =>
+        Check.QuickThrowOnFailure(Prop.ForAll(Arb.From(Gen.Choose(0, 2 * 512 + 31)), position =>
+        {
+            var data = Snapshot(RandomNumberGenerator.GetBytes(2 * 512));
+            data[position] ^= 0x40;
+            using var integrity = new SnapshotIntegrity();
+            integrity.Append(data);
+            return integrity.Problem()?.Contains("corrupted", StringComparison.Ordinal) == true;
+        }));
+
+    [Fact]
+    public void A_truncated_snapshot_is_detected_by_its_length()
+    {
+        var data = Snapshot(RandomNumberGenerator.GetBytes(4 * 512));
+        using var integrity = new SnapshotIntegrity();
+        integrity.Append(data.AsSpan(0, data.Length - 100));
+        Assert.Contains("truncated", integrity.Problem(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Snapshot_response_blob_is_found_among_header_and_remaining_bytes()
+    {
+        // header {cluster_id: 1}, remaining_bytes: 300, blob: "abc"
+        byte[] message = [0x0a, 0x02, 0x08, 0x01, 0x10, 0xac, 0x02, 0x1a, 0x03, (byte)'a', (byte)'b', (byte)'c'];
+        var (offset, length) = EtcdGrpc.SnapshotResponseBlob(message);
+        Assert.Equal("abc", System.Text.Encoding.ASCII.GetString(message, offset, length));
+    }
+}
+
+public sealed class TokenFingerprintTests
+{
+    [Fact]
+    public void Full_and_short_token_forms_share_a_fingerprint_and_the_secret_is_not_in_it()
+    {
+        var full = TokenFingerprint.Of("K10deadbeef::server:s3cret-value");
+        Assert.Equal(full, TokenFingerprint.Of("s3cret-value"));
+        Assert.NotEqual(full, TokenFingerprint.Of("other"));
+        Assert.DoesNotContain("s3cret", full, StringComparison.Ordinal);
+        Assert.StartsWith("sha256:", full, StringComparison.Ordinal);
+        Assert.Equal("", TokenFingerprint.Of(""));
+    }
+}
+
+public sealed class EtcdMemberConfigTests
+{
+    private static EtcdMemberConfig Config(params string[] extra) =>
+        new EtcdNode(new EtcdPaths("/var/lib/bulwark"), "node-a", "10.0.0.5", 2379, 2380, 2381) { ExtraArgs = extra }
+            .MemberConfig("node-a-12345678", "node-a-12345678=https://10.0.0.5:2380");
+
+    private static YamlMappingNode Parse(string yaml)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(yaml));
+        return (YamlMappingNode)stream.Documents[0].RootNode;
+    }
+
+    private static string Scalar(YamlMappingNode node, params string[] path)
+    {
+        foreach (var key in path[..^1])
+        {
+            node = (YamlMappingNode)node[key];
+        }
+        return ((YamlScalarNode)node[path[^1]]).Value!;
+    }
+
+    [Fact]
+    public void Hardened_settings_are_in_the_etcd_config_file()
+    {
+        var yaml = Parse(Config().Render());
+
+        Assert.Equal("https://127.0.0.1:2379,https://10.0.0.5:2379", Scalar(yaml, "listen-client-urls"));
+        Assert.Equal("https://10.0.0.5:2380", Scalar(yaml, "listen-peer-urls"));
+        Assert.Equal("http://127.0.0.1:2381", Scalar(yaml, "listen-metrics-urls"));
+        Assert.Equal("/var/lib/bulwark/server/db/etcd", Scalar(yaml, "data-dir"));
+        Assert.Equal("true", Scalar(yaml, "client-transport-security", "client-cert-auth"));
+        Assert.Equal("false", Scalar(yaml, "client-transport-security", "auto-tls"));
+        Assert.Equal("true", Scalar(yaml, "peer-transport-security", "client-cert-auth"));
+        Assert.Equal("false", Scalar(yaml, "peer-transport-security", "auto-tls"));
+        Assert.Equal("/var/lib/bulwark/server/tls/etcd/server-client.crt", Scalar(yaml, "client-transport-security", "cert-file"));
+        Assert.Equal("/var/lib/bulwark/server/tls/etcd/peer-ca.crt", Scalar(yaml, "peer-transport-security", "trusted-ca-file"));
+        Assert.Equal(EtcdCipherSuites.Tls12, ((YamlSequenceNode)yaml["cipher-suites"]).Select(n => ((YamlScalarNode)n).Value!));
+        Assert.All(EtcdCipherSuites.Tls12, s => Assert.Matches("^TLS_ECDHE_(ECDSA|RSA)_WITH_AES_(128_GCM_SHA256|256_GCM_SHA384)$", s));
+        Assert.Equal("500", Scalar(yaml, "heartbeat-interval"));
+        Assert.Equal("5000", Scalar(yaml, "election-timeout"));
+        Assert.Equal("true", Scalar(yaml, "enable-grpc-gateway"));
+        Assert.Equal("false", Scalar(yaml, "force-new-cluster"));
+    }
+
+    [Fact]
+    public void Etcd_args_are_added_or_override_and_keep_their_types()
+    {
+        var yaml = Parse(Config("quota-backend-bytes=8589934592", "--heartbeat-interval=250", "experimental-initial-corrupt-check=true").Render());
+
+        Assert.Equal("8589934592", Scalar(yaml, "quota-backend-bytes"));
+        Assert.Equal("250", Scalar(yaml, "heartbeat-interval"));
+        Assert.Equal("true", Scalar(yaml, "experimental-initial-corrupt-check"));
+        Assert.Single(yaml.Children.Keys, k => ((YamlScalarNode)k).Value == "heartbeat-interval");
+    }
+
+    [Fact]
+    public void An_etcd_arg_cannot_weaken_a_hardened_setting()
+    {
+        var yaml = Parse(Config("client-transport-security=off", "peer-transport-security=off").Render());
+
+        Assert.Equal("true", Scalar(yaml, "client-transport-security", "client-cert-auth"));
+        Assert.Equal("false", Scalar(yaml, "client-transport-security", "auto-tls"));
+        Assert.Equal("true", Scalar(yaml, "peer-transport-security", "client-cert-auth"));
+    }
+
+    [Fact]
+    public void Every_hardened_etcd_setting_names_its_control()
+    {
+        var settings = EtcdHardening.Load(Resources.EmbeddedData.BuiltIn);
+
+        Assert.Contains(settings, s => s.Key == "client-transport-security.client-cert-auth" && s.Value == "true" && s.Controls.Contains("CIS-2.2"));
+        Assert.Contains(settings, s => s.Key == "peer-transport-security.auto-tls" && s.Value == "false" && s.Controls.Contains("CIS-2.6"));
+        Assert.Equal(4, settings.Count);
+        Assert.All(settings, s => Assert.NotEmpty(s.Controls));
+    }
+
+    [Fact]
+    public void A_loopback_node_ip_is_listened_on_once()
+    {
+        var config = new EtcdNode(new EtcdPaths("/d"), "n", "127.0.0.1", 1, 2, 3).MemberConfig("n-1", "n-1=https://127.0.0.1:2");
+        Assert.Equal(["https://127.0.0.1:1"], config.ListenClientUrls);
+    }
+
+    [Fact]
+    public void Roles_and_paths_come_from_the_config()
+    {
+        var result = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, null, new Dictionary<string, string>(),
+        [
+            new RawSetting("node-name", false, ["cp-1"], false, ConfigSource.Flag("--node-name")),
+            new RawSetting("etcd-client-port", false, ["12379"], false, ConfigSource.Flag("--etcd-client-port")),
+            new RawSetting("profile", false, ["cis-1.23"], false, ConfigSource.Flag("--profile")),
+            new RawSetting("data-dir", false, ["/srv/b"], false, ConfigSource.Flag("--data-dir")),
+        ]));
+        var node = EtcdNode.FromConfig(result.Config!);
+
+        Assert.Equal("cp-1", node.NodeName);
+        Assert.Equal(new Uri("https://127.0.0.1:12379"), node.LocalClientUrl);
+        Assert.Equal(new Processes.RunAsUser("etcd", "etcd"), node.RunAs);
+        Assert.Equal("/srv/b/server/db/etcd/config", node.Paths.ConfigFile);
+        Assert.Equal("/srv/b/server/db/snapshots", SnapshotSettings.FromConfig(result.Config!, node).Directory);
+    }
+
+    [Fact]
+    public void A_bad_snapshot_cron_is_a_config_error_unless_snapshots_are_disabled()
+    {
+        static ConfigLoadResult Load(params (string, string)[] settings) => ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, null, new Dictionary<string, string>(),
+            settings.Select(s => new RawSetting(s.Item1, false, [s.Item2], false, ConfigSource.Flag("--" + s.Item1))).ToList()));
+
+        var bad = Load(("etcd-snapshot-schedule-cron", "61 * * * *"));
+        Assert.Null(bad.Config);
+        Assert.Contains(bad.Errors, e => e.Key == "etcd-snapshot-schedule-cron" && e.Message.Contains("'61' is not a minute", StringComparison.Ordinal));
+        Assert.NotNull(Load(("etcd-snapshot-schedule-cron", "61 * * * *"), ("etcd-disable-snapshots", "true")).Config);
+        Assert.NotNull(Load(("etcd-snapshot-schedule-cron", "0 3 * * sun")).Config);
+    }
+}
