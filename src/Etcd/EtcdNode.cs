@@ -107,6 +107,10 @@ public sealed record EtcdNode(EtcdPaths Paths, string NodeName, string NodeIp, i
         }
         AtomicFile.EnsureDirectory(Paths.DbDir, AtomicFile.PrivateDirectory);
         AtomicFile.EnsureDirectory(Paths.MemberDir, AtomicFile.PrivateDirectory);
+        if (RunAs is not null)
+        {
+            config = EtcdOwnership.UseAccountTlsCopies(Paths, config);
+        }
         AtomicFile.WriteAllText(Paths.ConfigFile, config.Render(), AtomicFile.Private);
         if (RunAs is { } account)
         {
@@ -145,20 +149,41 @@ public static class EtcdOwnership
         var root = new HostRoot("/");
         var uid = HostAccounts.IdOf(root, "/etc/passwd", account.User) ?? throw new InvalidOperationException($"user {account.User} does not exist; run: bulwark hardening apply");
         var gid = HostAccounts.IdOf(root, "/etc/group", account.Group) ?? throw new InvalidOperationException($"group {account.Group} does not exist; run: bulwark hardening apply");
-        foreach (var entry in Directory.EnumerateFileSystemEntries(paths.MemberDir, "*", SearchOption.AllDirectories).Append(paths.MemberDir))
+        foreach (var owned in new[] { paths.MemberDir, paths.AccountTlsDir })
         {
-            Chown(entry, uid, gid);
+            foreach (var entry in Directory.EnumerateFileSystemEntries(owned, "*", SearchOption.AllDirectories).Append(owned))
+            {
+                Chown(entry, uid, gid);
+            }
         }
-        foreach (var file in paths.MemberTlsFiles)
-        {
-            Chown(file, uid, gid);
-        }
+        // etcd may pass through the folders above its own (group execute only); server/tls stays root:root 0700.
         var traverse = AtomicFile.PrivateDirectory | UnixFileMode.GroupExecute;
-        foreach (var dir in new[] { paths.DataDir, Path.Combine(paths.DataDir, "server"), paths.DbDir, Path.GetDirectoryName(paths.TlsDir)!, paths.TlsDir })
+        foreach (var dir in new[] { paths.DataDir, Path.Combine(paths.DataDir, "server"), paths.DbDir })
         {
             Chown(dir, 0, gid);
             File.SetUnixFileMode(dir, File.GetUnixFileMode(dir) & AtomicFile.PrivateDirectory | traverse);
         }
+    }
+
+    /// <summary>Copies the member's certificates into <see cref="EtcdPaths.AccountTlsDir"/> and points the config at the copies.</summary>
+    public static EtcdMemberConfig UseAccountTlsCopies(EtcdPaths paths, EtcdMemberConfig config)
+    {
+        AtomicFile.EnsureDirectory(paths.AccountTlsDir, AtomicFile.PrivateDirectory);
+        string Copy(string source)
+        {
+            var target = Path.Combine(paths.AccountTlsDir, Path.GetFileName(source));
+            AtomicFile.WriteIfChanged(target, File.ReadAllText(source), AtomicFile.Private);
+            return target;
+        }
+        return config with
+        {
+            TrustedCaFile = Copy(config.TrustedCaFile),
+            CertFile = Copy(config.CertFile),
+            KeyFile = Copy(config.KeyFile),
+            PeerTrustedCaFile = Copy(config.PeerTrustedCaFile),
+            PeerCertFile = Copy(config.PeerCertFile),
+            PeerKeyFile = Copy(config.PeerKeyFile),
+        };
     }
 
     private static void Chown(string path, int uid, int gid)

@@ -18,6 +18,12 @@ public sealed record EtcdPaths(string DataDir)
     public string DbDir => Path.Combine(DataDir, "server", "db");
     public string MemberDir => Path.Combine(DbDir, "etcd");
     public string ConfigFile => Path.Combine(MemberDir, "config");
+
+    /// <summary>
+    /// Under a profile etcd runs as the etcd account, but the PKI must stay root:root 0600 (CIS 1.1.19-1.1.21): etcd reads
+    /// private copies of its own certificates from this folder, owned by it, refreshed on every start.
+    /// </summary>
+    public string AccountTlsDir => Path.Combine(DbDir, "etcd-tls");
     public string DefaultSnapshotDir => Path.Combine(DbDir, "snapshots");
     public string ResetFlag => Path.Combine(DbDir, "reset-flag");
 

@@ -1,4 +1,5 @@
 using Bulwark.Config;
+using Bulwark.ControlPlane;
 using Bulwark.Crypto;
 using Bulwark.Etcd;
 using Bulwark.Pki;
@@ -32,6 +33,7 @@ public enum ServerOutcome
 public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, TextWriter output, ILoggerFactory loggers, string bulwarkVersion, HostRoot? hostRoot = null)
 {
     private readonly ILogger _logger = loggers.CreateLogger<ServerRunner>();
+    private RenderResult? _render;
 
     /// <summary>Set once etcd is ready (for tests and the lead's wiring of later stages).</summary>
     public EtcdMember? Etcd { get; private set; }
@@ -79,6 +81,10 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
         else if (!await RunStageAsync("pki", stages.Pki, stop).ConfigureAwait(false))
         {
             return ServerOutcome.Unavailable;
+        }
+        else if (!await RenderControlPlaneAsync(stop).ConfigureAwait(false))
+        {
+            return ServerOutcome.Unsupported;
         }
 
         var node = EtcdNode.FromConfig(config);
@@ -178,6 +184,11 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             Stage("join", joined.Restarted
                 ? $"restarted member {joined.MemberName} from its data in {node.Paths.MemberDir}; it rejoins the cluster by itself"
                 : $"joined the cluster through {joinTarget} as etcd member {joined.MemberName} (added as learner, caught up, promoted)");
+            if (!await RenderControlPlaneAsync(stop).ConfigureAwait(false))
+            {
+                await member.DisposeAsync().ConfigureAwait(false);
+                return ServerOutcome.Unsupported;
+            }
         }
         else
         {
@@ -196,7 +207,7 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             await UpdateOwnPeerUrlAsync(node, member.Spec.Config.Name, stop).ConfigureAwait(false);
             using var supervisorEtcd = new EtcdClient(node.ClientOptions());
             var supervisor = await StartSupervisorAsync(crypto, supervisorEtcd, stop).ConfigureAwait(false);
-            ReportControlPlane(node);
+            var controlPlane = await LaunchControlPlaneAsync(stop).ConfigureAwait(false);
 
             using var background = CancellationTokenSource.CreateLinkedTokenSource(stop);
             Task scheduler = Task.CompletedTask;
@@ -237,6 +248,11 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             {
                 // A scheduled snapshot was interrupted by the stop; it left no file behind.
             }
+            if (controlPlane is not null)
+            {
+                await controlPlane.DisposeAsync().ConfigureAwait(false);
+                Stage("stop", "control-plane components stopped");
+            }
             if (supervisor is not null)
             {
                 await supervisor.DisposeAsync().ConfigureAwait(false);
@@ -257,7 +273,7 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             Stage("supervisor", $"not started: the server PKI is incomplete ({string.Join(", ", missing)} missing); the PKI stage writes it");
             return null;
         }
-        var options = SupervisorOptions.FromConfig(config, NodeIdentity.Resolve(config));
+        var options = SupervisorOptions.FromConfig(config, Pki.NodeIdentity.Resolve(config));
         var supervisor = await SupervisorStartup.StartAsync(options, crypto, etcd, loggers, stop).ConfigureAwait(false);
         Stage("supervisor", $"listening on https://{options.BindAddress}:{supervisor.Port} (join with --server {options.AgentConfig.SupervisorEndpoints.FirstOrDefault()} --token-file {paths.Token})");
         return supervisor;
@@ -278,34 +294,67 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
         }
     }
 
-    /// <summary>Says plainly which control-plane components were not started and why (launching them is a later issue).</summary>
-    private void ReportControlPlane(EtcdNode node)
+    /// <summary>
+    /// Writes the hardened control plane (manifests, kubelet config, kubeconfigs, PSA, audit policy, encryption config,
+    /// NetworkPolicies) after the PKI and before anything is launched. A user argument that breaks a control under the
+    /// profile is refused here, before any file is written.
+    /// </summary>
+    private async Task<bool> RenderControlPlaneAsync(CancellationToken stop)
     {
-        var components = new (string Name, BoolKey Disable)[]
+        try
         {
-            ("kube-apiserver", ConfigKeys.DisableApiserver),
-            ("kube-controller-manager", ConfigKeys.DisableControllerManager),
-            ("kube-scheduler", ConfigKeys.DisableScheduler),
-        };
-        var enabled = components.Where(c => !config.Get(c.Disable)).ToList();
-        if (enabled.Count == 0)
-        {
-            Stage("control-plane", "etcd-only node (disable-apiserver, disable-controller-manager, disable-scheduler): no control-plane components to run");
-            return;
+            _render = await new ControlPlaneRenderer().RenderAsync(config, ControlPlaneRenderer.EtcDirectory(config), stop).ConfigureAwait(false);
         }
-        foreach (var (name, disable) in components)
+        catch (ControlPlaneConfigException e)
         {
-            if (config.Get(disable))
+            Stage("control-plane", "refused; nothing was written:");
+            foreach (var problem in e.Problems)
             {
-                Stage("control-plane", $"{name}: disabled by {disable.Name}");
-                continue;
+                output.WriteLine($"  {problem}");
             }
-            var binary = ProgramLocator.Find(name, node.Paths.BundleBinDirs());
-            Stage("control-plane", binary is null
-                ? $"{name}: not started: its binary is not in {Path.Combine(node.Paths.RuntimeDataDir, "<version>", "bin")} or on PATH"
-                : $"{name}: not started: found {binary}, but this build does not launch control-plane components yet");
+            return false;
+        }
+        foreach (var warning in _render.Warnings)
+        {
+            _logger.LogWarning("{Warning}", warning);
+        }
+        var written = _render.Written.Count();
+        Stage("control-plane", $"rendered {_render.Files.Count} files ({written} written, {_render.Files.Count - written} unchanged): static pods in " +
+            $"{Path.Combine(config.DataDir, "agent", "pod-manifests")}, PSA and audit policy in {ControlPlaneRenderer.EtcDirectory(config)}");
+        return true;
+    }
+
+    /// <summary>Starts the rendered components from the runtime bundle, or says plainly which are missing and the ways forward.</summary>
+    private async Task<RunningControlPlane?> LaunchControlPlaneAsync(CancellationToken stop)
+    {
+        var enabled = ControlPlaneRenderer.EnabledComponents(config).Where(c => c != "etcd").ToList();
+        if (_render is null || enabled.Count == 0)
+        {
+            Stage("control-plane", "etcd-only node (disable-apiserver, disable-controller-manager, disable-scheduler): no components to launch");
+            return null;
+        }
+        var bin = RuntimeBundle.Find(config.DataDir) ?? RuntimeBundle.BinDirectory(config.DataDir, BuildInfoVersion);
+        var launcher = new ComponentLauncher(_render, bin, loggers);
+        var missing = launcher.MissingBinaries();
+        if (missing.Count > 0)
+        {
+            Stage("control-plane", $"not launched: {new ComponentBinariesMissingException(missing, bin).Message} etcd keeps running.");
+            return null;
+        }
+        try
+        {
+            var running = await launcher.StartAsync(stop).ConfigureAwait(false);
+            Stage("control-plane", $"running: {string.Join(", ", launcher.Components.Select(c => c.Spec.Name))} (logs in {Path.Combine(config.DataDir, "agent", "logs")})");
+            return running;
+        }
+        catch (ComponentStartException e)
+        {
+            Stage("control-plane", $"failed to start: {e.Message}; etcd keeps running");
+            return null;
         }
     }
+
+    private string BuildInfoVersion => "v" + bulwarkVersion;
 
     private void Stage(string stage, string message)
     {

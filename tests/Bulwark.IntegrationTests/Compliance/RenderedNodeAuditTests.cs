@@ -3,6 +3,7 @@ using Bulwark.Compliance.Evidence;
 using Bulwark.Config;
 using Bulwark.ControlPlane;
 using Bulwark.Crypto;
+using Bulwark.Etcd;
 using Bulwark.Hardening;
 using Bulwark.Pki;
 using Bulwark.Processes;
@@ -25,6 +26,7 @@ public sealed class RenderedNodeAuditTests : IDisposable
 
     public void Dispose()
     {
+        _etcd?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         foreach (var (name, value) in _saved)
         {
             File.WriteAllText("/proc/sys/" + name.Replace('.', '/'), value + "\n");
@@ -39,24 +41,26 @@ public sealed class RenderedNodeAuditTests : IDisposable
         {
             File.WriteAllText("/" + parameter.ProcPath, parameter.Value + "\n");
         }
-        var configFile = _dir.Write("etc/config.yaml", $"data-dir: {_dir.Combine("data")}\nprofile: cis-1.23\nnode-name: audit-node\n{extraYaml}");
+        // Like /var/lib on a host: the etcd account may pass through the folder above the data dir.
+        File.SetUnixFileMode(_dir.Path, (UnixFileMode)Convert.ToInt32("711", 8));
+        var ports = FreePorts.Take(3);
+        var configFile = _dir.Write("etc/config.yaml", $"data-dir: {_dir.Combine("data")}\nprofile: cis-1.23\nnode-name: audit-node\nnode-ip: 127.0.0.1\n" +
+            $"etcd-client-port: {ports[0]}\netcd-peer-port: {ports[1]}\netcd-metrics-port: {ports[2]}\n{extraYaml}");
         var load = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, configFile, new Dictionary<string, string>(), []));
         var config = load.Config ?? throw new InvalidOperationException(string.Join("\n", load.Errors));
         var crypto = CryptoStartup.Start(config).Service;
         new ServerPki(crypto).Ensure(config);
         var etcDir = ControlPlaneRenderer.EtcDirectory(config);
         await new ControlPlaneRenderer().RenderAsync(config, etcDir, TestContext.Current.CancellationToken);
-        await EtcdDataDirectoryAsync(config);
+        // etcd as the server runs it: its config file, its data dir owned by etcd under CIS, and a real running member
+        // whose /proc/<pid>/cmdline the audit reads.
+        var node = EtcdNode.FromConfig(config);
+        _etcd = new EtcdMember(node.Prepare(node.SingleMemberConfig()), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await _etcd.StartAsync(TestContext.Current.CancellationToken);
         return (config, etcDir);
     }
 
-    /// <summary>The etcd member dir as the server leaves it under CIS: 0700, owned by etcd:etcd.</summary>
-    private static async Task EtcdDataDirectoryAsync(EffectiveConfig config)
-    {
-        var dir = Path.Combine(config.DataDir, "server", "db", "etcd");
-        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        await ProcessRunner.RunCheckedAsync(new ProcessSpec("chown", ["-R", "etcd:etcd", dir]), TestContext.Current.CancellationToken);
-    }
+    private EtcdMember? _etcd;
 
     private static Task<AuditReport> AuditAsync(EffectiveConfig config, string etcDir) =>
         ComplianceAudit.RunAsync(new AuditSettings(new NodePaths(HostRoot.Real, config.DataDir, etcDir), ComplianceAudit.BuiltInBenchmarks),
@@ -79,6 +83,8 @@ public sealed class RenderedNodeAuditTests : IDisposable
             : c.Status == CheckStatus.Fail)).ToList();
         Assert.True(notPassing.Count == 0, "automated CIS checks that do not pass on the rendered node:\n" + Describe(notPassing));
         Assert.True(cis.Totals.Pass >= 90, $"only {cis.Totals.Pass} CIS checks passed");
+        // etcd really runs with --config-file: its TLS settings are read from that file, which the server wrote.
+        Assert.Contains("server/db/etcd/config", cis.Checks.Single(c => c.Id == "2.1").Evidence.First().Source, StringComparison.Ordinal);
 
         var stig = report.Benchmarks.Single(b => b.Id == ComplianceAudit.Stig);
         var stigFailures = stig.Checks.Where(c => c.Status == CheckStatus.Fail).ToList();

@@ -140,14 +140,20 @@ public sealed class ServerCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_full_server_says_which_control_plane_components_it_did_not_start_and_why()
+    public async Task A_full_server_renders_the_control_plane_and_says_which_upstream_binaries_are_missing_as_they_are_not_installable_here()
     {
         await using var server = ServerProcess.Start(DataDir, Args("--disable-scheduler"));
         await server.WaitForLineAsync("[ready]");
 
-        Assert.Contains("[control-plane] kube-apiserver: not started: its binary is not in", server.Output, StringComparison.Ordinal);
-        Assert.Contains("[control-plane] kube-controller-manager: not started", server.Output, StringComparison.Ordinal);
-        Assert.Contains("[control-plane] kube-scheduler: disabled by disable-scheduler", server.Output, StringComparison.Ordinal);
+        // The control plane is rendered (upstream binaries are not installable here), then not launched, with the ways forward.
+        Assert.Contains("[control-plane] rendered ", server.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(DataDir, "agent", "pod-manifests", "kube-apiserver.yaml")));
+        Assert.False(File.Exists(Path.Combine(DataDir, "agent", "pod-manifests", "kube-scheduler.yaml")));
+        var launch = server.Output.Split('\n').Single(l => l.StartsWith("[control-plane] not launched:", StringComparison.Ordinal));
+        Assert.Contains("lacks kube-apiserver, kube-controller-manager", launch, StringComparison.Ordinal);
+        Assert.DoesNotContain("kube-scheduler,", launch, StringComparison.Ordinal);
+        Assert.Contains("install the runtime bundle", launch, StringComparison.Ordinal);
+        Assert.Contains("disable-apiserver: true", launch, StringComparison.Ordinal);
     }
 
     [Fact]

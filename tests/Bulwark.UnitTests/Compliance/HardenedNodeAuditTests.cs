@@ -117,7 +117,8 @@ public sealed class HardenedNodeAuditTests
         // /proc under the host root, in the kernel's format: argv NUL-separated.
         var proc = node.HostPath("/proc/4242");
         Directory.CreateDirectory(proc);
-        File.WriteAllText(Path.Combine(proc, "cmdline"), string.Join('\0', "/usr/local/bin/kube-apiserver", "--anonymous-auth=true", "--profiling=false") + "\0");
+        File.WriteAllText(Path.Combine(proc, "cmdline"), string.Join('\0', "/usr/local/bin/kube-apiserver", "--anonymous-auth=true", "--profiling=false",
+            $"--client-ca-file={HardenedNodeFixture.DataDir}/server/tls/client-ca.crt") + "\0");
         File.WriteAllText(Path.Combine(proc, "environ"), "");
         var checks = (await AuditHarness.RunAsync(node, stig: false)).Checks.ToDictionary(c => c.Id);
         Assert.Equal(CheckStatus.Fail, checks["1.2.1"].Status);
