@@ -16,34 +16,29 @@ public sealed record ResetOutcome(string MemberName, string? RestoredFrom, strin
 /// <summary>Checks a snapshot file before it is trusted: metadata checksum (when present), then etcd's own SHA-256 trailer.</summary>
 public static class SnapshotVerifier
 {
+    /// <summary>One read of the file: its SHA-256 (against the metadata) and etcd's trailer check run over the same pass.</summary>
     public static async Task<string?> ProblemAsync(string path, SnapshotMetadata? metadata, CancellationToken cancellationToken)
     {
         if (!File.Exists(path))
         {
             return "the file does not exist";
         }
-        if (metadata is not null)
+        var size = new FileInfo(path).Length;
+        if (metadata is not null && size != metadata.Size)
         {
-            var size = new FileInfo(path).Length;
-            if (size != metadata.Size)
-            {
-                return $"it is {size} bytes but its metadata says {metadata.Size}: the file is truncated or was replaced";
-            }
-            byte[] actual;
-            await using (var stream = File.OpenRead(path))
-            {
-                actual = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
-            }
-            if (!CryptographicOperations.FixedTimeEquals(actual, Convert.FromHexString(metadata.Sha256)))
-            {
-                return $"its SHA-256 {Convert.ToHexStringLower(actual)} differs from the recorded {metadata.Sha256}: the file is corrupted";
-            }
+            return $"it is {size} bytes but its metadata says {metadata.Size}: the file is truncated or was replaced";
         }
+        string? contentProblem;
+        byte[] actual;
         try
         {
-            await using var file = File.OpenRead(path);
-            await using Stream content = IsCompressed(path, metadata) ? new GZipStream(file, CompressionMode.Decompress) : file;
-            return await SnapshotIntegrity.CheckFileAsync(content, cancellationToken).ConfigureAwait(false);
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 20, useAsync: true);
+            await using var hashing = new HashingReadStream(file);
+            await using Stream content = IsCompressed(path, metadata) ? new GZipStream(hashing, CompressionMode.Decompress, leaveOpen: true) : hashing;
+            contentProblem = await SnapshotIntegrity.CheckFileAsync(content, cancellationToken).ConfigureAwait(false);
+            // Whatever the decompressor left unread still belongs to the file's checksum.
+            await hashing.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+            actual = hashing.Hash();
         }
         catch (InvalidDataException e)
         {
@@ -53,10 +48,65 @@ public static class SnapshotVerifier
         {
             return "its compressed data is truncated";
         }
+        if (metadata is not null && !CryptographicOperations.FixedTimeEquals(actual, Convert.FromHexString(metadata.Sha256)))
+        {
+            return $"its SHA-256 {Convert.ToHexStringLower(actual)} differs from the recorded {metadata.Sha256}: the file is corrupted";
+        }
+        return contentProblem;
     }
 
     public static bool IsCompressed(string path, SnapshotMetadata? metadata) =>
         metadata?.Compressed ?? path.EndsWith(SnapshotStore.CompressedSuffix, StringComparison.Ordinal);
+}
+
+/// <summary>Hashes what is read through it (the file's SHA-256 in the same pass as the content checks).</summary>
+internal sealed class HashingReadStream(Stream inner) : Stream
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    public byte[] Hash() => _hash.GetHashAndReset();
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var read = inner.Read(buffer);
+        _hash.AppendData(buffer[..read]);
+        return read;
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        _hash.AppendData(buffer.Span[..read]);
+        return read;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _hash.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }
 
 /// <summary>

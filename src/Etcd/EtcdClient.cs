@@ -206,11 +206,11 @@ public sealed class EtcdClient : IDisposable
     /// Streams a snapshot of the member's backend into <paramref name="destination"/> (the DB followed by its 32-byte SHA-256,
     /// byte for byte what etcdctl writes) over native gRPC. The trailer is verified while streaming; a mismatch throws.
     /// </summary>
-    public async Task<long> SnapshotAsync(Stream destination, CancellationToken cancellationToken = default) =>
+    public async Task<SnapshotStreamResult> SnapshotAsync(Stream destination, CancellationToken cancellationToken = default) =>
         await WithFailoverAsync((endpoint, token) => new EtcdGrpc(_http, endpoint).SnapshotAsync(destination, token), cancellationToken, resettable: destination).ConfigureAwait(false);
 
     /// <summary>The same snapshot through the JSON gateway (base64 lines); slower, kept as a fallback and for comparison.</summary>
-    public async Task<long> SnapshotViaGatewayAsync(Stream destination, CancellationToken cancellationToken = default)
+    public async Task<SnapshotStreamResult> SnapshotViaGatewayAsync(Stream destination, CancellationToken cancellationToken = default)
     {
         var endpoint = _options.Endpoints[_preferred % _options.Endpoints.Count];
         using var request = NewRequest(endpoint, "/v3/maintenance/snapshot", "{}"u8.ToArray(), HttpVersion.Version11, timeout: null);
@@ -240,8 +240,7 @@ public sealed class EtcdClient : IDisposable
                 total += bytes.Length;
             }
         }
-        integrity.Verify(endpoint.ToString());
-        return total;
+        return new SnapshotStreamResult(total, integrity.Verify(endpoint.ToString()));
     }
 
     // ---- Cluster ----

@@ -8,6 +8,9 @@ namespace Bulwark.Etcd;
 
 public sealed record HashKvResult(uint Hash, long CompactRevision, long Revision, ulong MemberId);
 
+/// <summary>A verified snapshot stream: its length and the SHA-256 of all its bytes (trailer included), i.e. of the file etcdctl would write.</summary>
+public sealed record SnapshotStreamResult(long Length, string Sha256);
+
 /// <summary>
 /// The two etcd calls Bulwark makes over native gRPC instead of the JSON gateway: the snapshot stream (the gateway's
 /// base64 lines are 2–4× slower) and HashKV (unreachable through the 3.4 gateway). gRPC over HttpClient HTTP/2 with
@@ -17,7 +20,7 @@ internal sealed class EtcdGrpc(HttpClient http, Uri endpoint)
 {
     private static readonly byte[] EmptyMessageFrame = [0, 0, 0, 0, 0];
 
-    public async Task<long> SnapshotAsync(Stream destination, CancellationToken cancellationToken)
+    public async Task<SnapshotStreamResult> SnapshotAsync(Stream destination, CancellationToken cancellationToken)
     {
         using var response = await CallAsync("/etcdserverpb.Maintenance/Snapshot", EmptyMessageFrame, timeout: null, cancellationToken).ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -40,8 +43,7 @@ internal sealed class EtcdGrpc(HttpClient http, Uri endpoint)
             ArrayPool<byte>.Shared.Return(buffer);
         }
         ThrowIfGrpcError(response);
-        integrity.Verify(endpoint.ToString());
-        return total;
+        return new SnapshotStreamResult(total, integrity.Verify(endpoint.ToString()));
     }
 
     public async Task<HashKvResult> HashKvAsync(long revision, TimeSpan timeout, CancellationToken cancellationToken)
@@ -295,25 +297,31 @@ public sealed class SnapshotIntegrity : IDisposable
         _tailLength = combined.Length - spill;
     }
 
-    /// <summary>Null when the snapshot is whole, else what is wrong with it.</summary>
-    public string? Problem()
+    /// <summary>Null when the snapshot is whole, else what is wrong with it. Call once, at the end.</summary>
+    public string? Problem() => Finish().Problem;
+
+    /// <summary>Checks the snapshot and returns the SHA-256 of every byte seen (the DB and its trailer), in one pass.</summary>
+    private (string? Problem, string FileSha256) Finish()
     {
+        // The DB hash and the whole-content hash share one pass: clone the state before the trailer is added.
+        using var db = _hash.Clone();
+        var actual = db.GetHashAndReset();
+        _hash.AppendData(_tail.AsSpan(0, _tailLength));
+        var file = Convert.ToHexStringLower(_hash.GetHashAndReset());
         if (_total < 32 + 512 || (_total - 32) % 512 != 0)
         {
-            return $"its length ({_total} bytes) is not a database followed by a 32-byte SHA-256: the snapshot is truncated or not an etcd snapshot";
+            return ($"its length ({_total} bytes) is not a database followed by a 32-byte SHA-256: the snapshot is truncated or not an etcd snapshot", file);
         }
-        var actual = _hash.GetHashAndReset();
-        return CryptographicOperations.FixedTimeEquals(actual, _tail)
+        return (CryptographicOperations.FixedTimeEquals(actual, _tail)
             ? null
-            : $"its SHA-256 trailer ({Convert.ToHexStringLower(_tail)}) does not match its content ({Convert.ToHexStringLower(actual)}): the snapshot is corrupted";
+            : $"its SHA-256 trailer ({Convert.ToHexStringLower(_tail)}) does not match its content ({Convert.ToHexStringLower(actual)}): the snapshot is corrupted", file);
     }
 
-    internal void Verify(string source)
+    /// <summary>Throws if the stream was not a whole snapshot; returns the SHA-256 of all its bytes.</summary>
+    internal string Verify(string source)
     {
-        if (Problem() is { } problem)
-        {
-            throw new EtcdException(GrpcCodes.DataLoss, $"snapshot stream failed its integrity check: {problem}", 200, source);
-        }
+        var (problem, file) = Finish();
+        return problem is null ? file : throw new EtcdException(GrpcCodes.DataLoss, $"snapshot stream failed its integrity check: {problem}", 200, source);
     }
 
     /// <summary>Checks a snapshot file (uncompressed) from disk.</summary>

@@ -49,8 +49,8 @@ public sealed class SnapshotStore(string directory, TimeProvider? clock = null)
         }
         var final = Path.Combine(directory, file);
         var part = Path.Combine(directory, "." + file + ".part");
-        long dbBytes;
-        HashingStream hashing;
+        SnapshotStreamResult streamed;
+        string fileSha256;
         try
         {
             await using (var output = new FileStream(part, new FileStreamOptions
@@ -61,22 +61,30 @@ public sealed class SnapshotStore(string directory, TimeProvider? clock = null)
                 BufferSize = 0,
             }))
             {
-                hashing = new HashingStream(output);
-                await using (hashing.ConfigureAwait(false))
+                if (request.Compress)
                 {
-                    if (request.Compress)
+                    // The file's checksum is of the compressed bytes: hash them on their way to disk.
+                    var hashing = new HashingStream(output);
+                    await using (hashing.ConfigureAwait(false))
                     {
-                        await using var gzip = new GZipStream(hashing, CompressionLevel.Fastest, leaveOpen: true);
-                        await using var buffered = new BufferedStream(gzip, 1 << 20);
-                        dbBytes = await client.SnapshotAsync(buffered, cancellationToken).ConfigureAwait(false);
+                        await using (var gzip = new GZipStream(hashing, CompressionLevel.Fastest, leaveOpen: true))
+                        await using (var buffered = new BufferedStream(gzip, 1 << 20))
+                        {
+                            streamed = await client.SnapshotAsync(buffered, cancellationToken).ConfigureAwait(false);
+                        }
+                        fileSha256 = hashing.HashHex;
                     }
-                    else
-                    {
-                        await using var buffered = new BufferedStream(hashing, 1 << 20);
-                        dbBytes = await client.SnapshotAsync(buffered, cancellationToken).ConfigureAwait(false);
-                    }
+                    output.Flush(flushToDisk: true);
                 }
-                output.Flush(flushToDisk: true);
+                else
+                {
+                    // Uncompressed, the file is the stream: its checksum came with the integrity check, in the same pass.
+                    await using var buffered = new BufferedStream(output, 1 << 20);
+                    streamed = await client.SnapshotAsync(buffered, cancellationToken).ConfigureAwait(false);
+                    await buffered.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    output.Flush(flushToDisk: true);
+                    fileSha256 = streamed.Sha256;
+                }
             }
             File.Move(part, final);
         }
@@ -96,9 +104,9 @@ public sealed class SnapshotStore(string directory, TimeProvider? clock = null)
             File = file,
             Kind = request.Kind,
             Size = new FileInfo(final).Length,
-            Sha256 = hashing.HashHex,
+            Sha256 = fileSha256,
             Compressed = request.Compress,
-            DbSize = dbBytes - 32,
+            DbSize = streamed.Length - 32,
             Revision = status.Header.Revision,
             ClusterId = status.Header.ClusterId.ToString("x16", CultureInfo.InvariantCulture),
             MemberId = status.Header.MemberId.ToString("x16", CultureInfo.InvariantCulture),
