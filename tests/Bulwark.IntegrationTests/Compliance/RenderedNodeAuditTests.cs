@@ -20,27 +20,19 @@ namespace Bulwark.Tests.Compliance;
 [Collection(RealHostCollection.Name)]
 public sealed class RenderedNodeAuditTests : IDisposable
 {
-    private static readonly string[] Parameters = ["vm.overcommit_memory", "vm.panic_on_oom", "kernel.panic", "kernel.panic_on_oops"];
-    private readonly Dictionary<string, string> _saved = Parameters.ToDictionary(p => p, p => File.ReadAllText("/proc/sys/" + p.Replace('.', '/')).Trim());
+    private readonly SavedKernelParameters _saved = new();
     private readonly TempDirectory _dir = new("bulwark-rendered");
 
     public void Dispose()
     {
         _etcd?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        foreach (var (name, value) in _saved)
-        {
-            File.WriteAllText("/proc/sys/" + name.Replace('.', '/'), value + "\n");
-        }
+        _saved.Dispose();
         _dir.Dispose();
     }
 
     private async Task<(EffectiveConfig Config, string EtcDir)> RenderNodeAsync(string extraYaml = "")
     {
-        var profile = SysctlProfile.Load(EmbeddedData.BuiltIn);
-        foreach (var parameter in profile.Parameters)
-        {
-            File.WriteAllText("/" + parameter.ProcPath, parameter.Value + "\n");
-        }
+        SavedKernelParameters.Harden();
         // Like /var/lib on a host: the etcd account may pass through the folder above the data dir.
         File.SetUnixFileMode(_dir.Path, (UnixFileMode)Convert.ToInt32("711", 8));
         var ports = FreePorts.Take(3);

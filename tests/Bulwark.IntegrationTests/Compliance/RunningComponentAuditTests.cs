@@ -19,83 +19,81 @@ public sealed class RunningComponentAuditTests
     public async Task Flags_of_a_running_apiserver_are_read_from_real_proc_not_from_its_manifest_with_sh_standing_in_for_kube_apiserver()
     {
         using var node = HardenedNodeFixture.Create();
-        var bin = node.HostPath("/usr/local/bin");
-        Directory.CreateDirectory(bin);
-        var binary = $"kube-apiserver-{Guid.NewGuid():N}";
-        var apiserver = Path.Combine(bin, binary);
-        File.CreateSymbolicLink(apiserver, "/bin/sh");
-        var start = new ProcessStartInfo(apiserver) { UseShellExecute = false, RedirectStandardInput = true };
-        // sh -c 'script' $0 ...: the trailing words become the process's argv as /proc shows it.
         // Like a real component, it names a file under the node's data dir: that is how the audit knows it is this node's.
         var clientCa = "--client-ca-file=" + node.HostPath(HardenedNodeFixture.DataDir) + "/server/tls/client-ca.crt";
-        foreach (var arg in new[] { "-c", "read line; exit 0", "--anonymous-auth=true", "--profiling=false", clientCa })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        try
-        {
-            // The running node is this machine (host root /), with the fixture's data dir and config folder.
-            var nodePaths = new NodePaths(HostRoot.Real, node.HostPath(HardenedNodeFixture.DataDir), node.HostPath(HardenedNodeFixture.EtcDir));
-            var builtIn = CatalogLoader.LoadCis(EmbeddedData.BuiltIn);
-            var manifest = builtIn.Settings.Components["kube-apiserver"].Manifest;
-            var cis = builtIn with
-            {
-                Settings = builtIn.Settings.Merge(new CatalogSettings(
-                    new Dictionary<string, ComponentSource> { ["kube-apiserver"] = new("kube-apiserver", [binary], manifest, null) },
-                    new Dictionary<string, VariableSpec>())),
-            };
-            var report = await AuditRunner.RunAsync(new AuditRequest(nodePaths, [cis], AllowExec: false), TestContext.Current.CancellationToken);
-            var checks = report.Checks.ToDictionary(c => c.Id);
-            var anonymous = checks["1.2.1"];
-            // The manifest on disk says the opposite: the running process won.
-            Assert.Contains("--anonymous-auth=false", File.ReadAllText(node.Data("agent/pod-manifests/kube-apiserver.yaml")), StringComparison.Ordinal);
-            Assert.Equal(CheckStatus.Fail, anonymous.Status);
-            var evidence = Assert.Single(anonymous.Evidence);
-            Assert.Equal("true", evidence.Actual);
-            Assert.Matches(@"^running process \d+ \(/proc/\d+/cmdline\)$", evidence.Source);
-            Assert.Equal(CheckStatus.Pass, checks["1.2.17"].Status);
-        }
-        finally
-        {
-            process.Kill();
-            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        }
+        await using var apiserver = StandIn.Start(node, "--anonymous-auth=true", "--profiling=false", clientCa);
+
+        var checks = (await AuditAsync(node, apiserver.Binary)).ToDictionary(c => c.Id);
+
+        // The manifest on disk says the opposite: the running process won.
+        Assert.Contains("--anonymous-auth=false", File.ReadAllText(node.Data("agent/pod-manifests/kube-apiserver.yaml")), StringComparison.Ordinal);
+        Assert.Equal(CheckStatus.Fail, checks["1.2.1"].Status);
+        var evidence = Assert.Single(checks["1.2.1"].Evidence);
+        Assert.Equal("true", evidence.Actual);
+        Assert.Matches(@"^running process \d+ \(/proc/\d+/cmdline\)$", evidence.Source);
+        Assert.Equal(CheckStatus.Pass, checks["1.2.17"].Status);
     }
 
     [Fact]
     public async Task A_running_component_of_another_node_on_the_same_machine_is_not_taken_as_evidence()
     {
         using var node = HardenedNodeFixture.Create();
-        var binary = $"kube-apiserver-{Guid.NewGuid():N}";
-        var apiserver = Path.Combine(node.Root, binary);
-        File.CreateSymbolicLink(apiserver, "/bin/sh");
-        var start = new ProcessStartInfo(apiserver) { UseShellExecute = false, RedirectStandardInput = true };
-        foreach (var arg in new[] { "-c", "read line; exit 0", "--anonymous-auth=true", "--client-ca-file=/var/lib/other-node/server/tls/client-ca.crt" })
+        await using var foreign = StandIn.Start(node, "--anonymous-auth=true", "--client-ca-file=/var/lib/other-node/server/tls/client-ca.crt");
+
+        var anonymous = (await AuditAsync(node, foreign.Binary)).Single(c => c.Id == "1.2.1");
+
+        Assert.Equal(CheckStatus.Pass, anonymous.Status);
+        Assert.StartsWith("static pod manifest", Assert.Single(anonymous.Evidence).Source, StringComparison.Ordinal);
+    }
+
+    /// <summary>Audits the fixture node (running on this machine: host root /) with kube-apiserver's binary declared as <paramref name="binary"/>.</summary>
+    private static async Task<IEnumerable<CheckResult>> AuditAsync(HardenedNodeFixture node, string binary)
+    {
+        var nodePaths = new NodePaths(HostRoot.Real, node.HostPath(HardenedNodeFixture.DataDir), node.HostPath(HardenedNodeFixture.EtcDir));
+        var builtIn = CatalogLoader.LoadCis(EmbeddedData.BuiltIn);
+        var manifest = builtIn.Settings.Components["kube-apiserver"].Manifest;
+        var cis = builtIn with
         {
-            start.ArgumentList.Add(arg);
+            Settings = builtIn.Settings.Merge(new CatalogSettings(
+                new Dictionary<string, ComponentSource> { ["kube-apiserver"] = new("kube-apiserver", [binary], manifest, null) },
+                new Dictionary<string, VariableSpec>())),
+        };
+        var report = await AuditRunner.RunAsync(new AuditRequest(nodePaths, [cis], AllowExec: false), TestContext.Current.CancellationToken);
+        return report.Checks;
+    }
+
+    /// <summary>/bin/sh under a uniquely named symlink, waiting on stdin, with the given flags as its argv.</summary>
+    private sealed class StandIn : IAsyncDisposable
+    {
+        private readonly Process _process;
+
+        private StandIn(Process process, string binary)
+        {
+            _process = process;
+            Binary = binary;
         }
-        using var process = Process.Start(start)!;
-        try
+
+        public string Binary { get; }
+
+        public static StandIn Start(HardenedNodeFixture node, params string[] flags)
         {
-            var nodePaths = new NodePaths(HostRoot.Real, node.HostPath(HardenedNodeFixture.DataDir), node.HostPath(HardenedNodeFixture.EtcDir));
-            var builtIn = CatalogLoader.LoadCis(EmbeddedData.BuiltIn);
-            var manifest = builtIn.Settings.Components["kube-apiserver"].Manifest;
-            var cis = builtIn with
+            var binary = $"kube-apiserver-{Guid.NewGuid():N}";
+            var path = Path.Combine(node.Root, binary);
+            File.CreateSymbolicLink(path, "/bin/sh");
+            var start = new ProcessStartInfo(path) { UseShellExecute = false, RedirectStandardInput = true };
+            // sh -c 'script' $0 ...: the trailing words become the process's argv as /proc shows it.
+            foreach (var arg in new[] { "-c", "read line; exit 0" }.Concat(flags))
             {
-                Settings = builtIn.Settings.Merge(new CatalogSettings(
-                    new Dictionary<string, ComponentSource> { ["kube-apiserver"] = new("kube-apiserver", [binary], manifest, null) },
-                    new Dictionary<string, VariableSpec>())),
-            };
-            var report = await AuditRunner.RunAsync(new AuditRequest(nodePaths, [cis], AllowExec: false), TestContext.Current.CancellationToken);
-            var anonymous = report.Checks.Single(c => c.Id == "1.2.1");
-            Assert.Equal(CheckStatus.Pass, anonymous.Status);
-            Assert.StartsWith("static pod manifest", Assert.Single(anonymous.Evidence).Source, StringComparison.Ordinal);
+                start.ArgumentList.Add(arg);
+            }
+            return new StandIn(Process.Start(start)!, binary);
         }
-        finally
+
+        public async ValueTask DisposeAsync()
         {
-            process.Kill();
-            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+            _process.Kill();
+            await _process.WaitForExitAsync();
+            _process.Dispose();
         }
     }
 }

@@ -10,23 +10,19 @@ namespace Bulwark.Tests.Hardening;
 [Collection(RealHostCollection.Name)]
 public sealed class RealHostHardeningTests : IDisposable
 {
-    private static readonly string[] Parameters = ["vm.overcommit_memory", "vm.panic_on_oom", "kernel.panic", "kernel.panic_on_oops"];
     private const string DropIn = "/etc/sysctl.d/90-bulwark-cis.conf";
-    private readonly Dictionary<string, string> _saved = Parameters.ToDictionary(p => p, Read);
+    private readonly SavedKernelParameters _saved = new();
     private readonly string? _savedDropIn = File.Exists(DropIn) ? File.ReadAllText(DropIn) : null;
     private readonly TempDirectory _dir = new();
 
-    private static string Read(string parameter) => File.ReadAllText("/proc/sys/" + parameter.Replace('.', '/')).Trim();
+    private static string Read(string parameter) => SavedKernelParameters.Read("proc/sys/" + parameter.Replace('.', '/'));
 
     private static Task Sysctl(string assignment) =>
         ProcessRunner.RunCheckedAsync(new ProcessSpec(ProgramLocator.Require("sysctl", "install procps"), ["-w", assignment]));
 
     public void Dispose()
     {
-        foreach (var (name, value) in _saved)
-        {
-            Sysctl($"{name}={value}").GetAwaiter().GetResult();
-        }
+        _saved.Dispose();
         if (_savedDropIn is null)
         {
             File.Delete(DropIn);
@@ -77,9 +73,9 @@ public sealed class RealHostHardeningTests : IDisposable
     {
         _dir.Write("etc/passwd", "root:x:0:0:root:/root:/bin/bash\n");
         _dir.Write("etc/group", "root:x:0:\n");
-        foreach (var parameter in Parameters)
+        foreach (var parameter in SavedKernelParameters.Profile.Parameters)
         {
-            _dir.Write("proc/sys/" + parameter.Replace('.', '/'), "0\n");
+            _dir.Write(parameter.ProcPath, "0\n");
         }
 
         var apply = await CliRunner.RunAsync("hardening", "apply", "--host-root", _dir.Path);

@@ -264,7 +264,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Under_the_etcd_profile_etcd_runs_as_the_etcd_user_and_owns_its_data_dir()
+    public async Task Under_the_etcd_profile_etcd_runs_as_the_etcd_user_owns_its_data_dir_and_the_pki_stays_root_owned()
     {
         // The test's temp folder stands in for /var/lib: the etcd account must be able to pass through it.
         File.SetUnixFileMode(_dir.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
@@ -278,6 +278,13 @@ public sealed class ServerCommandTests : IAsyncLifetime
         var stat = await ProcessRunner.RunCheckedAsync(new ProcessSpec("stat", ["-c", "%U:%G %a", new EtcdPaths(DataDir).MemberDir]), Ct);
         Assert.Equal("etcd:etcd 700", stat.StandardOutput.Trim());
         Assert.Contains("as user etcd", server.Output, StringComparison.Ordinal);
+        // etcd reads its own copies of its certificates; the PKI itself stays root:root 0600 (CIS 1.1.19-1.1.21).
+        var paths = new EtcdPaths(DataDir);
+        var pki = await ProcessRunner.RunCheckedAsync(new ProcessSpec("stat", ["-c", "%U:%G %a", paths.TlsDir, paths.ServerKey, paths.PeerKey]), Ct);
+        Assert.Equal(["root:root 700", "root:root 600", "root:root 600"], pki.StandardOutput.Trim().Split('\n'));
+        var copy = await ProcessRunner.RunCheckedAsync(new ProcessSpec("stat", ["-c", "%U:%G %a", Path.Combine(paths.AccountTlsDir, "server-client.key")]), Ct);
+        Assert.Equal("etcd:etcd 600", copy.StandardOutput.Trim());
+        Assert.Contains(paths.AccountTlsDir, await File.ReadAllTextAsync(paths.ConfigFile, Ct), StringComparison.Ordinal);
     }
 
     [Fact]
