@@ -1,8 +1,7 @@
 using System.Globalization;
-using System.Net.NetworkInformation;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Bulwark.Config;
+using Bulwark.Pki;
 
 namespace Bulwark.ControlPlane;
 
@@ -57,8 +56,8 @@ public sealed partial class RenderContext
             ["service-node-port-range"] = config.Get(ConfigKeys.ServiceNodePortRange),
             ["bind-address"] = config.Get(ConfigKeys.BindAddress),
             ["node-name"] = Node.Name,
-            ["node-ip"] = Node.Address,
-            ["advertise-address"] = config.Get(ConfigKeys.AdvertiseAddress) is { Length: > 0 } advertise ? advertise : Node.Address,
+            ["node-ip"] = Node.PrimaryAddress,
+            ["advertise-address"] = config.Get(ConfigKeys.AdvertiseAddress) is { Length: > 0 } advertise ? advertise : Node.PrimaryAddress,
             ["node-labels"] = string.Join(',', labels),
             ["node-taints"] = string.Join(',', taints),
         };
@@ -112,27 +111,4 @@ public sealed partial class RenderContext
 
     [GeneratedRegex(@"\{([a-z][a-z0-9-]*)\}")]
     private static partial Regex Placeholder();
-}
-
-/// <summary>The node's name and the address it advertises.</summary>
-public sealed record NodeIdentity(string Name, string Address)
-{
-    public static NodeIdentity Resolve(EffectiveConfig config)
-    {
-        var name = config.Get(ConfigKeys.NodeName) is { Length: > 0 } configured ? configured : System.Environment.MachineName.ToLowerInvariant();
-        var address = config.Get(ConfigKeys.NodeIp) is { Length: > 0 } ip ? ip : PrimaryAddress();
-        return new NodeIdentity(name, address);
-    }
-
-    /// <summary>The first IPv4 address of an interface that is up and not loopback; loopback when there is none.</summary>
-    private static string PrimaryAddress()
-    {
-        var address = NetworkInterface.GetAllNetworkInterfaces()
-            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
-            .OrderBy(n => n.Name, StringComparer.Ordinal)
-            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
-            .Select(a => a.Address)
-            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork);
-        return address?.ToString() ?? "127.0.0.1";
-    }
 }

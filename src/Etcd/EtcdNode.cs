@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using Bulwark.Config;
 using Bulwark.FileSystem;
 using Bulwark.Hardening;
+using Bulwark.Pki;
 using Bulwark.Processes;
 
 namespace Bulwark.Etcd;
@@ -23,11 +24,8 @@ public sealed record EtcdNode(EtcdPaths Paths, string NodeName, string NodeIp, i
 
     public static EtcdNode FromConfig(EffectiveConfig config)
     {
-        var nodeName = config.Get(ConfigKeys.NodeName) is { Length: > 0 } n ? n : Dns.GetHostName().ToLowerInvariant();
-        var nodeIp = config.Get(ConfigKeys.NodeIp) is { Length: > 0 } ip ? ip
-            : config.Get(ConfigKeys.AdvertiseAddress) is { Length: > 0 } adv ? adv
-            : PrimaryAddress();
-        return new EtcdNode(new EtcdPaths(config.DataDir), nodeName, nodeIp,
+        var identity = NodeIdentity.Resolve(config);
+        return new EtcdNode(new EtcdPaths(config.DataDir), identity.Name, identity.PrimaryAddress,
             config.Get(ConfigKeys.EtcdClientPort), config.Get(ConfigKeys.EtcdPeerPort), config.Get(ConfigKeys.EtcdMetricsPort))
         {
             ExtraArgs = config.Get(ConfigKeys.EtcdArg),
@@ -117,21 +115,6 @@ public sealed record EtcdNode(EtcdPaths Paths, string NodeName, string NodeIp, i
             EtcdOwnership.Apply(Paths, account);
         }
         return new EtcdMemberSpec(config, Binary(), Paths.ConfigFile, Paths.LogFile, Paths.PidFile) { RunAs = RunAs };
-    }
-
-    /// <summary>The address a default route leaves from (no packet is sent), else loopback.</summary>
-    private static string PrimaryAddress()
-    {
-        try
-        {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            socket.Connect(new IPEndPoint(IPAddress.Parse("192.0.2.1"), 9));
-            return ((IPEndPoint)socket.LocalEndPoint!).Address.ToString();
-        }
-        catch (SocketException)
-        {
-            return "127.0.0.1";
-        }
     }
 
     private static string HostPart(string ip) => IPAddress.TryParse(ip, out var a) && a.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{ip}]" : ip;

@@ -1,15 +1,20 @@
 using System.Globalization;
 using System.Net;
-using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Bulwark.Config;
 
 namespace Bulwark.Pki;
 
-/// <summary>This node's name and addresses, which go into the serving certificates' SANs.</summary>
+/// <summary>
+/// This node's name and addresses: the one resolution every capability uses (certificate SANs, the address etcd
+/// advertises, the control plane's node-ip), so they can never disagree.
+/// </summary>
 public sealed record NodeIdentity(string Name, IReadOnlyList<IPAddress> Addresses)
 {
-    /// <summary>node-name (default: the host name) and node-ip/node-external-ip/advertise-address (default: the first address of an interface that is up).</summary>
+    /// <summary>The address the node advertises: node-ip, else advertise-address, else node-external-ip, else the default route's.</summary>
+    public string PrimaryAddress => Addresses.Count > 0 ? Addresses[0].ToString() : IPAddress.Loopback.ToString();
+
+    /// <summary>node-name (default: the host name, lowercased) and the configured addresses in advertising order.</summary>
     public static NodeIdentity Resolve(EffectiveConfig config)
     {
         var name = config.Get(ConfigKeys.NodeName);
@@ -17,28 +22,32 @@ public sealed record NodeIdentity(string Name, IReadOnlyList<IPAddress> Addresse
         {
             name = Dns.GetHostName().ToLower(CultureInfo.InvariantCulture);
         }
-        var addresses = new[] { ConfigKeys.NodeIp, ConfigKeys.NodeExternalIp, ConfigKeys.AdvertiseAddress }
+        var addresses = new[] { ConfigKeys.NodeIp, ConfigKeys.AdvertiseAddress, ConfigKeys.NodeExternalIp }
             .Select(config.Get)
             .Where(v => v.Length > 0)
             .Select(IPAddress.Parse)
             .Distinct()
             .ToList();
-        if (addresses.Count == 0 && DefaultAddress() is { } detected)
+        if (addresses.Count == 0 && DefaultRouteAddress() is { } detected)
         {
             addresses.Add(detected);
         }
         return new NodeIdentity(name, addresses);
     }
 
-    /// <summary>The first IPv4 address of an interface that is up and has a gateway (RKE2 picks the default route's).</summary>
-    private static IPAddress? DefaultAddress()
+    /// <summary>The address a default route leaves from, as RKE2 picks it (a UDP connect sends no packet); null without a route.</summary>
+    private static IPAddress? DefaultRouteAddress()
     {
-        var candidates = NetworkInterface.GetAllNetworkInterfaces()
-            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
-            .Select(n => (Properties: n.GetIPProperties(), Interface: n))
-            .OrderByDescending(p => p.Properties.GatewayAddresses.Count > 0)
-            .SelectMany(p => p.Properties.UnicastAddresses.Select(u => u.Address))
-            .Where(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
-        return candidates.FirstOrDefault();
+        try
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            socket.Connect(new IPEndPoint(IPAddress.Parse("192.0.2.1"), 9));
+            var address = ((IPEndPoint)socket.LocalEndPoint!).Address;
+            return IPAddress.IsLoopback(address) ? null : address;
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
     }
 }
