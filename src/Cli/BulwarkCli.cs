@@ -9,16 +9,17 @@ public static class BulwarkCli
     {
         var root = new RootCommand("Bulwark: a hardened, compliance-first Kubernetes distribution (RKE2-compatible configuration).");
         GlobalOptions.AddTo(root);
-        root.Subcommands.Add(HardeningCommand.Create(env));
-        root.Subcommands.Add(ConfigCommand.Create(env));
-        root.Subcommands.Add(VersionCommand.Create(env));
-        root.Subcommands.Add(FipsCommand.Create(env));
+        // Help lists commands in this order: running nodes first, then operations, then inspection.
+        root.Subcommands.Add(ServerCommand.Create(env));
+        root.Subcommands.Add(AgentCommand.Create(env));
+        root.Subcommands.Add(EtcdSnapshotCommand.Create(env));
         root.Subcommands.Add(CertificateCommand.Create(env));
         root.Subcommands.Add(SecretsEncryptCommand.Create(env));
+        root.Subcommands.Add(HardeningCommand.Create(env));
+        root.Subcommands.Add(FipsCommand.Create(env));
         root.Subcommands.Add(AuditCommand.Create(env));
-        root.Subcommands.Add(ServerCommand.Create(env));
-        root.Subcommands.Add(EtcdSnapshotCommand.Create(env));
-        root.Subcommands.Add(AgentCommand.Create(env));
+        root.Subcommands.Add(ConfigCommand.Create(env));
+        root.Subcommands.Add(VersionCommand.Create(env));
         return root;
     }
 

@@ -9,7 +9,7 @@ internal static class ServerCommand
 {
     public static Command Create(CliEnvironment env, ServerStages? stages = null)
     {
-        var command = new Command("server", "Run a Bulwark server: host preflight, crypto self-tests, PKI, embedded etcd, snapshots (until SIGTERM/SIGINT)");
+        var command = new Command("server", "Run a Bulwark server: host preflight, crypto self-tests, PKI, hardened control plane, embedded etcd, supervisor API, snapshots (until SIGTERM/SIGINT)");
         command.Options.Add(HardeningCommand.HostRootOption);
         var flags = ConfigFlags.AddTo(command, ConfigKeys.ForRole(ConfigRole.Server).Where(k => k != ConfigKeys.Debug && k != ConfigKeys.LogFormat));
         command.SetAction(async (parse, cancellationToken) =>
