@@ -29,7 +29,7 @@ internal static class SecretsEncryptCommand
         {
             command.Options.Add(output);
         }
-        var flags = ConfigFlags.AddTo(command, [ConfigKeys.DataDir, ConfigKeys.HttpsListenPort]);
+        var flags = ConfigFlags.AddTo(command, [ConfigKeys.DataDir, ConfigKeys.HttpsListenPort, ConfigKeys.EtcdClientPort]);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var config = GlobalOptions.LoadConfig(parse, env, ConfigRole.Server, flags);
@@ -38,7 +38,15 @@ internal static class SecretsEncryptCommand
                 return ExitCodes.Usage;
             }
             var paths = new ControlPlanePaths(config.DataDir, ControlPlaneRenderer.EtcDirectory(config));
-            var manager = new SecretsEncryptionManager(paths.EncryptionConfig, new FileSecretsEncryptionStateStore(paths.EncryptionState));
+            var local = new FileSecretsEncryptionStateStore(paths.EncryptionState);
+            using var etcd = await ReachableEtcdAsync(config, cancellationToken);
+            if (etcd is null)
+            {
+                env.Error.WriteLine($"warning: this server's etcd (port {config.Get(ConfigKeys.EtcdClientPort)}) is not reachable, so the state is recorded " +
+                    "in this node's file only; run secrets-encrypt while 'bulwark server' runs so every server sees it.");
+            }
+            ISecretsEncryptionStateStore store = etcd is null ? local : new ClusterSecretsEncryptionStateStore(etcd, local);
+            var manager = new SecretsEncryptionManager(paths.EncryptionConfig, store);
             var reencryptor = new KubectlSecretsReencryptor(Path.Combine(paths.Cred, "admin.kubeconfig"), "127.0.0.1", config.Get(ConfigKeys.HttpsListenPort));
             SecretsEncryptionStatus status;
             try
@@ -50,7 +58,8 @@ internal static class SecretsEncryptCommand
                 env.Error.WriteLine($"error: {e.Message}");
                 return e.Unavailable ? ExitCodes.Unavailable : ExitCodes.Failed;
             }
-            catch (Exception e) when (e is ControlPlaneDataException or IOException or UnauthorizedAccessException or Processes.ProcessFailedException)
+            catch (Exception e) when (e is ControlPlaneDataException or IOException or UnauthorizedAccessException or Processes.ProcessFailedException
+                or Etcd.EtcdException or HttpRequestException)
             {
                 env.Error.WriteLine($"error: secrets-encrypt {name}: {e.Message}");
                 return ExitCodes.Unavailable;
@@ -85,6 +94,29 @@ internal static class SecretsEncryptCommand
         foreach (var key in status.KeyNames)
         {
             output.WriteLine($"{(key == status.ActiveKey ? "  *   " : "      ")}  {key}");
+        }
+    }
+
+    /// <summary>The local server's etcd when it answers within a few seconds (the state lives there); null otherwise.</summary>
+    private static async Task<Etcd.EtcdClient?> ReachableEtcdAsync(EffectiveConfig config, CancellationToken cancellationToken)
+    {
+        var node = Etcd.EtcdNode.FromConfig(config);
+        if (!File.Exists(node.Paths.ClientKey))
+        {
+            return null;
+        }
+        var client = new Etcd.EtcdClient(node.ClientOptions());
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(3));
+        try
+        {
+            await client.GetAsync(ClusterSecretsEncryptionStateStore.Key, timeout.Token);
+            return client;
+        }
+        catch (Exception e) when (e is HttpRequestException or Etcd.EtcdException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            client.Dispose();
+            return null;
         }
     }
 }

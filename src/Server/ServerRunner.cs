@@ -205,6 +205,7 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             Etcd = member;
             Stage("etcd", $"healthy at {node.LocalClientUrl.ToString().TrimEnd('/')} (pid {member.Pid}); log {node.Paths.LogFile}");
             await UpdateOwnPeerUrlAsync(node, member.Spec.Config.Name, stop).ConfigureAwait(false);
+            await PublishSecretsEncryptionStateAsync(node, stop).ConfigureAwait(false);
             using var supervisorEtcd = new EtcdClient(node.ClientOptions());
             var supervisor = await StartSupervisorAsync(crypto, supervisorEtcd, stop).ConfigureAwait(false);
             var controlPlane = await LaunchControlPlaneAsync(stop).ConfigureAwait(false);
@@ -322,6 +323,23 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
         Stage("control-plane", $"rendered {_render.Files.Count} files ({written} written, {_render.Files.Count - written} unchanged): static pods in " +
             $"{Path.Combine(config.DataDir, "agent", "pod-manifests")}, PSA and audit policy in {ControlPlaneRenderer.EtcDirectory(config)}");
         return true;
+    }
+
+    /// <summary>Records the secrets-encryption stage in etcd (or takes the cluster's), so every server sees the same state.</summary>
+    private async Task PublishSecretsEncryptionStateAsync(EtcdNode node, CancellationToken stop)
+    {
+        if (!config.Get(ConfigKeys.SecretsEncryption))
+        {
+            return;
+        }
+        var paths = new ControlPlanePaths(config.DataDir, ControlPlaneRenderer.EtcDirectory(config));
+        using var client = new EtcdClient(node.ClientOptions());
+        var state = await new ClusterSecretsEncryptionStateStore(client, new FileSecretsEncryptionStateStore(paths.EncryptionState))
+            .SynchronizeAsync(stop).ConfigureAwait(false);
+        if (state is not null)
+        {
+            Stage("secrets", $"encryption stage {state.Stage} recorded in etcd ({ClusterSecretsEncryptionStateStore.Key})");
+        }
     }
 
     /// <summary>Starts the rendered components from the runtime bundle, or says plainly which are missing and the ways forward.</summary>
