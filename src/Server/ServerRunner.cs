@@ -351,7 +351,7 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             Stage("control-plane", "etcd-only node (disable-apiserver, disable-controller-manager, disable-scheduler): no components to launch");
             return null;
         }
-        var bin = RuntimeBundle.Find(config.DataDir) ?? RuntimeBundle.BinDirectory(config.DataDir, BuildInfoVersion);
+        var bin = RuntimeBundle.Find(config.DataDir) ?? RuntimeBundle.BinDirectory(config.DataDir, RuntimeBundleVersion);
         var launcher = new ComponentLauncher(_render, bin, loggers);
         var missing = launcher.MissingBinaries();
         if (missing.Count > 0)
@@ -372,7 +372,8 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
         }
     }
 
-    private string BuildInfoVersion => "v" + bulwarkVersion;
+    /// <summary>The bundle folder this build expects when none is installed yet: data/v&lt;version&gt;/bin.</summary>
+    private string RuntimeBundleVersion => "v" + bulwarkVersion;
 
     private void Stage(string stage, string message)
     {

@@ -6,7 +6,6 @@ using Bulwark.Crypto;
 using Bulwark.Etcd;
 using Bulwark.Hardening;
 using Bulwark.Pki;
-using Bulwark.Processes;
 using Bulwark.Resources;
 using Bulwark.Tests.Hardening;
 
