@@ -12,7 +12,8 @@ BIN           := src/bin/$(CONFIGURATION)/net10.0/bulwark
 RUN_DIR       := $(CURDIR)/.run
 # Debian packages the tests and `make run` use for real (see ../shared/DESIGN.md).
 APT_PACKAGES  := etcd-server etcd-client containerd runc containernetworking-plugins openscap-scanner \
-                 docker-registry skopeo busybox-static openssl iproute2 util-linux passwd procps chromium
+                 docker-registry skopeo busybox-static openssl iproute2 util-linux passwd procps chromium \
+                 zstd iptables swtpm swtpm-tools tpm2-tools libxml2-utils umoci systemd
 
 .PHONY: all deps build test unit-test integration-test run publish bench clean
 
