@@ -15,7 +15,7 @@ APT_PACKAGES  := etcd-server etcd-client containerd runc containernetworking-plu
                  docker-registry skopeo busybox-static openssl iproute2 util-linux passwd procps chromium \
                  zstd iptables swtpm swtpm-tools tpm2-tools libxml2-utils umoci systemd
 
-.PHONY: all deps build test unit-test integration-test run publish bench clean
+.PHONY: all deps build test unit-test integration-test run publish release bench clean
 
 all: build
 
@@ -73,8 +73,12 @@ publish: deps
 	rm -f dist/*.pdb dist/*.dbg
 	echo "dist/bulwark: $$(du -h dist/bulwark | cut -f1) ($$(stat -c %s dist/bulwark) bytes)"
 
-## bench: speed and memory figures, printed as ratios against a peer run in the same go (CLI figures use dist/bulwark)
-bench: build publish
+## release: the release files install.sh takes (tarball, sha256 checksums, install.sh) in dist/release
+release: publish
+	@./scripts/release.sh dist/bulwark dist/release
+
+## bench: speed and memory figures, printed as ratios against a peer run in the same go
+bench: build
 	@$(DOTNET) run --project tests/Bulwark.Benchmarks -c Release --no-build -- $(BENCH)
 
 clean:

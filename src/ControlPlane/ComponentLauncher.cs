@@ -11,12 +11,24 @@ public static class RuntimeBundle
 {
     public static string BinDirectory(string dataDir, string version) => Path.Combine(dataDir, "data", version, "bin");
 
-    /// <summary>The bin folder of the newest installed bundle (by version name), or null when none is installed.</summary>
+    /// <summary>data/current: a symlink to the bundle <c>bulwark runtime install</c> switched to last.</summary>
+    public static string CurrentLink(string dataDir) => Path.Combine(dataDir, "data", "current");
+
+    /// <summary>
+    /// The bin folder of the active bundle (data/current), else of the newest installed one (by version name, hidden
+    /// staging folders excluded), or null when none is installed.
+    /// </summary>
     public static string? Find(string dataDir)
     {
+        var current = Path.Combine(CurrentLink(dataDir), "bin");
+        if (Directory.Exists(current))
+        {
+            return Path.Combine(Directory.ResolveLinkTarget(CurrentLink(dataDir), returnFinalTarget: true)?.FullName ?? CurrentLink(dataDir), "bin");
+        }
         var root = Path.Combine(dataDir, "data");
         return Directory.Exists(root)
-            ? Directory.GetDirectories(root).Select(d => Path.Combine(d, "bin")).Where(Directory.Exists).Order(StringComparer.Ordinal).LastOrDefault()
+            ? Directory.GetDirectories(root).Where(d => !Path.GetFileName(d).StartsWith('.')).Select(d => Path.Combine(d, "bin"))
+                .Where(Directory.Exists).Order(StringComparer.Ordinal).LastOrDefault()
             : null;
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Bulwark.FileSystem;
@@ -68,6 +69,28 @@ public static class AtomicFile
         }
         File.SetUnixFileMode(path, mode);
     }
+
+    /// <summary>
+    /// Points the symlink <paramref name="linkPath"/> at <paramref name="target"/> in one step: a new link beside it,
+    /// renamed over the old with rename(2) (File.Move refuses links to folders), so readers see the old or the new.
+    /// </summary>
+    public static void PointSymlink(string linkPath, string target)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(linkPath))!;
+        var temp = Path.Combine(directory, $".{Path.GetFileName(linkPath)}.{Guid.NewGuid():N}");
+        File.CreateSymbolicLink(temp, target);
+        if (Rename(temp, linkPath) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            File.Delete(temp);
+            throw new IOException($"cannot point {linkPath} at {target}: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+        SyncDirectory(directory);
+    }
+
+    [DllImport("libc", EntryPoint = "rename", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int Rename([MarshalAs(UnmanagedType.LPUTF8Str)] string oldPath, [MarshalAs(UnmanagedType.LPUTF8Str)] string newPath);
 
     private static void SyncDirectory(string directory)
     {
