@@ -160,9 +160,9 @@ public sealed class ClusterReset(EtcdNode node, ILogger logger)
             await member.StartAsync(cancellationToken).ConfigureAwait(false);
             using var client = new EtcdClient(node.ClientOptions());
             var members = await client.MemberListAsync(cancellationToken).ConfigureAwait(false);
-            if (members.Members.Count != 1)
+            if (members.Count != 1)
             {
-                throw new EtcdStartException($"after the reset etcd still lists {members.Members.Count} members; see {paths.LogFile}");
+                throw new EtcdStartException($"after the reset etcd still lists {members.Count} members; see {paths.LogFile}");
             }
             // k3s disarms alarms after a reset too; a NOSPACE from before would keep /health false.
             await client.AlarmDisarmAllAsync(cancellationToken).ConfigureAwait(false);

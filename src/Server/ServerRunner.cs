@@ -287,11 +287,11 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
     private async Task UpdateOwnPeerUrlAsync(EtcdNode node, string name, CancellationToken stop)
     {
         using var client = new EtcdClient(node.ClientOptions());
-        var self = (await client.MemberListAsync(stop).ConfigureAwait(false)).Members.FirstOrDefault(m => m.Name == name);
-        if (self is not null && !self.PeerUrls.SequenceEqual([node.PeerUrl]))
+        var self = (await client.MemberListAsync(stop).ConfigureAwait(false)).FirstOrDefault(m => m.Name == name);
+        if (self is not null && !self.PeerURLs.SequenceEqual([node.PeerUrl]))
         {
-            await client.MemberUpdateAsync(self.Id, [node.PeerUrl], stop).ConfigureAwait(false);
-            Stage("etcd", $"peer URL updated from {string.Join(",", self.PeerUrls)} to {node.PeerUrl}");
+            await client.MemberUpdateAsync(self.ID, [node.PeerUrl], stop).ConfigureAwait(false);
+            Stage("etcd", $"peer URL updated from {string.Join(",", self.PeerURLs)} to {node.PeerUrl}");
         }
     }
 

@@ -306,7 +306,7 @@ public sealed class SupervisorServer : IAsyncDisposable
         try
         {
             var list = await _settings.Datastore.Etcd.MemberListAsync(context.RequestAborted).ConfigureAwait(false);
-            var members = list.Members.Select(View).ToList();
+            var members = list.Select(View).ToList();
             await JsonAsync(context, 200, new EtcdMembersResponse(members), SupervisorJsonContext.Default.EtcdMembersResponse).ConfigureAwait(false);
         }
         catch (EtcdException e)
@@ -337,25 +337,25 @@ public sealed class SupervisorServer : IAsyncDisposable
         try
         {
             var list = await etcd.MemberListAsync(context.RequestAborted).ConfigureAwait(false);
-            var existing = list.Members.FirstOrDefault(m => m.PeerUrls.Contains(peerUrl, StringComparer.Ordinal));
-            IReadOnlyList<Member> members = list.Members;
+            var existing = list.FirstOrDefault(m => m.PeerURLs.Contains(peerUrl, StringComparer.Ordinal));
+            IReadOnlyList<Etcdserverpb.Member> members = list;
             ulong id;
             if (existing is not null)
             {
                 // A restarted or retrying server: already a member (possibly still a learner). Hand back the same answer.
-                id = existing.Id;
+                id = existing.ID;
             }
             else
             {
-                var added = await etcd.MemberAddAsync([peerUrl], isLearner: true, context.RequestAborted).ConfigureAwait(false);
-                id = added.Member.Id;
+                var added = await etcd.MemberAddLearnerAsync([peerUrl], context.RequestAborted).ConfigureAwait(false);
+                id = added.Member.ID;
                 members = added.Members;
                 Metrics.EtcdJoin();
                 _log.LogInformation("added etcd learner {Name} ({PeerUrl}) for a joining server", request.Name, peerUrl);
             }
             var initialCluster = string.Join(",", members.Select(m =>
-                $"{(m.Id == id ? request.Name : m.Name.Length > 0 ? m.Name : "pending-" + m.IdHex)}={m.PeerUrls.FirstOrDefault()}"));
-            var clientUrls = members.Where(m => !m.IsLearner && m.Id != id).SelectMany(m => m.ClientUrls).ToList();
+                $"{(m.ID == id ? request.Name : m.Name.Length > 0 ? m.Name : "pending-" + m.IdHex())}={m.PeerURLs.FirstOrDefault()}"));
+            var clientUrls = members.Where(m => !m.IsLearner && m.ID != id).SelectMany(m => m.ClientURLs).ToList();
             await JsonAsync(context, 200, new EtcdJoinResponse(id.ToString(System.Globalization.CultureInfo.InvariantCulture), initialCluster, clientUrls, existing is not null),
                 SupervisorJsonContext.Default.EtcdJoinResponse).ConfigureAwait(false);
         }
@@ -495,6 +495,6 @@ public sealed class SupervisorServer : IAsyncDisposable
     private static Task ErrorAsync(HttpContext context, int status, string message) =>
         JsonAsync(context, status, new ErrorBody(message), SupervisorJsonContext.Default.ErrorBody);
 
-    private static EtcdMemberView View(Member m) =>
-        new(m.IdHex, m.Name, m.PeerUrls, m.ClientUrls, m.IsLearner);
+    private static EtcdMemberView View(Etcdserverpb.Member m) =>
+        new(m.IdHex(), m.Name, [.. m.PeerURLs], [.. m.ClientURLs], m.IsLearner);
 }

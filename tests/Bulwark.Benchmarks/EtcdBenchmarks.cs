@@ -124,7 +124,7 @@ public static class EtcdBenchmarks
         var value = new byte[1 << 20];
         Random.Shared.NextBytes(value); // incompressible, like real data
         await Parallel.ForEachAsync(Enumerable.Range(0, mebibytes), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, ct) =>
-            await client.PutAsync(new PutRequest { Key = System.Text.Encoding.UTF8.GetBytes($"/bench/{i:D5}"), Value = value }, ct));
+            await client.Api.PutAsync(new Etcdserverpb.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8($"/bench/{i:D5}"), Value = Google.Protobuf.ByteString.CopyFrom(value) }, cancellationToken: ct));
     }
 
     private static async Task<(double Seconds, (long, long)? Rss)> ServerColdStartAsync(bool measureRss)

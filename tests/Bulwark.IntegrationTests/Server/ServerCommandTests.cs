@@ -113,7 +113,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
             Random.Shared.NextBytes(value);
             for (var i = 0; i < 120; i++)
             {
-                await client.PutAsync(new PutRequest { Key = System.Text.Encoding.UTF8.GetBytes($"/big/{i}"), Value = value }, Ct);
+                await client.PutBytesAsync($"/big/{i}", value, Ct);
             }
         }
         var dir = new EtcdPaths(DataDir).DefaultSnapshotDir;
@@ -180,7 +180,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
         await using var third = ServerProcess.Start(DataDir, Args());
         await third.WaitForLineAsync("[ready]");
         using var after = Client();
-        Assert.Equal("across-restarts", (await after.GetAsync("/kept", Ct))!.ValueText);
+        Assert.Equal("across-restarts", System.Text.Encoding.UTF8.GetString((await after.GetAsync("/kept", Ct))!));
     }
 
     [Fact]
@@ -219,7 +219,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
             using var client = Client();
             await client.PutAsync("/a", "1", cancellationToken: Ct);
             await client.PutAsync("/c", "kept", cancellationToken: Ct);
-            expected = (await client.GetPrefixAsync("/", cancellationToken: Ct)).ToDictionary(k => k.KeyText, k => k.ValueText);
+            expected = (await client.GetPrefixAsync("/", Ct)).ToDictionary(k => k.Key.ToStringUtf8(), k => k.Value.ToStringUtf8());
             var save = await CliRunner.RunAsync(SnapshotArgs("save", "--name", "pre", "--compress"));
             Assert.True(save.ExitCode == 0, save.Error);
             await client.PutAsync("/a", "2", cancellationToken: Ct);
@@ -239,7 +239,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
         await using var after = ServerProcess.Start(DataDir, Args());
         await after.WaitForLineAsync("[ready]");
         using var check = Client();
-        Assert.Equal(expected, (await check.GetPrefixAsync("/", cancellationToken: Ct)).ToDictionary(k => k.KeyText, k => k.ValueText));
+        Assert.Equal(expected, (await check.GetPrefixAsync("/", Ct)).ToDictionary(k => k.Key.ToStringUtf8(), k => k.Value.ToStringUtf8()));
         Assert.False(File.Exists(new EtcdPaths(DataDir).ResetFlag));
     }
 
@@ -336,7 +336,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
         Assert.Matches(@"\[pki\] 0 created, 0 renewed, [1-9]\d* reused", second.Output);
         Assert.Contains($"peer URL updated from https://127.0.0.1:", second.Output, StringComparison.Ordinal);
         using var client = Client();
-        Assert.Equal([$"https://127.0.0.1:{_ports[1]}"], (await client.MemberListAsync(Ct)).Members.Single().PeerUrls);
+        Assert.Equal([$"https://127.0.0.1:{_ports[1]}"], (await client.MemberListAsync(Ct)).Single().PeerURLs);
     }
 
     [Fact]
