@@ -154,7 +154,7 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
     {
         var restore = config.Get(ConfigKeys.ClusterResetRestorePath);
         Stage("reset", restore.Length > 0 ? $"restoring snapshot {restore} and resetting etcd to a single member" : "resetting etcd to a single member, keeping its data");
-        var outcome = await new ClusterReset(node, loggers.CreateLogger<ClusterReset>()).RunAsync(restore, snapshots.Directory, snapshots.TokenHash, stop).ConfigureAwait(false);
+        var outcome = await new ClusterReset(node, loggers.CreateLogger<ClusterReset>()).RunAsync(restore, snapshots.Directory, snapshots.Token, config.Get(ConfigKeys.ClusterResetRestoreForeign), stop).ConfigureAwait(false);
         if (outcome.OldDataMovedTo is { } old)
         {
             Stage("reset", $"previous member data kept in {old}");

@@ -140,6 +140,40 @@ public sealed class ServerCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_snapshot_never_appears_without_its_metadata_even_when_the_save_is_killed_the_moment_it_appears()
+    {
+        await using var server = ServerProcess.Start(DataDir, Args());
+        await server.WaitForLineAsync("[ready]");
+        var dir = new EtcdPaths(DataDir).DefaultSnapshotDir;
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            var info = new System.Diagnostics.ProcessStartInfo(ServerProcess.Binary) { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var a in SnapshotArgs("save"))
+            {
+                info.ArgumentList.Add(a);
+            }
+            using var save = System.Diagnostics.Process.Start(info)!;
+            _ = save.StandardError.ReadToEndAsync(Ct);
+            _ = save.StandardOutput.ReadToEndAsync(Ct);
+            var known = new SnapshotStore(dir).List().Select(e => e.Path).ToHashSet();
+            // A tight poll: SIGKILL the instant a new snapshot file is visible, the point where the metadata used to be missing.
+            await Task.Run(() =>
+            {
+                while (!save.HasExited)
+                {
+                    if (Directory.Exists(dir) && Directory.EnumerateFiles(dir).Any(f => !known.Contains(f) && !Path.GetFileName(f).StartsWith('.') && !f.EndsWith(SnapshotStore.MetadataSuffix, StringComparison.Ordinal)))
+                    {
+                        Signals.Send(save.Id, Signals.SigKill);
+                        return;
+                    }
+                }
+            }, Ct);
+            await save.WaitForExitAsync(Ct);
+            Assert.All(new SnapshotStore(dir).List(), e => Assert.True(e.HasMetadata, $"{e.Path} has no metadata"));
+        }
+    }
+
+    [Fact]
     public async Task A_full_server_renders_the_control_plane_and_says_which_upstream_binaries_are_missing_as_they_are_not_installable_here()
     {
         await using var server = ServerProcess.Start(DataDir, Args("--disable-scheduler"));

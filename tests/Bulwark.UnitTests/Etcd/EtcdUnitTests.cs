@@ -75,14 +75,17 @@ public sealed class SnapshotIntegrityTests
 public sealed class TokenFingerprintTests
 {
     [Fact]
-    public void Full_and_short_token_forms_share_a_fingerprint_and_the_secret_is_not_in_it()
+    public void Full_and_short_token_forms_match_one_salted_fingerprint_and_the_secret_is_not_in_it()
     {
         var full = TokenFingerprint.Of("K10deadbeef::server:s3cret-value");
-        Assert.Equal(full, TokenFingerprint.Of("s3cret-value"));
-        Assert.NotEqual(full, TokenFingerprint.Of("other"));
+        Assert.True(TokenFingerprint.Matches(full, "s3cret-value"));
+        Assert.False(TokenFingerprint.Matches(full, "other"));
+        Assert.NotEqual(full, TokenFingerprint.Of("s3cret-value")); // a fresh salt each time
         Assert.DoesNotContain("s3cret", full, StringComparison.Ordinal);
-        Assert.StartsWith("sha256:", full, StringComparison.Ordinal);
+        Assert.Matches("^hmac-sha256:[0-9a-f]{32}:[0-9a-f]{64}$", full);
         Assert.Equal("", TokenFingerprint.Of(""));
+        Assert.False(TokenFingerprint.Matches("", "s3cret-value"));
+        Assert.False(TokenFingerprint.Matches("hmac-sha256:zz:zz", "s3cret-value"));
     }
 }
 
