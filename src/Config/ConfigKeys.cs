@@ -28,6 +28,7 @@ public static class ConfigKeys
     public static readonly StringKey Server = new("server", "", "Server to connect to, e.g. https://server:9345", validate: Validators.HttpsUrl, expected: "an https URL");
     public static readonly BoolKey ClusterReset = new("cluster-reset", false, "Forget all peers and become the sole member of a new cluster", S);
     public static readonly StringKey ClusterResetRestorePath = new("cluster-reset-restore-path", "", "Snapshot path or name to restore during --cluster-reset", S);
+    public static readonly BoolKey ClusterResetRestoreForeign = new("cluster-reset-restore-foreign", false, "Restore a snapshot even when nothing proves it belongs to this cluster (no metadata or another token); the node then serves that snapshot's data", S);
 
     // Networking and identity
     public static readonly StringKey BindAddress = new("bind-address", "0.0.0.0", "Address the supervisor and apiserver listen on", S, Validators.IpAddress, "an IP address");
@@ -90,7 +91,7 @@ public static class ConfigKeys
     public static readonly IReadOnlyList<ConfigKey> All =
     [
         Debug, LogFormat, DataDir, Profile, ProtectKernelDefaults, FipsMode, Selinux,
-        Token, TokenFile, AgentToken, AgentTokenFile, Server, ClusterReset, ClusterResetRestorePath,
+        Token, TokenFile, AgentToken, AgentTokenFile, Server, ClusterReset, ClusterResetRestorePath, ClusterResetRestoreForeign,
         BindAddress, AdvertiseAddress, NodeIp, NodeExternalIp, NodeName, WithNodeId, NodeLabel, NodeTaint, TlsSan,
         ClusterCidr, ServiceCidr, ClusterDns, ClusterDomain, ServiceNodePortRange, Cni,
         SupervisorPort, HttpsListenPort, EtcdClientPort, EtcdPeerPort, EtcdMetricsPort, SupervisorMetrics,

@@ -15,14 +15,14 @@ public sealed class ClusterSecretsEncryptionStateStore(EtcdClient etcd, FileSecr
 
     public async Task<SecretsEncryptionState?> ReadAsync(CancellationToken cancellationToken)
     {
-        var kv = await etcd.GetAsync(Key, cancellationToken).ConfigureAwait(false);
-        if (kv is null)
+        var value = await etcd.GetAsync(Key, cancellationToken).ConfigureAwait(false);
+        if (value is null)
         {
             return null;
         }
         try
         {
-            return JsonSerializer.Deserialize(kv.Value, ControlPlaneJsonContext.Default.SecretsEncryptionState);
+            return JsonSerializer.Deserialize(value, ControlPlaneJsonContext.Default.SecretsEncryptionState);
         }
         catch (JsonException e)
         {
@@ -34,7 +34,7 @@ public sealed class ClusterSecretsEncryptionStateStore(EtcdClient etcd, FileSecr
     public async Task WriteAsync(SecretsEncryptionState state, CancellationToken cancellationToken)
     {
         var json = JsonSerializer.Serialize(state, ControlPlaneJsonContext.Default.SecretsEncryptionState);
-        await etcd.PutAsync(Key, json, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await etcd.PutAsync(Key, json, cancellationToken).ConfigureAwait(false);
         await local.WriteAsync(state, cancellationToken).ConfigureAwait(false);
     }
 

@@ -117,7 +117,9 @@ internal sealed class HashingReadStream(Stream inner) : Stream
 /// </summary>
 public sealed class ClusterReset(EtcdNode node, ILogger logger)
 {
-    public async Task<ResetOutcome> RunAsync(string? restorePath, string snapshotDir, string tokenHash, CancellationToken cancellationToken)
+    /// <param name="restoreForeign">Restore even when the snapshot cannot be proven to belong to this cluster (no metadata, no
+    /// token fingerprint, or another cluster's token): the node then serves whatever cluster's data the snapshot holds.</param>
+    public async Task<ResetOutcome> RunAsync(string? restorePath, string snapshotDir, SnapshotToken token, bool restoreForeign, CancellationToken cancellationToken)
     {
         var paths = node.Paths;
         string? restoreFrom = null;
@@ -142,10 +144,15 @@ public sealed class ClusterReset(EtcdNode node, ILogger logger)
             {
                 throw new ResetRefusedException($"snapshot {snapshot} cannot be restored: {problem}. Nothing was changed; pick another snapshot (bulwark etcd-snapshot list).");
             }
-            if (metadata is { TokenHash.Length: > 0 } && tokenHash.Length > 0 && !TokenFingerprint.Matches(metadata.TokenHash, tokenHash))
+            if (OwnershipProblem(snapshot, metadata, token) is { } foreign)
             {
-                throw new ResetRefusedException($"snapshot {snapshot} was taken under a different cluster token than this server's. " +
-                    "Restore it with the token the cluster had when the snapshot was taken (--token or token-file); nothing was changed.");
+                if (!restoreForeign)
+                {
+                    throw new ResetRefusedException($"{foreign} Nothing was changed. Restore it with the token the cluster had when the snapshot was taken " +
+                        "(--token or token-file), or, only if you know where the snapshot came from, add --cluster-reset-restore-foreign: " +
+                        "this node will then serve that snapshot's data, whatever cluster it belongs to.");
+                }
+                logger.LogWarning("{Problem} Restoring it anyway because --cluster-reset-restore-foreign was given", foreign);
             }
             restoreFrom = snapshot;
             await StaleMember.StopAsync(paths.PidFile, paths.ConfigFile, logger, cancellationToken).ConfigureAwait(false);
@@ -161,9 +168,9 @@ public sealed class ClusterReset(EtcdNode node, ILogger logger)
             await member.StartAsync(cancellationToken).ConfigureAwait(false);
             using var client = new EtcdClient(node.ClientOptions());
             var members = await client.MemberListAsync(cancellationToken).ConfigureAwait(false);
-            if (members.Members.Count != 1)
+            if (members.Count != 1)
             {
-                throw new EtcdStartException($"after the reset etcd still lists {members.Members.Count} members; see {paths.LogFile}");
+                throw new EtcdStartException($"after the reset etcd still lists {members.Count} members; see {paths.LogFile}");
             }
             // k3s disarms alarms after a reset too; a NOSPACE from before would keep /health false.
             await client.AlarmDisarmAllAsync(cancellationToken).ConfigureAwait(false);
@@ -179,6 +186,14 @@ public sealed class ClusterReset(EtcdNode node, ILogger logger)
             $"On each other server: stop bulwark, back up and delete {Path.Combine("<data-dir>", "server", "db")}, then start it again to rejoin.",
         ]);
     }
+
+    /// <summary>Why the snapshot cannot be proven to be this cluster's, or null when its token fingerprint matches.</summary>
+    private static string? OwnershipProblem(string snapshot, SnapshotMetadata? metadata, SnapshotToken token) =>
+        metadata is null ? $"snapshot {snapshot} has no metadata ({Path.GetFileName(snapshot)}{SnapshotStore.MetadataSuffix}), so nothing proves it belongs to this cluster."
+        : metadata.TokenHash.Length == 0 ? $"snapshot {snapshot} records no cluster token fingerprint, so nothing proves it belongs to this cluster."
+        : token.IsEmpty ? $"this server has no cluster token to check snapshot {snapshot} against."
+        : !token.Matches(metadata.TokenHash) ? $"snapshot {snapshot} was taken under a different cluster token than this server's."
+        : null;
 
     private static (string Path, SnapshotMetadata? Metadata) Resolve(string restorePath, string snapshotDir)
     {

@@ -6,6 +6,9 @@ namespace Bulwark.Etcd;
 /// A 5-field cron expression (minute hour day-of-month month day-of-week) as in crontab(5): numbers, names
 /// (jan–dec, sun–sat), *, ranges a-b, steps */n and a-b/n, lists a,b; plus @hourly/@daily/@weekly/@monthly/@yearly.
 /// When both day fields are restricted a day matches either (vixie cron). Day-of-week 7 is Sunday.
+/// Kept instead of Cronos 0.13 (checked against these tests): Cronos requires both restricted day fields to match
+/// ("0 0 13 * 5" is Friday the 13th, RKE2's robfig/cron runs on every 13th and every Friday), accepts a reversed range
+/// ("5-1") that RKE2 rejects, and runs a time skipped by a DST jump at the jump instead of skipping it.
 /// </summary>
 public sealed class CronSchedule
 {

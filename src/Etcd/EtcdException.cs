@@ -9,21 +9,22 @@ namespace Bulwark.Etcd;
 /// </summary>
 public sealed class EtcdException : BulwarkException
 {
-    public EtcdException(int code, string etcdMessage, int httpStatus, string endpoint)
-        : base(ErrorKind.Unavailable, $"etcd at {endpoint}: {etcdMessage} (code {code} {NameOf(code)}, HTTP {httpStatus})")
+    public EtcdException(int code, string etcdMessage, string endpoint, Exception? inner = null)
+        : base(ErrorKind.Unavailable, $"etcd at {endpoint}: {etcdMessage} (code {code} {NameOf(code)})", inner)
     {
         Code = code;
         EtcdMessage = etcdMessage;
-        HttpStatus = httpStatus;
         Endpoint = endpoint;
     }
 
+    /// <summary>The member could not be reached at all (connection or TLS handshake failed): the call was not delivered.</summary>
     public EtcdException(string message, Exception inner, string endpoint)
         : base(ErrorKind.Unavailable, $"etcd at {endpoint}: {message}", inner)
     {
         Code = GrpcCodes.Unavailable;
         EtcdMessage = message;
         Endpoint = endpoint;
+        Unreachable = true;
     }
 
     public int Code { get; }
@@ -31,8 +32,8 @@ public sealed class EtcdException : BulwarkException
     /// <summary>etcd's own message, e.g. "etcdserver: mvcc: required revision has been compacted".</summary>
     public string EtcdMessage { get; }
 
-    /// <summary>The HTTP status the gateway answered with; 0 when no answer came (connection failed).</summary>
-    public int HttpStatus { get; }
+    /// <summary>True when no answer came (the member could not be reached), so another member may be tried.</summary>
+    public bool Unreachable { get; }
 
     public string Endpoint { get; }
 

@@ -139,7 +139,7 @@ public sealed class EtcdMember : IAsyncDisposable
                 return false;
             }
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            return JsonSerializer.Deserialize(body, EtcdJsonContext.Default.HealthResponse)?.Health == "true";
+            return JsonSerializer.Deserialize(body, EtcdHealthJsonContext.Default.HealthResponse)?.Health == "true";
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException && !cancellationToken.IsCancellationRequested)
         {

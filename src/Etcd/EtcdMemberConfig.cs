@@ -59,8 +59,8 @@ public sealed record EtcdMemberConfig
             { "heartbeat-interval", Plain(HeartbeatIntervalMs.ToString(CultureInfo.InvariantCulture)) },
             { "election-timeout", Plain(ElectionTimeoutMs.ToString(CultureInfo.InvariantCulture)) },
             { "enable-v2", Plain("false") }, // etcd 3.4's default, stated: Kubernetes needs only the v3 API
-            // With --config-file etcd does not apply its flag defaults: the gateway is off unless enabled here.
-            { "enable-grpc-gateway", Plain("true") },
+            // Bulwark speaks native gRPC only: the JSON gateway would be one more way into etcd on a hardened node.
+            { "enable-grpc-gateway", Plain("false") },
             { "logger", "zap" },
             { "log-outputs", new YamlSequenceNode(new YamlScalarNode("stderr")) },
             { "cipher-suites", new YamlSequenceNode(CipherSuites.Select(c => new YamlScalarNode(c))) },

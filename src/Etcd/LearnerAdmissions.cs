@@ -13,20 +13,20 @@ public sealed class LearnerAdmissions(EtcdClient etcd)
     public async Task<LearnerAdmission> AdmitAsync(string name, string peerUrl, CancellationToken cancellationToken)
     {
         var list = await etcd.MemberListAsync(cancellationToken).ConfigureAwait(false);
-        var existing = list.Members.FirstOrDefault(m => m.PeerUrls.Contains(peerUrl, StringComparer.Ordinal));
-        IReadOnlyList<Member> members = list.Members;
+        var existing = list.FirstOrDefault(m => m.PeerURLs.Contains(peerUrl, StringComparer.Ordinal));
+        IReadOnlyList<Etcdserverpb.Member> members = list;
         ulong id;
         if (existing is not null)
         {
             // A restarted or retrying server: already a member (possibly still a learner). Hand back the same answer.
-            id = existing.Id;
+            id = existing.ID;
         }
         else
         {
             try
             {
-                var added = await etcd.MemberAddAsync([peerUrl], isLearner: true, cancellationToken).ConfigureAwait(false);
-                id = added.Member.Id;
+                var added = await etcd.MemberAddLearnerAsync([peerUrl], cancellationToken).ConfigureAwait(false);
+                id = added.Member.ID;
                 members = added.Members;
             }
             catch (EtcdException e) when (e.Code == GrpcCodes.FailedPrecondition && e.EtcdMessage.Contains("too many learner", StringComparison.Ordinal))
@@ -35,8 +35,8 @@ public sealed class LearnerAdmissions(EtcdClient etcd)
             }
         }
         var initialCluster = string.Join(",", members.Select(m =>
-            $"{(m.Id == id ? name : m.Name.Length > 0 ? m.Name : "pending-" + m.IdHex)}={m.PeerUrls.FirstOrDefault()}"));
-        var voterClientUrls = members.Where(m => !m.IsLearner && m.Id != id).SelectMany(m => m.ClientUrls).ToList();
+            $"{(m.ID == id ? name : m.Name.Length > 0 ? m.Name : "pending-" + m.IdHex())}={m.PeerURLs.FirstOrDefault()}"));
+        var voterClientUrls = members.Where(m => !m.IsLearner && m.ID != id).SelectMany(m => m.ClientURLs).ToList();
         return new LearnerAdmission(id, initialCluster, voterClientUrls, existing is not null);
     }
 }

@@ -27,7 +27,7 @@ public sealed record SnapshotMetadata
     public required string EtcdVersion { get; init; }
     public required string BulwarkVersion { get; init; }
     public required DateTimeOffset Created { get; init; }
-    /// <summary>"sha256:…" of the cluster token's secret; empty when the server had no token. Never the token itself.</summary>
+    /// <summary>A salted HMAC of the cluster token's secret (<see cref="TokenFingerprint"/>); empty when the server had no token. Never the token itself.</summary>
     public required string TokenHash { get; init; }
 
     public const string ScheduledKind = "scheduled";
@@ -41,31 +41,53 @@ public sealed record SnapshotEntry(string Name, string Path, long Size, DateTime
 }
 
 /// <summary>
-/// A one-way fingerprint of the cluster token, stored in snapshot metadata so restoring under another token is caught
-/// with a clear message. Only the secret part counts: "K10&lt;ca-hash&gt;::server:&lt;secret&gt;" and "&lt;secret&gt;" match.
+/// A keyed, salted fingerprint of the cluster token, stored in snapshot metadata so a restore can prove the snapshot
+/// belongs to this cluster: "hmac-sha256:&lt;salt&gt;:&lt;mac&gt;", HMAC-SHA256 keyed by the token's secret over a fresh
+/// 16-byte salt per snapshot (no precomputed table fits two snapshots). Only the secret part counts:
+/// "K10&lt;ca-hash&gt;::server:&lt;secret&gt;" and "&lt;secret&gt;" match.
 /// </summary>
 public static class TokenFingerprint
 {
-    public static string Of(string token)
+    private const string Scheme = "hmac-sha256:";
+    private static readonly byte[] Context = Encoding.UTF8.GetBytes("bulwark-snapshot-token\n");
+
+    public static string Of(string token) => token.Length == 0 ? "" : Of(token, RandomNumberGenerator.GetBytes(16));
+
+    private static string Of(string token, byte[] salt) =>
+        Scheme + Convert.ToHexStringLower(salt) + ":" + Convert.ToHexStringLower(Mac(token, salt));
+
+    /// <summary>True when <paramref name="stored"/> was made from this token (constant-time comparison of the MACs).</summary>
+    public static bool Matches(string stored, string token)
     {
-        if (token.Length == 0)
+        var parts = stored.Split(':');
+        if (token.Length == 0 || parts.Length != 3 || parts[0] + ":" != Scheme || parts[1].Length != 32 || parts[2].Length != 64)
         {
-            return "";
+            return false;
         }
-        var secret = token;
+        try
+        {
+            return CryptographicOperations.FixedTimeEquals(Convert.FromHexString(parts[2]), Mac(token, Convert.FromHexString(parts[1])));
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static byte[] Mac(string token, byte[] salt) =>
+        HMACSHA256.HashData(Encoding.UTF8.GetBytes(SecretOf(token)), (byte[])[.. Context, .. salt]);
+
+    private static string SecretOf(string token)
+    {
         var separator = token.IndexOf("::", StringComparison.Ordinal);
         if (token.StartsWith("K10", StringComparison.Ordinal) && separator > 0)
         {
             var credentials = token[(separator + 2)..];
             var colon = credentials.IndexOf(':', StringComparison.Ordinal);
-            secret = colon >= 0 ? credentials[(colon + 1)..] : credentials;
+            return colon >= 0 ? credentials[(colon + 1)..] : credentials;
         }
-        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("bulwark-snapshot-token\n" + secret)));
+        return token;
     }
-
-    /// <summary>Constant-time comparison of two fingerprints.</summary>
-    public static bool Matches(string expected, string actual) =>
-        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(actual));
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

@@ -87,7 +87,6 @@ public sealed class SnapshotStore(string directory, TimeProvider? clock = null)
                     fileSha256 = streamed.Sha256;
                 }
             }
-            File.Move(part, final);
         }
         catch (Exception e)
         {
@@ -104,7 +103,7 @@ public sealed class SnapshotStore(string directory, TimeProvider? clock = null)
             Name = name,
             File = file,
             Kind = request.Kind,
-            Size = new FileInfo(final).Length,
+            Size = new FileInfo(part).Length,
             Sha256 = fileSha256,
             Compressed = request.Compress,
             DbSize = streamed.Length - 32,
@@ -117,14 +116,18 @@ public sealed class SnapshotStore(string directory, TimeProvider? clock = null)
             Created = created,
             TokenHash = request.TokenHash,
         };
+        // The metadata lands first and the snapshot appears with one rename: a kill at any point leaves either no
+        // snapshot (a hidden .part and maybe metadata alone, both cleaned up) or a snapshot with its metadata.
         try
         {
             AtomicFile.WriteAllText(MetadataPathOf(final), JsonSerializer.Serialize(metadata, SnapshotJsonContext.Default.SnapshotMetadata), AtomicFile.Private);
+            File.Move(part, final);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryDelete(final);
-            throw new SnapshotException($"writing metadata for snapshot {final} failed: {e.Message}. The snapshot was removed; free space in {directory} and try again.", e);
+            TryDelete(part);
+            TryDelete(MetadataPathOf(final));
+            throw new SnapshotException($"writing snapshot {final} failed: {e.Message}. Nothing was kept; free space or fix permissions in {directory} and try again.", e);
         }
         return metadata;
     }
@@ -179,8 +182,9 @@ public sealed class SnapshotStore(string directory, TimeProvider? clock = null)
         {
             throw new SnapshotException($"retention must be at least 1 (got {retention})");
         }
+        // Unverified files (no metadata, e.g. from an older Bulwark or copied in) of the same name count too, oldest pruned first.
         var candidates = List()
-            .Where(e => e.Metadata is { } m && m.Name.StartsWith(baseName + "-", StringComparison.Ordinal) && (kind is null || m.Kind == kind))
+            .Where(e => e.Name.StartsWith(baseName + "-", StringComparison.Ordinal) && (kind is null || e.Metadata is null || e.Metadata.Kind == kind))
             .Skip(retention)
             .ToList();
         foreach (var entry in candidates)
@@ -208,11 +212,19 @@ public sealed class SnapshotStore(string directory, TimeProvider? clock = null)
         }
     }
 
+    /// <summary>Hidden .part files of interrupted saves, and metadata whose snapshot never appeared (a save killed before its rename).</summary>
     private void RemoveStaleParts()
     {
         foreach (var part in System.IO.Directory.EnumerateFiles(directory, ".*.part"))
         {
             TryDelete(part);
+        }
+        foreach (var metadata in System.IO.Directory.EnumerateFiles(directory, "*" + MetadataSuffix))
+        {
+            if (!File.Exists(metadata[..^MetadataSuffix.Length]))
+            {
+                TryDelete(metadata);
+            }
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Bulwark.Etcd;
 
 namespace Bulwark.Supervisor;
@@ -11,26 +10,11 @@ public sealed class SupervisorDatastore(EtcdClient etcd)
 
     public EtcdClient Etcd => etcd;
 
-    public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken) =>
-        (await etcd.GetAsync(key, cancellationToken).ConfigureAwait(false))?.Value;
+    public Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken) => etcd.GetAsync(key, cancellationToken);
 
     /// <summary>Stores the value unless the key exists (one txn); returns what is stored afterwards.</summary>
-    public async Task<byte[]> PutIfAbsentAsync(string key, byte[] value, CancellationToken cancellationToken)
-    {
-        var keyBytes = Encoding.UTF8.GetBytes(key);
-        var response = await etcd.TxnAsync(new TxnRequest
-        {
-            Compare = [Compare.Absent(keyBytes)],
-            Success = [new RequestOp { Put = new PutRequest { Key = keyBytes, Value = value } }],
-            Failure = [new RequestOp { Range = new RangeRequest { Key = keyBytes } }],
-        }, cancellationToken).ConfigureAwait(false);
-        if (response.Succeeded)
-        {
-            return value;
-        }
-        var existing = response.Responses.FirstOrDefault()?.Range?.Kvs;
-        return existing is { Count: > 0 } kvs ? kvs[0].Value : value;
-    }
+    public Task<byte[]> PutIfAbsentAsync(string key, byte[] value, CancellationToken cancellationToken) =>
+        etcd.PutIfAbsentAsync(key, value, cancellationToken);
 
     public async Task<bool> IsHealthyAsync(CancellationToken cancellationToken)
     {

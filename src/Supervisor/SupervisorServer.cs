@@ -304,7 +304,7 @@ public sealed class SupervisorServer : IAsyncDisposable
         try
         {
             var list = await _settings.Datastore.Etcd.MemberListAsync(context.RequestAborted).ConfigureAwait(false);
-            var members = list.Members.Select(View).ToList();
+            var members = list.Select(View).ToList();
             await JsonAsync(context, 200, new EtcdMembersResponse(members), SupervisorJsonContext.Default.EtcdMembersResponse).ConfigureAwait(false);
         }
         catch (EtcdException e)
@@ -502,6 +502,6 @@ public sealed class SupervisorServer : IAsyncDisposable
     private static Task ErrorAsync(HttpContext context, int status, string message) =>
         JsonAsync(context, status, new ErrorBody(message), SupervisorJsonContext.Default.ErrorBody);
 
-    private static EtcdMemberView View(Member m) =>
-        new(m.IdHex, m.Name, m.PeerUrls, m.ClientUrls, m.IsLearner);
+    private static EtcdMemberView View(Etcdserverpb.Member m) =>
+        new(m.IdHex(), m.Name, [.. m.PeerURLs], [.. m.ClientURLs], m.IsLearner);
 }

@@ -97,8 +97,7 @@ public static class SupervisorStartup
     }
 
     /// <summary>
-    /// etcd reports healthy a moment before the gateway of each of its client listeners is registered (a 404 meanwhile),
-    /// and a just-joined member may still be settling: retry briefly before giving up.
+    /// a just-joined member may still be settling (etcd answers "unavailable" meanwhile): retry briefly before giving up.
     /// </summary>
     private static async Task StoreBootstrapAsync(SupervisorDatastore datastore, string key, byte[] value, CancellationToken cancellationToken)
     {
@@ -110,7 +109,7 @@ public static class SupervisorStartup
                 await datastore.PutIfAbsentAsync(key, value, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (EtcdException e) when (e.HttpStatus is 0 or 404 or 503 && DateTimeOffset.UtcNow < until)
+            catch (EtcdException e) when (e.Code == GrpcCodes.Unavailable && DateTimeOffset.UtcNow < until)
             {
                 await Task.Delay(200, cancellationToken).ConfigureAwait(false);
             }

@@ -41,12 +41,12 @@ public sealed class EtcdStage : IStage
     internal static async Task<string> UpdateOwnPeerUrlAsync(EtcdNode node, string name, CancellationToken cancellationToken)
     {
         using var client = new EtcdClient(node.ClientOptions());
-        var self = (await client.MemberListAsync(cancellationToken).ConfigureAwait(false)).Members.FirstOrDefault(m => m.Name == name);
-        if (self is null || self.PeerUrls.SequenceEqual([node.PeerUrl]))
+        var self = (await client.MemberListAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(m => m.Name == name);
+        if (self is null || self.PeerURLs.SequenceEqual([node.PeerUrl]))
         {
             return "";
         }
-        await client.MemberUpdateAsync(self.Id, [node.PeerUrl], cancellationToken).ConfigureAwait(false);
-        return $"; peer URL updated from {string.Join(",", self.PeerUrls)} to {node.PeerUrl}";
+        await client.MemberUpdateAsync(self.ID, [node.PeerUrl], cancellationToken).ConfigureAwait(false);
+        return $"; peer URL updated from {string.Join(",", self.PeerURLs)} to {node.PeerUrl}";
     }
 }

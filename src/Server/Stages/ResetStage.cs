@@ -16,7 +16,7 @@ public sealed class ResetStage : IStage
         var restore = node.Config.Get(ConfigKeys.ClusterResetRestorePath);
         node.Progress(restore.Length > 0 ? $"restoring snapshot {restore} and resetting etcd to a single member" : "resetting etcd to a single member, keeping its data");
         var outcome = await new ClusterReset(etcd, node.Loggers.CreateLogger<ClusterReset>())
-            .RunAsync(restore, snapshots.Directory, snapshots.TokenHash, cancellationToken).ConfigureAwait(false);
+            .RunAsync(restore, snapshots.Directory, snapshots.Token, node.Config.Get(ConfigKeys.ClusterResetRestoreForeign), cancellationToken).ConfigureAwait(false);
         var details = new List<string>();
         if (outcome.OldDataMovedTo is { } old)
         {

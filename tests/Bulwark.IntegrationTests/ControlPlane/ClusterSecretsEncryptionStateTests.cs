@@ -44,7 +44,7 @@ public sealed class ClusterSecretsEncryptionStateTests : IAsyncLifetime
         // Recorded in etcd, as JSON with the stage and the key file's hash, and mirrored to the local file.
         var kv = await client.GetAsync(ClusterSecretsEncryptionStateStore.Key, Ct);
         Assert.NotNull(kv);
-        var recorded = JsonSerializer.Deserialize(kv.Value, ControlPlaneJsonContext.Default.SecretsEncryptionState)!;
+        var recorded = JsonSerializer.Deserialize(kv, ControlPlaneJsonContext.Default.SecretsEncryptionState)!;
         Assert.Equal((SecretsEncryptionStage.Prepare, prepared.FileHash), (recorded.Stage, recorded.KeyHash));
         Assert.Equal(SecretsEncryptionStage.Prepare, (await first.Local.ReadAsync(Ct))!.Stage);
 

@@ -3,7 +3,7 @@ using Bulwark.Etcd;
 
 namespace Bulwark.Tests.Etcd;
 
-/// <summary>Bulwark's etcd client against a real etcd 3.4 (mutual TLS, JSON gateway, native gRPC for snapshot/HashKV).</summary>
+/// <summary>Bulwark's etcd facade over dotnet-etcd against a real etcd 3.4 (mutual TLS under the crypto policy, native gRPC only).</summary>
 public sealed class EtcdClientTests : IAsyncLifetime
 {
     private EtcdTestNode _etcd = null!;
@@ -25,157 +25,114 @@ public sealed class EtcdClientTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Put_get_range_delete_round_trip_with_revisions()
+    public async Task Get_put_and_put_if_absent_round_trip()
     {
-        var first = await _client.PutAsync("/app/a", "1", cancellationToken: Ct);
-        await _client.PutAsync("/app/b", "2", cancellationToken: Ct);
-        await _client.PutAsync("/apq", "outside", cancellationToken: Ct);
-        var prev = await _client.PutAsync(new PutRequest { Key = "/app/a"u8.ToArray(), Value = "3"u8.ToArray(), PrevKv = true }, Ct);
-
-        Assert.Equal("1", prev.PrevKv!.ValueText);
-        Assert.Equal("3", (await _client.GetAsync("/app/a", Ct))!.ValueText);
+        await _client.PutAsync("/app/a", "1", Ct);
+        Assert.Equal("1", Encoding.UTF8.GetString((await _client.GetAsync("/app/a", Ct))!));
         Assert.Null(await _client.GetAsync("/missing", Ct));
-        var prefix = await _client.GetPrefixAsync("/app/", cancellationToken: Ct);
-        Assert.Equal(["/app/a", "/app/b"], prefix.Select(k => k.KeyText));
-        var historical = await _client.RangeAsync(new RangeRequest { Key = "/app/a"u8.ToArray(), Revision = first.Header.Revision }, Ct);
-        Assert.Equal("1", historical.Kvs.Single().ValueText);
 
-        var deleted = await _client.DeletePrefixAsync("/app/", Ct);
-        Assert.Equal(2, deleted.Deleted);
-        Assert.Empty(await _client.GetPrefixAsync("/app/", cancellationToken: Ct));
-        Assert.NotNull(await _client.GetAsync("/apq", Ct));
+        Assert.Equal("owner-1"u8.ToArray(), await _client.PutIfAbsentAsync("/lock", "owner-1"u8.ToArray(), Ct));
+        Assert.Equal("owner-1"u8.ToArray(), await _client.PutIfAbsentAsync("/lock", "owner-2"u8.ToArray(), Ct));
+        Assert.Equal("owner-1", Encoding.UTF8.GetString((await _client.GetAsync("/lock", Ct))!));
     }
 
     [Fact]
-    public async Task Prefix_reads_page_through_more_keys_than_one_page()
+    public async Task Status_members_and_alarms_come_from_the_member()
     {
-        var ops = Enumerable.Range(0, 100).Select(i => new RequestOp { Put = new PutRequest { Key = Encoding.UTF8.GetBytes($"/many/{i:D4}"), Value = [1] } }).ToList();
-        for (var batch = 0; batch < 12; batch++)
-        {
-            await _client.TxnAsync(new TxnRequest { Success = ops.Select(o => o with { Put = o.Put! with { Key = Encoding.UTF8.GetBytes($"/many/{batch:D2}-" + Encoding.UTF8.GetString(o.Put!.Key)) } }).ToList() }, Ct);
-        }
-        var all = await _client.GetPrefixAsync("/many/", cancellationToken: Ct);
-        Assert.Equal(1200, all.Count);
-        Assert.Equal(all.Count, all.Select(k => k.KeyText).Distinct().Count());
-    }
-
-    [Fact]
-    public async Task Txn_compare_and_swap_succeeds_once_and_reports_failure_branch()
-    {
-        var key = "/lock"u8.ToArray();
-        var create = new TxnRequest
-        {
-            Compare = [Compare.Absent(key)],
-            Success = [new RequestOp { Put = new PutRequest { Key = key, Value = "owner-1"u8.ToArray() } }],
-            Failure = [new RequestOp { Range = new RangeRequest { Key = key } }],
-        };
-        var won = await _client.TxnAsync(create, Ct);
-        var lost = await _client.TxnAsync(create with { Success = [new RequestOp { Put = new PutRequest { Key = key, Value = "owner-2"u8.ToArray() } }] }, Ct);
-
-        Assert.True(won.Succeeded);
-        Assert.False(lost.Succeeded);
-        Assert.Equal("owner-1", lost.Responses.Single().Range!.Kvs.Single().ValueText);
-    }
-
-    [Fact]
-    public async Task Watch_streams_puts_and_deletes_from_a_start_revision()
-    {
-        var start = (await _client.PutAsync("/w/x", "before", cancellationToken: Ct)).Header.Revision;
-        await _client.PutAsync("/w/y", "second", cancellationToken: Ct);
-        await _client.DeleteAsync("/w/x", Ct);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        cts.CancelAfter(TimeSpan.FromSeconds(30));
-        var events = new List<WatchEvent>();
-        await foreach (var response in _client.WatchAsync(new WatchCreate { Key = "/w/"u8.ToArray(), RangeEnd = KeyRange.PrefixEnd("/w/"u8.ToArray()), StartRevision = start }, cts.Token))
-        {
-            events.AddRange(response.Events);
-            if (events.Count == 3)
-            {
-                break;
-            }
-        }
-        Assert.Equal(["PUT /w/x before", "PUT /w/y second", "DELETE /w/x "], events.Select(e => $"{e.Type} {e.Kv.KeyText} {e.Kv.ValueText}"));
-    }
-
-    [Fact]
-    public async Task Lease_grant_keepalive_and_revoke_deletes_attached_keys()
-    {
-        var lease = await _client.LeaseGrantAsync(30, cancellationToken: Ct);
-        await _client.PutAsync("/leased", "v", lease.Id, Ct);
-        var renewed = await _client.LeaseKeepAliveOnceAsync(lease.Id, Ct);
-        var ttl = await _client.LeaseTimeToLiveAsync(lease.Id, keys: true, Ct);
-
-        Assert.Equal(30, renewed.Ttl);
-        Assert.Equal(30, ttl.GrantedTtl);
-        Assert.Equal("/leased", Encoding.UTF8.GetString(ttl.Keys.Single()));
-
-        await _client.LeaseRevokeAsync(lease.Id, Ct);
-        Assert.Null(await _client.GetAsync("/leased", Ct));
-        Assert.Equal(0, (await _client.LeaseKeepAliveOnceAsync(lease.Id, Ct)).Ttl);
-    }
-
-    [Fact]
-    public async Task Maintenance_status_hash_hashkv_alarms_and_defragment()
-    {
-        await _client.PutAsync("/m", "1", cancellationToken: Ct);
         var status = await _client.StatusAsync(Ct);
-        var hash = await _client.HashAsync(Ct);
-        var hashKv1 = await _client.HashKvAsync(_etcd.ClientUrl, 0, Ct);
-        var hashKv2 = await _client.HashKvAsync(_etcd.ClientUrl, 0, Ct);
-        await _client.PutAsync("/m", "2", cancellationToken: Ct);
-        var hashKv3 = await _client.HashKvAsync(_etcd.ClientUrl, 0, Ct);
-
         Assert.Equal("3.4.23", status.Version);
         Assert.Equal(status.Header.MemberId, status.Leader);
-        Assert.NotEqual(0u, hash.Hash);
-        Assert.Equal(hashKv1.Hash, hashKv2.Hash);
-        Assert.NotEqual(hashKv1.Hash, hashKv3.Hash);
-        Assert.Equal(status.Header.MemberId, hashKv1.MemberId);
-        Assert.Empty(await _client.AlarmListAsync(Ct));
-        await _client.DefragmentAsync(_etcd.ClientUrl, Ct);
-        Assert.Equal("2", (await _client.GetAsync("/m", Ct))!.ValueText);
+        var member = Assert.Single(await _client.MemberListAsync(Ct));
+        Assert.Equal(status.Header.MemberId, member.ID);
+        Assert.Equal(_etcd.Node.MemberName(), member.Name);
+        Assert.Empty(await _client.AlarmDisarmAllAsync(Ct));
     }
 
     [Fact]
-    public async Task Native_grpc_snapshot_equals_gateway_snapshot_and_etcdctl_accepts_it()
+    public async Task Snapshot_stream_is_byte_identical_to_etcdctl_snapshot_save()
     {
         for (var i = 0; i < 200; i++)
         {
-            await _client.PutAsync($"/snap/{i}", new string('x', 500), cancellationToken: Ct);
+            await _client.PutAsync($"/snap/{i}", new string('x', 500), Ct);
         }
-        using var native = new MemoryStream();
-        using var gateway = new MemoryStream();
-        await _client.SnapshotAsync(native, Ct);
-        await _client.SnapshotViaGatewayAsync(gateway, Ct);
+        using var streamed = new MemoryStream();
+        var result = await _client.SnapshotAsync(streamed, Ct);
+        var paths = new EtcdPaths(_etcd.DataDir);
+        var file = _etcd.Dir.Combine("etcdctl.db");
+        await Processes.ProcessRunner.RunCheckedAsync(new Processes.ProcessSpec("etcdctl",
+            [$"--endpoints={_etcd.ClientUrl}", $"--cacert={paths.ServerCaCert}", $"--cert={paths.ClientCert}", $"--key={paths.ClientKey}", "snapshot", "save", file])
+        { Environment = new Dictionary<string, string?> { ["ETCDCTL_API"] = "3" } }, Ct);
 
-        Assert.Equal(System.Security.Cryptography.SHA256.HashData(gateway.ToArray()), System.Security.Cryptography.SHA256.HashData(native.ToArray()));
-        var file = _etcd.Dir.Combine("native.db");
-        await File.WriteAllBytesAsync(file, native.ToArray(), Ct);
-        var status = await Processes.ProcessRunner.RunCheckedAsync(new Processes.ProcessSpec("etcdctl", ["snapshot", "status", file, "-w", "json"]), Ct);
+        // No writes in between: the same DB and trailer, byte for byte.
+        Assert.Equal(streamed.Length, result.Length);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(file, Ct))), result.Sha256);
+        var ours = _etcd.Dir.Combine("ours.db");
+        await File.WriteAllBytesAsync(ours, streamed.ToArray(), Ct);
+        var status = await Processes.ProcessRunner.RunCheckedAsync(new Processes.ProcessSpec("etcdctl", ["snapshot", "status", ours, "-w", "json"]), Ct);
         Assert.Contains("\"totalKey\"", status.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Etcd_errors_become_typed_exceptions_with_code_and_message()
     {
-        var empty = await Assert.ThrowsAsync<EtcdException>(() => _client.PutAsync(new PutRequest { Key = [], Value = [1] }, Ct));
-        Assert.Equal(GrpcCodes.InvalidArgument, empty.Code);
-        Assert.Equal(400, empty.HttpStatus);
-        Assert.Contains("key is not provided", empty.EtcdMessage, StringComparison.Ordinal);
-
-        var unknownLease = await Assert.ThrowsAsync<EtcdException>(() => _client.LeaseRevokeAsync(987654321, Ct));
-        Assert.True(unknownLease.IsNotFound);
-
-        var rev = (await _client.PutAsync("/c", "1", cancellationToken: Ct)).Header.Revision;
-        await _client.PutAsync("/c", "2", cancellationToken: Ct);
-        await _client.CompactAsync(rev + 1, cancellationToken: Ct);
-        var compacted = await Assert.ThrowsAsync<EtcdException>(() => _client.RangeAsync(new RangeRequest { Key = "/c"u8.ToArray(), Revision = rev }, Ct));
-        Assert.True(compacted.IsCompacted);
-        Assert.Equal(GrpcCodes.OutOfRange, compacted.Code);
-
-        var promoteVoter = await Assert.ThrowsAsync<EtcdException>(async () =>
-            await _client.MemberPromoteAsync((await _client.MemberListAsync(Ct)).Members.Single().Id, Ct));
+        var voter = (await _client.MemberListAsync(Ct)).Single().ID;
+        var promoteVoter = await Assert.ThrowsAsync<EtcdException>(() => _client.PromoteWhenReadyAsync(voter, TimeSpan.Zero, Ct));
         Assert.Equal(GrpcCodes.FailedPrecondition, promoteVoter.Code);
+        Assert.Contains("can only promote a learner member", promoteVoter.EtcdMessage, StringComparison.Ordinal);
+        Assert.False(promoteVoter.Unreachable);
+    }
+
+    [Fact]
+    public async Task An_unreachable_member_is_skipped_for_the_next_endpoint()
+    {
+        var dead = new Uri($"https://127.0.0.1:{FreePorts.Take(1)[0]}");
+        using var client = new EtcdClient(new EtcdClientOptions([dead, _etcd.ClientUrl], new EtcdPaths(_etcd.DataDir).ClientTls));
+        await client.PutAsync("/failover", "ok", Ct);
+        Assert.Equal("ok", Encoding.UTF8.GetString((await client.GetAsync("/failover", Ct))!));
+    }
+
+    [Fact]
+    public void The_client_refuses_to_run_without_tls()
+    {
+        var tls = new EtcdPaths(_etcd.DataDir).ClientTls;
+        var noTls = Assert.Throws<ArgumentException>(() => new EtcdClient(new EtcdClientOptions([_etcd.ClientUrl], null!)));
+        Assert.Contains("mutual TLS", noTls.Message, StringComparison.Ordinal);
+        var plain = Assert.Throws<ArgumentException>(() => new EtcdClient(new EtcdClientOptions([new Uri($"http://127.0.0.1:{_etcd.ClientUrl.Port}")], tls)));
+        Assert.Contains("is not https", plain.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_first_bytes_on_the_wire_are_a_tls_client_hello_never_plaintext_http2()
+    {
+        // dotnet-etcd given an https:// URL without TLS options sends the HTTP/2 preface in clear ("PRI * HTTP/2.0"):
+        // a listener that records what arrives proves Bulwark's channel starts with a TLS handshake record instead.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var first = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync(Ct);
+            var buffer = new byte[3];
+            var read = await socket.ReceiveAsync(buffer, Ct);
+            return buffer[..read];
+        }, Ct);
+        using var client = new EtcdClient(new EtcdClientOptions([new Uri($"https://127.0.0.1:{port}")], new EtcdPaths(_etcd.DataDir).ClientTls) { CallTimeout = TimeSpan.FromSeconds(3) });
+        var call = client.StatusAsync(Ct);
+        var bytes = await first.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal((byte)0x16, bytes[0]); // TLS handshake record
+        Assert.Equal((byte)0x03, bytes[1]);
+        listener.Stop();
+        await Assert.ThrowsAsync<EtcdException>(() => call);
+    }
+
+    [Fact]
+    public async Task The_rendered_config_turns_etcds_json_gateway_off()
+    {
+        Assert.Contains("enable-grpc-gateway: false", await File.ReadAllTextAsync(_etcd.Member!.Spec.ConfigFile, Ct), StringComparison.Ordinal);
+        // The gRPC API answers; the gateway route is not served.
+        using var http = new HttpClient(new SocketsHttpHandler { SslOptions = EtcdTlsOptions.Create(new EtcdPaths(_etcd.DataDir).ClientTls) });
+        using var response = await http.PostAsync(new Uri(_etcd.ClientUrl, "/v3/kv/range"), new StringContent("{\"key\":\"Lw==\"}"), Ct);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
     }
 
     [Fact]
@@ -188,7 +145,7 @@ public sealed class EtcdClientTests : IAsyncLifetime
         using var client = new EtcdClient(new EtcdClientOptions([_etcd.ClientUrl], foreign));
 
         var error = await Assert.ThrowsAsync<EtcdException>(() => client.StatusAsync(Ct));
-        Assert.Equal(0, error.HttpStatus);
+        Assert.True(error.Unreachable);
         Assert.Equal(GrpcCodes.Unavailable, error.Code);
     }
 
@@ -202,6 +159,8 @@ public sealed class EtcdClientTests : IAsyncLifetime
         using var client = new EtcdClient(new EtcdClientOptions([_etcd.ClientUrl], wrongCa));
 
         var error = await Assert.ThrowsAsync<EtcdException>(() => client.StatusAsync(Ct));
+        Assert.True(error.Unreachable);
         Assert.Contains("cannot connect", error.Message, StringComparison.Ordinal);
+        Assert.Contains("RemoteCertificateValidationCallback", error.Message, StringComparison.Ordinal);
     }
 }

@@ -1,5 +1,7 @@
 using Bulwark.Etcd;
 using Bulwark.Processes;
+using Etcdserverpb;
+using Google.Protobuf;
 
 namespace Bulwark.Tests.Etcd;
 
@@ -10,12 +12,28 @@ public sealed class EtcdClusterTests
 
     private static async Task<ulong> JoinAsync(EtcdClient leaderClient, EtcdTestNode node)
     {
-        var added = await leaderClient.MemberAddLearnerWhenHealthyAsync([node.Node.PeerUrl], TimeSpan.FromMinutes(1), Ct);
+        var added = await WhileUnhealthyAsync(() => leaderClient.MemberAddLearnerAsync([node.Node.PeerUrl], Ct));
         Assert.True(added.Member.IsLearner);
         var name = node.Node.MemberName();
         await node.StartAsync(node.Node.MemberConfig(name, EtcdMembership.InitialCluster(added, name), "existing"));
-        await leaderClient.PromoteWhenReadyAsync(added.Member.Id, TimeSpan.FromMinutes(2), Ct);
-        return added.Member.Id;
+        await leaderClient.PromoteWhenReadyAsync(added.Member.ID, TimeSpan.FromMinutes(2), Ct);
+        return added.Member.ID;
+    }
+
+    /// <summary>etcd refuses membership changes ("unhealthy cluster") until every voter has been connected for 5 s.</summary>
+    private static async Task<T> WhileUnhealthyAsync<T>(Func<Task<T>> change)
+    {
+        while (true)
+        {
+            try
+            {
+                return await change();
+            }
+            catch (EtcdException e) when (e.EtcdMessage.Contains("unhealthy cluster", StringComparison.Ordinal))
+            {
+                await Task.Delay(500, Ct);
+            }
+        }
     }
 
     /// <summary>Waits for a condition with a generous deadline (a hang fails the test; how long it took is not asserted).</summary>
@@ -43,7 +61,7 @@ public sealed class EtcdClusterTests
         await JoinAsync(client, n2);
         var n3Id = await JoinAsync(client, n3);
 
-        var members = (await client.MemberListAsync(Ct)).Members;
+        var members = (await client.MemberListAsync(Ct));
         Assert.Equal(3, members.Count);
         Assert.All(members, m => Assert.False(m.IsLearner));
         Assert.Equal(3, members.Select(m => m.Name).Distinct().Count());
@@ -58,16 +76,17 @@ public sealed class EtcdClusterTests
         await EventuallyAsync(async () => n2.Member.Restarts >= 1 && n2.Member.Pid is { } p && p != killedPid && await n2.Member.IsHealthyAsync(Ct), "n2 restarted and healthy");
         using var n2Client = n2.Client();
         await EventuallyAsync(async () =>
-            (await n2Client.RangeAsync(new RangeRequest { Key = "/during-outage"u8.ToArray(), Serializable = true }, Ct)).Kvs.SingleOrDefault()?.ValueText == "written",
+            (await n2Client.Api.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("/during-outage"), Serializable = true }, cancellationToken: Ct)).Kvs.SingleOrDefault()?.Value.ToStringUtf8() == "written",
             "n2 caught up");
-        var h1 = await client.HashKvAsync(n1.ClientUrl, 0, Ct);
-        var h2 = await client.HashKvAsync(n2.ClientUrl, h1.Revision, Ct);
+        using var n1Client = n1.Client();
+        var h1 = await n1Client.Api.HashKVAsync(new HashKVRequest(), cancellationToken: Ct);
+        var h2 = await n2Client.Api.HashKVAsync(new HashKVRequest { Revision = h1.Header.Revision }, cancellationToken: Ct);
         Assert.Equal(h1.Hash, h2.Hash);
 
         // Removing a member makes it shut itself down; the supervisor does not restart it.
-        await client.MemberRemoveWhenHealthyAsync(n3Id, TimeSpan.FromMinutes(1), Ct);
+        await WhileUnhealthyAsync(async () => { await client.MemberRemoveAsync(n3Id, Ct); return true; });
         await EventuallyAsync(() => Task.FromResult(n3.Member!.State == EtcdMemberState.Removed), "n3 stopped after removal");
-        Assert.Equal(2, (await client.MemberListAsync(Ct)).Members.Count);
+        Assert.Equal(2, (await client.MemberListAsync(Ct)).Count);
         await client.PutAsync("/after-remove", "ok", cancellationToken: Ct);
     }
 }

@@ -28,7 +28,7 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
     private async Task<Dictionary<string, string>> AllKeysAsync()
     {
         using var client = _etcd.Client();
-        return (await client.GetPrefixAsync("/", cancellationToken: Ct)).ToDictionary(k => k.KeyText, k => k.ValueText);
+        return (await client.GetPrefixAsync("/", Ct)).ToDictionary(k => k.Key.ToStringUtf8(), k => k.Value.ToStringUtf8());
     }
 
     private static IEnumerable<string> Tree(string dir) =>
@@ -59,7 +59,7 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
         Assert.NotEqual(expected, await AllKeysAsync());
         await _etcd.StopAsync();
 
-        var outcome = await new ClusterReset(_etcd.Node, NullLogger.Instance).RunAsync(saved.Name, SnapshotDir, TokenFingerprint.Of("secret-1"), Ct);
+        var outcome = await new ClusterReset(_etcd.Node, NullLogger.Instance).RunAsync(saved.Name, SnapshotDir, new SnapshotToken("secret-1"), restoreForeign: false, Ct);
 
         Assert.NotNull(outcome.OldDataMovedTo);
         Assert.True(Directory.Exists(Path.Combine(outcome.OldDataMovedTo!, "member", "wal")));
@@ -68,7 +68,7 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
         await _etcd.StartAsync();
         Assert.Equal(expected, await AllKeysAsync());
         using var after = _etcd.Client();
-        Assert.Single((await after.MemberListAsync(Ct)).Members);
+        Assert.Single((await after.MemberListAsync(Ct)));
         Assert.True((await after.StatusAsync(Ct)).Header.Revision >= saved.Revision);
     }
 
@@ -104,7 +104,7 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
         var before = Tree(_etcd.Node.Paths.DbDir).ToList();
 
         var error = await Assert.ThrowsAsync<ResetRefusedException>(() =>
-            new ClusterReset(_etcd.Node, NullLogger.Instance).RunAsync(file, SnapshotDir, "", Ct));
+            new ClusterReset(_etcd.Node, NullLogger.Instance).RunAsync(file, SnapshotDir, new SnapshotToken("secret-1"), restoreForeign: false, Ct));
 
         Assert.Contains("Nothing was changed", error.Message, StringComparison.Ordinal);
         Assert.Matches("corrupted|truncated", error.Message);
@@ -123,12 +123,89 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
         await _etcd.StopAsync();
         var reset = new ClusterReset(_etcd.Node, NullLogger.Instance);
 
-        var error = await Assert.ThrowsAsync<ResetRefusedException>(() => reset.RunAsync(saved.Name, SnapshotDir, TokenFingerprint.Of("new-secret"), Ct));
+        var error = await Assert.ThrowsAsync<ResetRefusedException>(() => reset.RunAsync(saved.Name, SnapshotDir, new SnapshotToken("new-secret"), restoreForeign: false, Ct));
         Assert.Contains("different cluster token", error.Message, StringComparison.Ordinal);
         Assert.False(Directory.EnumerateDirectories(_etcd.Node.Paths.DbDir, "etcd-old-*").Any());
 
         // The short form of the same secret matches the full K10 form.
-        await reset.RunAsync(saved.Name, SnapshotDir, TokenFingerprint.Of("old-secret"), Ct);
+        await reset.RunAsync(saved.Name, SnapshotDir, new SnapshotToken("old-secret"), restoreForeign: false, Ct);
+    }
+
+    [Theory]
+    [InlineData("no-metadata")]
+    [InlineData("no-token-fingerprint")]
+    public async Task A_snapshot_that_cannot_be_proven_to_be_this_clusters_is_refused_before_anything_moves_unless_restore_foreign_is_given(string missing)
+    {
+        using (var client = _etcd.Client())
+        {
+            await client.PutAsync("/ours", "1", Ct);
+        }
+        // Another cluster's snapshot, taken under another token: its metadata then goes missing or loses the fingerprint.
+        await using var other = await EtcdTestNode.CreateAsync("foreign");
+        await other.StartAsync();
+        SnapshotMetadata saved;
+        using (var client = other.Client())
+        {
+            await client.PutAsync("/theirs", "1", Ct);
+            saved = await new SnapshotStore(SnapshotDir).SaveAsync(client, Request(token: "someone-elses-secret"), Ct);
+        }
+        var file = Path.Combine(SnapshotDir, saved.File);
+        if (missing == "no-metadata")
+        {
+            File.Delete(SnapshotStore.MetadataPathOf(file));
+        }
+        else
+        {
+            File.WriteAllText(SnapshotStore.MetadataPathOf(file), System.Text.Json.JsonSerializer.Serialize(saved with { TokenHash = "" }, SnapshotJsonContext.Default.SnapshotMetadata));
+        }
+        await _etcd.StopAsync();
+        var before = Directory.EnumerateFileSystemEntries(_etcd.Node.Paths.MemberDir, "*", SearchOption.AllDirectories).Order().ToList();
+        var reset = new ClusterReset(_etcd.Node, NullLogger.Instance);
+
+        var error = await Assert.ThrowsAsync<ResetRefusedException>(() => reset.RunAsync(file, SnapshotDir, new SnapshotToken("secret-1"), restoreForeign: false, Ct));
+        Assert.Contains("nothing proves it belongs to this cluster", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--cluster-reset-restore-foreign", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Directory.EnumerateFileSystemEntries(_etcd.Node.Paths.MemberDir, "*", SearchOption.AllDirectories).Order().ToList());
+        Assert.False(Directory.EnumerateDirectories(_etcd.Node.Paths.DbDir, "etcd-old-*").Any());
+        Assert.False(File.Exists(_etcd.Node.Paths.ResetFlag));
+
+        // The explicit override restores it, and the node then serves the other cluster's keys.
+        await reset.RunAsync(file, SnapshotDir, new SnapshotToken("secret-1"), restoreForeign: true, Ct);
+        await _etcd.StartAsync();
+        Assert.Equal(["/theirs"], (await AllKeysAsync()).Keys);
+    }
+
+    [Fact]
+    public async Task Token_fingerprints_are_salted_per_snapshot_and_never_hold_the_secret()
+    {
+        SnapshotMetadata first, second;
+        using (var client = _etcd.Client())
+        {
+            first = await new SnapshotStore(SnapshotDir).SaveAsync(client, Request(token: "weak"), Ct);
+            second = await new SnapshotStore(SnapshotDir).SaveAsync(client, Request(token: "weak"), Ct);
+        }
+        Assert.StartsWith("hmac-sha256:", first.TokenHash, StringComparison.Ordinal);
+        Assert.NotEqual(first.TokenHash, second.TokenHash);
+        Assert.True(TokenFingerprint.Matches(first.TokenHash, "weak") && TokenFingerprint.Matches(second.TokenHash, "K10ff::server:weak"));
+        Assert.False(TokenFingerprint.Matches(first.TokenHash, "weak2"));
+        // The old unsalted form of the same token is not what is stored.
+        Assert.NotEqual("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("bulwark-snapshot-token\nweak"u8)), first.TokenHash);
+    }
+
+    [Fact]
+    public async Task Prune_removes_unverified_snapshots_beyond_the_retention_too()
+    {
+        var store = new SnapshotStore(SnapshotDir);
+        using (var client = _etcd.Client())
+        {
+            var old = await store.SaveAsync(client, Request(name: "etcd-snapshot") with { Kind = SnapshotMetadata.ScheduledKind }, Ct);
+            File.Delete(SnapshotStore.MetadataPathOf(Path.Combine(SnapshotDir, old.File)));
+            File.SetLastWriteTimeUtc(Path.Combine(SnapshotDir, old.File), DateTime.UtcNow.AddHours(-1));
+            await store.SaveAsync(client, Request(name: "etcd-snapshot") with { Kind = SnapshotMetadata.ScheduledKind }, Ct);
+        }
+        Assert.Equal(2, store.List().Count);
+        Assert.Single(store.Prune("etcd-snapshot", SnapshotMetadata.ScheduledKind, 1));
+        Assert.True(Assert.Single(store.List()).HasMetadata);
     }
 
     [Fact]
@@ -141,9 +218,9 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
         await _etcd.StopAsync();
         var reset = new ClusterReset(_etcd.Node, NullLogger.Instance);
 
-        var outcome = await reset.RunAsync(null, SnapshotDir, "", Ct);
+        var outcome = await reset.RunAsync(null, SnapshotDir, SnapshotToken.None, restoreForeign: false, Ct);
         Assert.Contains(outcome.Guidance, g => g.Contains("without --cluster-reset", StringComparison.Ordinal));
-        var again = await Assert.ThrowsAsync<ResetRefusedException>(() => reset.RunAsync(null, SnapshotDir, "", Ct));
+        var again = await Assert.ThrowsAsync<ResetRefusedException>(() => reset.RunAsync(null, SnapshotDir, SnapshotToken.None, restoreForeign: false, Ct));
         Assert.Contains(_etcd.Node.Paths.ResetFlag, again.Message, StringComparison.Ordinal);
 
         await _etcd.StartAsync();

@@ -113,7 +113,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
             Random.Shared.NextBytes(value);
             for (var i = 0; i < 120; i++)
             {
-                await client.PutAsync(new PutRequest { Key = System.Text.Encoding.UTF8.GetBytes($"/big/{i}"), Value = value }, Ct);
+                await client.PutBytesAsync($"/big/{i}", value, Ct);
             }
         }
         var dir = new EtcdPaths(DataDir).DefaultSnapshotDir;
@@ -137,6 +137,40 @@ public sealed class ServerCommandTests : IAsyncLifetime
         Assert.Empty(Directory.EnumerateFiles(dir));
         Assert.Equal(0, (await CliRunner.RunAsync(SnapshotArgs("save"))).ExitCode);
         Assert.Single(new SnapshotStore(dir).List());
+    }
+
+    [Fact]
+    public async Task A_snapshot_never_appears_without_its_metadata_even_when_the_save_is_killed_the_moment_it_appears()
+    {
+        await using var server = ServerProcess.Start(DataDir, Args());
+        await server.WaitForLineAsync("[ready]");
+        var dir = new EtcdPaths(DataDir).DefaultSnapshotDir;
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            var info = new System.Diagnostics.ProcessStartInfo(ServerProcess.Binary) { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var a in SnapshotArgs("save"))
+            {
+                info.ArgumentList.Add(a);
+            }
+            using var save = System.Diagnostics.Process.Start(info)!;
+            _ = save.StandardError.ReadToEndAsync(Ct);
+            _ = save.StandardOutput.ReadToEndAsync(Ct);
+            var known = new SnapshotStore(dir).List().Select(e => e.Path).ToHashSet();
+            // A tight poll: SIGKILL the instant a new snapshot file is visible, the point where the metadata used to be missing.
+            await Task.Run(() =>
+            {
+                while (!save.HasExited)
+                {
+                    if (Directory.Exists(dir) && Directory.EnumerateFiles(dir).Any(f => !known.Contains(f) && !Path.GetFileName(f).StartsWith('.') && !f.EndsWith(SnapshotStore.MetadataSuffix, StringComparison.Ordinal)))
+                    {
+                        Signals.Send(save.Id, Signals.SigKill);
+                        return;
+                    }
+                }
+            }, Ct);
+            await save.WaitForExitAsync(Ct);
+            Assert.All(new SnapshotStore(dir).List(), e => Assert.True(e.HasMetadata, $"{e.Path} has no metadata"));
+        }
     }
 
     [Fact]
@@ -180,7 +214,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
         await using var third = ServerProcess.Start(DataDir, Args());
         await third.WaitForLineAsync("[ready]");
         using var after = Client();
-        Assert.Equal("across-restarts", (await after.GetAsync("/kept", Ct))!.ValueText);
+        Assert.Equal("across-restarts", System.Text.Encoding.UTF8.GetString((await after.GetAsync("/kept", Ct))!));
     }
 
     [Fact]
@@ -219,7 +253,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
             using var client = Client();
             await client.PutAsync("/a", "1", cancellationToken: Ct);
             await client.PutAsync("/c", "kept", cancellationToken: Ct);
-            expected = (await client.GetPrefixAsync("/", cancellationToken: Ct)).ToDictionary(k => k.KeyText, k => k.ValueText);
+            expected = (await client.GetPrefixAsync("/", Ct)).ToDictionary(k => k.Key.ToStringUtf8(), k => k.Value.ToStringUtf8());
             var save = await CliRunner.RunAsync(SnapshotArgs("save", "--name", "pre", "--compress"));
             Assert.True(save.ExitCode == 0, save.Error);
             await client.PutAsync("/a", "2", cancellationToken: Ct);
@@ -239,7 +273,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
         await using var after = ServerProcess.Start(DataDir, Args());
         await after.WaitForLineAsync("[ready]");
         using var check = Client();
-        Assert.Equal(expected, (await check.GetPrefixAsync("/", cancellationToken: Ct)).ToDictionary(k => k.KeyText, k => k.ValueText));
+        Assert.Equal(expected, (await check.GetPrefixAsync("/", Ct)).ToDictionary(k => k.Key.ToStringUtf8(), k => k.Value.ToStringUtf8()));
         Assert.False(File.Exists(new EtcdPaths(DataDir).ResetFlag));
     }
 
@@ -336,7 +370,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
         Assert.Matches(@"\[pki\] 0 created, 0 renewed, [1-9]\d* reused", second.Output);
         Assert.Contains($"peer URL updated from https://127.0.0.1:", second.Output, StringComparison.Ordinal);
         using var client = Client();
-        Assert.Equal([$"https://127.0.0.1:{_ports[1]}"], (await client.MemberListAsync(Ct)).Members.Single().PeerUrls);
+        Assert.Equal([$"https://127.0.0.1:{_ports[1]}"], (await client.MemberListAsync(Ct)).Single().PeerURLs);
     }
 
     [Fact]

@@ -81,9 +81,9 @@ public sealed class AgentJoinTests(SingleServerFixture fixture) : IClassFixture<
             Assert.Equal($"system:node:{node}", view.StandardOutput.Trim());
         }
         // The server recorded both nodes' password hashes in etcd.
-        var recorded = await Server.Client!.GetPrefixAsync(SupervisorDatastore.NodePasswordPrefix, cancellationToken: Ct);
-        Assert.Contains(recorded, kv => Encoding.UTF8.GetString(kv.Key).EndsWith("/agent-1", StringComparison.Ordinal));
-        Assert.Contains(recorded, kv => Encoding.UTF8.GetString(kv.Key).EndsWith("/agent-2", StringComparison.Ordinal));
+        var recorded = await Server.Client!.GetPrefixAsync(SupervisorDatastore.NodePasswordPrefix, Ct);
+        Assert.Contains(recorded, kv => kv.Key.ToStringUtf8().EndsWith("/agent-1", StringComparison.Ordinal));
+        Assert.Contains(recorded, kv => kv.Key.ToStringUtf8().EndsWith("/agent-2", StringComparison.Ordinal));
         Assert.DoesNotContain(Server.Token[(Server.Token.LastIndexOf(':') + 1)..], fixture.Cluster.Log);
     }
 
@@ -105,23 +105,23 @@ public sealed class AgentJoinTests(SingleServerFixture fixture) : IClassFixture<
         var dataDir = dirs.Combine("wrong");
         var good = Server.Token;
         var wrong = good[..(good.LastIndexOf(':') + 1)] + "not-the-secret";
-        var before = await Server.Client!.GetPrefixAsync("/bulwark/", cancellationToken: Ct);
+        var before = await Server.Client!.GetPrefixAsync("/bulwark/", Ct);
         var error = await Assert.ThrowsAsync<JoinException>(() => NewJoin().RunAsync(Options(dataDir, "agent-wrong", wrong), Ct));
         Assert.Contains("401", error.Message);
         Assert.Contains("token", error.Message);
         Assert.False(Directory.Exists(dataDir), "nothing may be written on the agent");
-        var after = await Server.Client.GetPrefixAsync("/bulwark/", cancellationToken: Ct);
-        Assert.Equal(before.Select(kv => Convert.ToBase64String(kv.Key)), after.Select(kv => Convert.ToBase64String(kv.Key)));
+        var after = await Server.Client!.GetPrefixAsync("/bulwark/", Ct);
+        Assert.Equal(before.Select(kv => kv.Key.ToBase64()), after.Select(kv => kv.Key.ToBase64()));
 
         // A server joining with a wrong token: 401, no data dir, etcd membership unchanged.
-        var members = (await Server.Client.MemberListAsync(Ct)).Members.Count;
+        var members = (await Server.Client!.MemberListAsync(Ct)).Count;
         var serverDir = dirs.Combine("server-wrong");
         var etcdNode = new Bulwark.Etcd.EtcdNode(new Bulwark.Etcd.EtcdPaths(serverDir), "server-wrong", "127.0.0.9", 1, 2, 3);
         var joinError = await Assert.ThrowsAsync<JoinException>(() => new ServerJoin(fixture.Cluster.Crypto, fixture.Cluster.Loggers).RunAsync(
             new ServerJoinOptions(Server.SupervisorUrl, wrong, ClusterHarness.PkiOptions(serverDir, "server-wrong", IPAddress.Parse("127.0.0.9"), null), etcdNode), Ct));
         Assert.Contains("401", joinError.Message);
         Assert.False(Directory.Exists(serverDir));
-        Assert.Equal(members, (await Server.Client.MemberListAsync(Ct)).Members.Count);
+        Assert.Equal(members, (await Server.Client.MemberListAsync(Ct)).Count);
     }
 
     [Fact]
@@ -237,7 +237,7 @@ public sealed class AgentJoinTests(SingleServerFixture fixture) : IClassFixture<
         var stored = await Server.Client!.GetAsync(BootstrapData.StorageKey(crypto, token.Secret), Ct);
         var sealer = new TokenSealer(crypto);
         var fromApi = BootstrapData.Unseal(sealedBlob, sealer, token.Secret);
-        var fromEtcd = BootstrapData.Unseal(stored!.Value, sealer, token.Secret);
+        var fromEtcd = BootstrapData.Unseal(stored!, sealer, token.Secret);
         Assert.Equal(fromApi.Files, fromEtcd.Files);
         Assert.Contains("server/tls/server-ca.key", fromApi.Files.Keys);
         Assert.Throws<SealedDataException>(() => BootstrapData.Unseal(sealedBlob, sealer, "wrong-secret"));

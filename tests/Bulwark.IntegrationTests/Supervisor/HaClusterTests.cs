@@ -30,7 +30,7 @@ public sealed class HaClusterTests
         var (s2, s3) = (joins[0], joins[1]);
 
         // Three voting members, none a learner.
-        var members = (await s1.Client!.MemberListAsync(ct)).Members;
+        var members = (await s1.Client!.MemberListAsync(ct));
         Assert.Equal(3, members.Count);
         Assert.All(members, m => Assert.False(m.IsLearner));
         Assert.Equal(["server-1", "server-2", "server-3"], members.Select(m => m.Name.Split('-')[0] + "-" + m.Name.Split('-')[1]).Order());
@@ -48,10 +48,10 @@ public sealed class HaClusterTests
         foreach (var server in new[] { s2, s3 })
         {
             var kv = await server.Client!.GetAsync("/test/hello", ct);
-            Assert.Equal("from-server-1", Encoding.UTF8.GetString(kv!.Value));
+            Assert.Equal("from-server-1", Encoding.UTF8.GetString(kv!));
         }
         await s3.Client!.PutAsync("/test/back", "from-server-3", cancellationToken: ct);
-        Assert.Equal("from-server-3", Encoding.UTF8.GetString((await s1.Client.GetAsync("/test/back", ct))!.Value));
+        Assert.Equal("from-server-3", Encoding.UTF8.GetString((await s1.Client.GetAsync("/test/back", ct))!));
 
         // kill -9 server 2 while a writer keeps writing through all three endpoints; count what etcd acknowledged.
         using var writer = s1.NewClient([s1.EtcdUrl, s2.EtcdUrl, s3.EtcdUrl]);
@@ -81,15 +81,15 @@ public sealed class HaClusterTests
         // The killed server restarts from its data dir and rejoins; the cluster has three voting members again.
         await s2.RestartAsync(s1.SupervisorUrl, ct);
         await WriteSome(50);
-        members = (await s1.Client.MemberListAsync(ct)).Members;
+        members = (await s1.Client.MemberListAsync(ct));
         Assert.Equal(3, members.Count);
         Assert.All(members, m => Assert.False(m.IsLearner));
 
         // No acknowledged write is lost, on any member (linearizable reads served by each member from its own data).
         foreach (var server in new[] { s1, s2, s3 })
         {
-            var all = await server.Client!.GetPrefixAsync("/test/ack/", cancellationToken: ct);
-            var present = all.Select(kv => Encoding.UTF8.GetString(kv.Key)).ToHashSet();
+            var all = await server.Client!.GetPrefixAsync("/test/ack/", ct);
+            var present = all.Select(kv => kv.Key.ToStringUtf8()).ToHashSet();
             var missing = acknowledged.Where(k => !present.Contains(k)).ToList();
             Assert.True(missing.Count == 0, $"{server.Name} lacks {missing.Count} acknowledged writes, e.g. {string.Join(", ", missing.Take(3))}");
         }

@@ -80,11 +80,11 @@ public sealed class ServerProcessClusterTests : IDisposable
             await s3.WaitForLineAsync("[ready]");
 
             using var client = new EtcdClient(new EtcdClientOptions([n1.Etcd, n2.Etcd, n3.Etcd], new EtcdPaths(n1.DataDir).ClientTls) { CallTimeout = TimeSpan.FromSeconds(5) });
-            var members = (await client.MemberListAsync(Ct)).Members;
+            var members = (await client.MemberListAsync(Ct));
             Assert.Equal(3, members.Count);
             Assert.All(members, m => Assert.False(m.IsLearner));
             Assert.Equal([n1.Etcd.ToString().TrimEnd('/'), n2.Etcd.ToString().TrimEnd('/'), n3.Etcd.ToString().TrimEnd('/')],
-                members.SelectMany(m => m.ClientUrls).Order(StringComparer.Ordinal));
+                members.SelectMany(m => m.ClientURLs).Order(StringComparer.Ordinal));
 
             // A write through one member is read through each of the others.
             using (var c3 = new EtcdClient(new EtcdClientOptions([n3.Etcd], new EtcdPaths(n3.DataDir).ClientTls)))
@@ -94,7 +94,7 @@ public sealed class ServerProcessClusterTests : IDisposable
             foreach (var node in new[] { n1, n2 })
             {
                 using var c = new EtcdClient(new EtcdClientOptions([node.Etcd], new EtcdPaths(node.DataDir).ClientTls));
-                Assert.Equal("three", Encoding.UTF8.GetString((await c.GetAsync("/test/from-3", Ct))!.Value));
+                Assert.Equal("three", Encoding.UTF8.GetString((await c.GetAsync("/test/from-3", Ct))!));
             }
 
             // kill -9 server 3 (bulwark and its etcd) while writing; the other two keep acknowledging writes.
@@ -132,13 +132,13 @@ public sealed class ServerProcessClusterTests : IDisposable
             await s3.WaitForLineAsync("[ready]");
             Assert.Contains("[join] restarted member", s3.Output);
             await WriteSome(20);
-            members = (await client.MemberListAsync(Ct)).Members;
+            members = (await client.MemberListAsync(Ct));
             Assert.Equal(3, members.Count);
             Assert.All(members, m => Assert.False(m.IsLearner));
             foreach (var node in new[] { n1, n2, n3 })
             {
                 using var c = new EtcdClient(new EtcdClientOptions([node.Etcd], new EtcdPaths(node.DataDir).ClientTls) { CallTimeout = TimeSpan.FromSeconds(10) });
-                var present = (await c.GetPrefixAsync("/test/ack/", cancellationToken: Ct)).Select(kv => Encoding.UTF8.GetString(kv.Key)).ToHashSet();
+                var present = (await c.GetPrefixAsync("/test/ack/", Ct)).Select(kv => kv.Key.ToStringUtf8()).ToHashSet();
                 var missing = acknowledged.Where(k => !present.Contains(k)).ToList();
                 Assert.True(missing.Count == 0, $"{node.Name} lacks {missing.Count} acknowledged writes");
             }

@@ -3,64 +3,34 @@ using Bulwark.Config;
 using Bulwark.Etcd;
 using FsCheck;
 using FsCheck.Fluent;
+using Grpc.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Bulwark.Tests.Etcd;
 
-public sealed class ErrorMappingTests
+public sealed class EtcdErrorMappingTests
 {
     [Fact]
-    public void Unary_gateway_errors_keep_code_message_and_status()
+    public void Etcd_statuses_keep_their_code_and_message()
     {
-        var e = ErrorMapping.FromBody(412, """{"error":"etcdserver: can only promote a learner member which is in sync with leader","message":"etcdserver: can only promote a learner member which is in sync with leader","code":9}""", "https://127.0.0.1:1");
+        var e = EtcdClient.Map(new RpcException(new Status(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member which is in sync with leader")), new Uri("https://127.0.0.1:1"));
         Assert.Equal(GrpcCodes.FailedPrecondition, e.Code);
-        Assert.Equal(412, e.HttpStatus);
         Assert.True(e.IsLearnerNotReady);
+        Assert.False(e.Unreachable);
         Assert.Contains("FAILED_PRECONDITION", e.Message, StringComparison.Ordinal);
+        Assert.True(EtcdClient.Map(new RpcException(new Status(StatusCode.OutOfRange, "etcdserver: mvcc: required revision has been compacted")), new Uri("https://x:1")).IsCompacted);
     }
 
     [Fact]
-    public void Streaming_error_bodies_are_mapped_from_their_nested_form()
+    public void An_etcd_unavailable_answer_is_not_a_connection_failure_but_a_refused_connection_is()
     {
-        var e = ErrorMapping.FromBody(503, """{"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: rpc not supported for learner","http_status":"Service Unavailable"}}""", "x");
-        Assert.Equal(GrpcCodes.Unavailable, e.Code);
-        Assert.Equal("etcdserver: rpc not supported for learner", e.EtcdMessage);
+        var learner = EtcdClient.Map(new RpcException(new Status(StatusCode.Unavailable, "etcdserver: rpc not supported for learner")), new Uri("https://x:1"));
+        Assert.False(learner.Unreachable);
+        var refused = EtcdClient.Map(new RpcException(new Status(StatusCode.Unavailable, "Error connecting to subchannel.",
+            new HttpRequestException("Connection refused", new System.Net.Sockets.SocketException(111)))), new Uri("https://x:1"));
+        Assert.True(refused.Unreachable);
+        Assert.Equal(GrpcCodes.Unavailable, refused.Code);
     }
-
-    [Theory]
-    [InlineData(405, "Method Not Allowed", GrpcCodes.Unimplemented)]
-    [InlineData(404, "404 page not found", GrpcCodes.NotFound)]
-    [InlineData(504, "", GrpcCodes.DeadlineExceeded)]
-    [InlineData(500, "{not json", GrpcCodes.Unknown)]
-    public void Non_json_bodies_get_a_code_from_the_http_status(int status, string body, int code)
-    {
-        var e = ErrorMapping.FromBody(status, body, "x");
-        Assert.Equal(code, e.Code);
-        Assert.False(string.IsNullOrWhiteSpace(e.EtcdMessage));
-    }
-
-    [Fact]
-    public void Compacted_and_not_found_are_recognised()
-    {
-        Assert.True(ErrorMapping.FromBody(400, """{"error":"etcdserver: mvcc: required revision has been compacted","code":11}""", "x").IsCompacted);
-        Assert.True(ErrorMapping.FromBody(404, """{"error":"etcdserver: requested lease not found","message":"etcdserver: requested lease not found","code":5}""", "x").IsNotFound);
-    }
-
-    [Fact]
-    public void Grpc_timeout_header_is_in_milliseconds_and_never_zero()
-    {
-        Assert.Equal("5000m", EtcdClient.GrpcTimeout(TimeSpan.FromSeconds(5)));
-        Assert.Equal("1m", EtcdClient.GrpcTimeout(TimeSpan.Zero));
-    }
-}
-
-public sealed class KeyRangeTests
-{
-    [Theory]
-    [InlineData(new byte[] { 0x2f, 0x61 }, new byte[] { 0x2f, 0x62 })]
-    [InlineData(new byte[] { 0x61, 0xff }, new byte[] { 0x62 })]
-    [InlineData(new byte[] { 0xff, 0xff }, new byte[] { 0 })]
-    public void Prefix_end_increments_the_last_byte_below_0xff(byte[] prefix, byte[] end) => Assert.Equal(end, KeyRange.PrefixEnd(prefix));
 }
 
 public sealed class SnapshotIntegrityTests
@@ -100,28 +70,22 @@ public sealed class SnapshotIntegrityTests
         integrity.Append(data.AsSpan(0, data.Length - 100));
         Assert.Contains("truncated", integrity.Problem(), StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void Snapshot_response_blob_is_found_among_header_and_remaining_bytes()
-    {
-        // header {cluster_id: 1}, remaining_bytes: 300, blob: "abc"
-        byte[] message = [0x0a, 0x02, 0x08, 0x01, 0x10, 0xac, 0x02, 0x1a, 0x03, (byte)'a', (byte)'b', (byte)'c'];
-        var (offset, length) = EtcdGrpc.SnapshotResponseBlob(message);
-        Assert.Equal("abc", System.Text.Encoding.ASCII.GetString(message, offset, length));
-    }
 }
 
 public sealed class TokenFingerprintTests
 {
     [Fact]
-    public void Full_and_short_token_forms_share_a_fingerprint_and_the_secret_is_not_in_it()
+    public void Full_and_short_token_forms_match_one_salted_fingerprint_and_the_secret_is_not_in_it()
     {
         var full = TokenFingerprint.Of("K10deadbeef::server:s3cret-value");
-        Assert.Equal(full, TokenFingerprint.Of("s3cret-value"));
-        Assert.NotEqual(full, TokenFingerprint.Of("other"));
+        Assert.True(TokenFingerprint.Matches(full, "s3cret-value"));
+        Assert.False(TokenFingerprint.Matches(full, "other"));
+        Assert.NotEqual(full, TokenFingerprint.Of("s3cret-value")); // a fresh salt each time
         Assert.DoesNotContain("s3cret", full, StringComparison.Ordinal);
-        Assert.StartsWith("sha256:", full, StringComparison.Ordinal);
+        Assert.Matches("^hmac-sha256:[0-9a-f]{32}:[0-9a-f]{64}$", full);
         Assert.Equal("", TokenFingerprint.Of(""));
+        Assert.False(TokenFingerprint.Matches("", "s3cret-value"));
+        Assert.False(TokenFingerprint.Matches("hmac-sha256:zz:zz", "s3cret-value"));
     }
 }
 
@@ -166,7 +130,7 @@ public sealed class EtcdMemberConfigTests
         Assert.All(EtcdCipherSuites.Tls12, s => Assert.Matches("^TLS_ECDHE_(ECDSA|RSA)_WITH_AES_(128_GCM_SHA256|256_GCM_SHA384)$", s));
         Assert.Equal("500", Scalar(yaml, "heartbeat-interval"));
         Assert.Equal("5000", Scalar(yaml, "election-timeout"));
-        Assert.Equal("true", Scalar(yaml, "enable-grpc-gateway"));
+        Assert.Equal("false", Scalar(yaml, "enable-grpc-gateway"));
         Assert.Equal("false", Scalar(yaml, "force-new-cluster"));
     }
 
