@@ -3,11 +3,12 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Bulwark.Crypto;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.Pki;
 
 /// <summary>A certificate signing request was refused; the message says which check failed.</summary>
-public sealed class CsrRejectedException(string message) : Exception(message);
+public sealed class CsrRejectedException(string message) : BulwarkException(ErrorKind.Refused, message);
 
 /// <summary>
 /// What a CSR from a node may ask for, decided by the supervisor (e.g. CN=system:node:&lt;name&gt;, O=system:nodes,

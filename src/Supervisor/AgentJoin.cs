@@ -34,18 +34,19 @@ public sealed record AgentMaterial(string NodeName, AgentClusterConfig Config, b
 /// <summary>What the join wrote.</summary>
 public sealed record AgentJoinResult(string NodeName, AgentClusterConfig Config, IReadOnlyList<string> FilesWritten, bool CaPinned);
 
-/// <summary>Where an agent keeps its files (docs/layout.md).</summary>
+/// <summary>An agent's view of the node layout (<see cref="NodeLayout"/>, docs/layout.md).</summary>
 public sealed record AgentPaths(string DataDir)
 {
-    public string AgentDir => Path.Combine(DataDir, "agent");
-    public string EtcDir => Path.Combine(AgentDir, "etc");
-    public string NodePassword => Path.Combine(AgentDir, "node-password");
-    public string NodeId => Path.Combine(AgentDir, "node-id");
-    public string ServerCa => Path.Combine(AgentDir, "server-ca.crt");
-    public string ClientCa => Path.Combine(AgentDir, "client-ca.crt");
-    public string KubeletKubeconfig => Path.Combine(AgentDir, "kubelet.kubeconfig");
-    public string KubeProxyKubeconfig => Path.Combine(AgentDir, "kubeproxy.kubeconfig");
-    public string AgentConfig => Path.Combine(EtcDir, "agent-config.json");
+    public NodeLayout Layout => new(DataDir);
+    public string AgentDir => Layout.AgentDir;
+    public string EtcDir => Layout.AgentEtcDir;
+    public string NodePassword => Layout.NodePassword;
+    public string NodeId => Layout.NodeId;
+    public string ServerCa => Layout.AgentServerCa;
+    public string ClientCa => Layout.AgentClientCa;
+    public string KubeletKubeconfig => Layout.KubeletKubeconfig;
+    public string KubeProxyKubeconfig => Layout.KubeProxyKubeconfig;
+    public string AgentConfig => Layout.AgentConfig;
 
     public CertificateFiles Files(NodeCertificateKind kind) => kind switch
     {

@@ -56,8 +56,8 @@ public static class SupervisorStartup
         {
             throw new PkiException($"{paths.Token} is missing; the server PKI stage writes it before the supervisor starts");
         }
-        var token = ClusterToken.Parse(File.ReadAllText(paths.Token));
-        var agentSecret = File.Exists(paths.AgentToken) ? ClusterToken.Parse(File.ReadAllText(paths.AgentToken)).Secret : token.Secret;
+        var token = TokenSource.ParseFile(paths.Token, "the server token file");
+        var agentSecret = File.Exists(paths.AgentToken) ? TokenSource.ParseFile(paths.AgentToken, "the agent token file").Secret : token.Secret;
         var datastore = new SupervisorDatastore(etcd);
         var sealer = new TokenSealer(crypto);
         var sealedBootstrap = BootstrapData.Seal(BootstrapData.Collect(options.DataDir), sealer, token.Secret);
