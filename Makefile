@@ -45,7 +45,7 @@ test: build publish
 	@rm -rf TestResults
 	status=0
 	$(DOTNET) test tests/Bulwark.UnitTests/Bulwark.UnitTests.csproj --no-build -c $(CONFIGURATION) --logger "trx;LogFileName=unit.trx" --logger "console;verbosity=minimal" --results-directory TestResults || status=1
-	BULWARK_TEST_BINARY=$(CURDIR)/dist/bulwark $(DOTNET) test tests/Bulwark.IntegrationTests/Bulwark.IntegrationTests.csproj --no-build -c $(CONFIGURATION) --logger "trx;LogFileName=integration.trx" --logger "console;verbosity=minimal" --results-directory TestResults || status=1
+	TEST_BULWARK_BINARY=$(CURDIR)/dist/bulwark $(DOTNET) test tests/Bulwark.IntegrationTests/Bulwark.IntegrationTests.csproj --no-build -c $(CONFIGURATION) --logger "trx;LogFileName=integration.trx" --logger "console;verbosity=minimal" --results-directory TestResults || status=1
 	passed=0; failed=0; skipped=0
 	for f in TestResults/*.trx; do
 	  c=$$(grep -o '<Counters [^>]*>' "$$f")
@@ -60,7 +60,7 @@ unit-test: build
 	@$(DOTNET) test tests/Bulwark.UnitTests/Bulwark.UnitTests.csproj --no-build -c $(CONFIGURATION)
 
 integration-test: build publish
-	@BULWARK_TEST_BINARY=$(CURDIR)/dist/bulwark $(DOTNET) test tests/Bulwark.IntegrationTests/Bulwark.IntegrationTests.csproj --no-build -c $(CONFIGURATION)
+	@TEST_BULWARK_BINARY=$(CURDIR)/dist/bulwark $(DOTNET) test tests/Bulwark.IntegrationTests/Bulwark.IntegrationTests.csproj --no-build -c $(CONFIGURATION)
 
 ## run: build, then show Bulwark on this host with the embedded default config
 run: build

@@ -56,7 +56,7 @@ public sealed record SupervisorSettings
 
     /// <summary>Requests one source address may have in service at once (more wait in its own queue), so one client cannot take every slot.</summary>
     public int PerClientConcurrencyLimit { get; init; } = 16;
-    public int PerClientQueueLimit { get; init; } = 512;
+    public int PerClientQueueLimit { get; init; } = 64;
 
     /// <summary>A request body must arrive at this rate after <see cref="MinBodyGrace"/> and within <see cref="BodyTimeout"/> in all (a CSR is ~1 KB).</summary>
     public double MinBodyBytesPerSecond { get; init; } = 1024;

@@ -15,6 +15,7 @@ public static class BenchmarkCatalog
         ControlPlaneBenchmarks.Render,
         AuditBenchmarks.Full,
         SupervisorBenchmarks.AgentJoins,
+        AotBenchmarks.Cli,
         EtcdBenchmarks.ServerStart,
         EtcdBenchmarks.Snapshot,
     ];

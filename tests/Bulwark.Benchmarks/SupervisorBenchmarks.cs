@@ -80,7 +80,7 @@ public static class SupervisorBenchmarks
             latencies.Sort();
             double P(double q) => latencies[(int)Math.Min(latencies.Count - 1, Math.Ceiling(q * latencies.Count) - 1)];
             output.WriteLine($"   {Joins} joins (concurrency {Concurrency}): {joinTotal:0.00} s total, {Joins / joinTotal:0} joins/s, p50 {P(0.50):0.0} ms, p99 {P(0.99):0.0} ms " +
-                $"(goal: all {Joins} in <= 10 s: {(joinTotal <= 10 ? "met" : "NOT met")})");
+                $"(goal: all {Joins} in <= 10 s with p99 <= 500 ms: {(joinTotal <= 10 && P(0.99) <= 500 ? "met" : "NOT met")})");
             output.WriteLine($"   peer: {Joins} fresh-TLS GET /ping: {pingTotal:0.00} s; ratio join/ping {joinTotal / pingTotal:0.0}x (a join is 1 TLS connection, 5 requests, 3 key pairs and 3 certificates signed)");
             output.WriteLine($"   server RSS: bulwark server {rssBefore / 1024.0:0} MiB before, {rssAfter / 1024.0:0} MiB after; etcd {Rss(etcdPid) / 1024.0:0} MiB");
             output.WriteLine($"   CPU during the joins: bulwark server {serverCpu:0.0} s, etcd {etcdCpu:0.0} s, the {Concurrency} agent clients {clientSeconds:0.0} s " +
@@ -98,8 +98,9 @@ public static class SupervisorBenchmarks
 
     private static Process StartServer(string dataDir, string config, IPAddress ip, int port)
     {
-        var binary = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "bin", "Release", "net10.0", "bulwark");
-        var info = new ProcessStartInfo(Path.GetFullPath(binary)) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // The shipped binary: the Native AOT one `make publish` builds.
+        var binary = AotBenchmarks.Binary;
+        var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[]
         {
             "server", "--config", config, "--data-dir", dataDir, "--node-name", "bench-server", "--node-ip", ip.ToString(), "--bind-address", ip.ToString(),

@@ -6,7 +6,8 @@ namespace Bulwark.Tests;
 /// </summary>
 public static class BulwarkBinary
 {
-    public const string Variable = "BULWARK_TEST_BINARY";
+    /// <summary>Not BULWARK_…: those are config keys, and the CLI refuses unknown ones.</summary>
+    public const string Variable = "TEST_BULWARK_BINARY";
 
     /// <summary>The binary named by <see cref="Variable"/>, or null when tests run the CLI from the build.</summary>
     public static string? Override { get; } = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } path ? System.IO.Path.GetFullPath(path) : null;
