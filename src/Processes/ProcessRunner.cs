@@ -60,20 +60,22 @@ public static class ProcessRunner
             UseShellExecute = false,
             WorkingDirectory = spec.WorkingDirectory ?? "",
         };
+        // Each wrapper execs the next in place (no shell, no fork): the child keeps the pid Bulwark started.
+        var argv = new List<string>();
+        if (spec.OwnSession)
+        {
+            // Not a process group leader (Bulwark is), so setsid does not fork.
+            argv.Add(ProgramLocator.Require("setsid", "Install util-linux (apt-get install util-linux)."));
+        }
         if (spec.RunAs is { } user)
         {
-            // setpriv drops to the account before exec; no shell in between.
-            info.FileName = ProgramLocator.Require("setpriv", "Install util-linux (apt-get install util-linux).");
-            foreach (var arg in new[] { "--reuid", user.User, "--regid", user.Group, "--init-groups", "--", spec.FileName })
-            {
-                info.ArgumentList.Add(arg);
-            }
+            // setpriv drops to the account before exec.
+            argv.AddRange([ProgramLocator.Require("setpriv", "Install util-linux (apt-get install util-linux)."), "--reuid", user.User, "--regid", user.Group, "--init-groups", "--"]);
         }
-        else
-        {
-            info.FileName = spec.FileName;
-        }
-        foreach (var arg in spec.Arguments)
+        argv.Add(spec.FileName);
+        argv.AddRange(spec.Arguments);
+        info.FileName = argv[0];
+        foreach (var arg in argv.Skip(1))
         {
             info.ArgumentList.Add(arg);
         }

@@ -314,7 +314,7 @@ public sealed class AgentJoinTests(SingleServerFixture fixture) : IClassFixture<
 
         var noServer = await CliRunner.RunAsync("agent", "--token", "x", "--data-dir", dirs.Combine("none"));
         Assert.Equal(2, noServer.ExitCode);
-        Assert.Contains("--server https://SERVER:9345", noServer.Out);
+        Assert.Contains("--server https://SERVER:9345", noServer.Error);
     }
 
     private static async Task OpenSslVerifyAsync(string caFile, string certificate, string purpose)
