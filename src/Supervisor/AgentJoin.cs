@@ -85,9 +85,9 @@ public sealed class AgentJoin(CryptoService crypto, ILogger logger)
         var config = await JoinRetry.RunAsync(client.GetConfigAsync, options.ReadyTimeout, logger, "fetching the agent config", cancellationToken).ConfigureAwait(false);
         AtomicFile.EnsureDirectory(options.DataDir, AtomicFile.PrivateDirectory);
         AtomicFile.EnsureDirectory(paths.AgentDir, AtomicFile.PrivateDirectory);
-        var nodeName = options.WithNodeId ? $"{options.NodeName}-{ExistingOrNew(paths.NodeId, 4)}" : options.NodeName;
+        var nodeName = options.WithNodeId ? $"{options.NodeName}-{NodePasswords.ReadOrCreate(crypto, paths.NodeId, 4)}" : options.NodeName;
         // Kept before any certificate is asked for: the server records its hash at the first request.
-        var nodePassword = ExistingOrNew(paths.NodePassword, 32);
+        var nodePassword = NodePasswords.ReadOrCreate(crypto, paths.NodePassword);
         var issued = new List<NodeCertificateMaterial>();
         foreach (var kind in Kinds)
         {
@@ -191,17 +191,6 @@ public sealed class AgentJoin(CryptoService crypto, ILogger logger)
     }
 
     /// <summary>Reads a secret kept in a 0600 file, or creates it with <paramref name="bytes"/> random bytes (hex).</summary>
-    private string ExistingOrNew(string path, int bytes)
-    {
-        if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: > 0 } existing)
-        {
-            return existing;
-        }
-        AtomicFile.EnsureDirectory(Path.GetDirectoryName(path)!, AtomicFile.PrivateDirectory);
-        var value = Convert.ToHexStringLower(crypto.RandomBytes(bytes));
-        AtomicFile.WriteAllText(path, value + "\n", AtomicFile.Private);
-        return value;
-    }
 }
 
 /// <summary>Writes a kubeconfig (YAML built as nodes; file paths, not embedded keys).</summary>

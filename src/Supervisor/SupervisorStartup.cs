@@ -63,6 +63,7 @@ public static class SupervisorStartup
         var sealedBootstrap = BootstrapData.Seal(BootstrapData.Collect(options.DataDir), sealer, token.Secret);
         // The same blob in etcd, under a key only token holders can derive: a joining server can read it from the datastore too.
         await StoreBootstrapAsync(datastore, BootstrapData.StorageKey(crypto, token.Secret), sealedBootstrap, cancellationToken).ConfigureAwait(false);
+        await new NodePasswords(datastore, crypto).RegisterOwnAsync(options.Node.Name, new AgentPaths(options.DataDir).NodePassword, cancellationToken).ConfigureAwait(false);
         var issuer = new CertificateIssuer(crypto, TimeProvider.System);
         var signer = NodeCertificateSigner.Load(crypto, paths);
         using var serverCa = PkiFiles.LoadCa(crypto, paths.ServerCa);
