@@ -76,6 +76,8 @@ public sealed class ServerLifecycleTests : IAsyncLifetime
         await first.WaitForLineAsync("[ready]");
         var etcd = first.EtcdPid!.Value;
         var files = Snapshot(DataDir);
+        // docs/layout.md: the data dir is 0700, the same for first servers, joined servers and agents.
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(DataDir));
 
         await using var second = ServerProcess.Start(DataDir, Args(offset: 4));
         Assert.Equal(1, await second.WaitForExitAsync());

@@ -305,6 +305,7 @@ public sealed class AgentJoinTests(SingleServerFixture fixture) : IClassFixture<
         Assert.Contains("cluster CA pinned by the token", run.Out);
         Assert.Contains("[kubelet] failed: not started: the kubelet binary is not in", run.Out);
         Assert.True(File.Exists(dirs.Combine("data", "agent", "client-kubelet.crt")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dirs.Combine("data")));
 
         var wrong = await CliRunner.RunAsync("agent", "--server", Server.SupervisorUrl.ToString(), "--token", "K10" + new string('a', 64) + "::node:whatever",
             "--data-dir", dirs.Combine("wrong"), "--node-name", "agent-cli2");
