@@ -23,13 +23,14 @@ internal static class AuditCommand
             AllowMultipleArgumentsPerToken = false,
         };
         benchmark.AcceptOnlyFromAmong([.. ComplianceAudit.BuiltInBenchmarks]);
-        var format = new Option<string[]>("--format", "-f")
+        // kubectl's vocabulary, as every other command: -o/--output is a format; the file is --output-file.
+        var format = new Option<string[]>("--output", "-o", "--format")
         {
-            Description = "Report format (repeatable): text, json, junit, sarif, xccdf, ckl, cklb, html; an --output after it names its file",
+            Description = "Report format (repeatable): text, json, junit, sarif, xccdf, ckl, cklb, html; an --output-file after it names its file",
             HelpName = string.Join("|", ReportWriter.Names),
         };
         format.AcceptOnlyFromAmong([.. ReportWriter.Names]);
-        var output = new Option<string[]>("--output", "-o") { Description = "File for the --format before it (default: standard output)", HelpName = "FILE" };
+        var output = new Option<string[]>("--output-file") { Description = "File for the --output format before it (default: standard output)", HelpName = "FILE" };
         var failOn = new Option<string>("--fail-on") { Description = "Exit 1 when a check fails (fail, default) or also when one warns (warn)", DefaultValueFactory = _ => "fail", HelpName = "fail|warn" };
         failOn.AcceptOnlyFromAmong("fail", "warn");
         var catalog = new Option<string>("--catalog") { Description = "Also evaluate a folder of kube-bench controls files", HelpName = "DIR" };
@@ -62,7 +63,7 @@ internal static class AuditCommand
             var benchmarks = parse.GetValue(benchmark) is { Length: > 0 } chosen ? chosen.Distinct().ToList() : [.. ComplianceAudit.BuiltInBenchmarks];
             if (targets.Any(t => t.Format is ReportFormat.Ckl or ReportFormat.Cklb) && !benchmarks.Contains(ComplianceAudit.Stig))
             {
-                env.Error.WriteLine("error: --format ckl/cklb writes a STIG checklist; add --benchmark stig (or leave --benchmark out to run both).");
+                env.Error.WriteLine("error: --output ckl/cklb writes a STIG checklist; add --benchmark stig (or leave --benchmark out to run both).");
                 return ExitCodes.Usage;
             }
             StigBenchmark? disa = null;
@@ -140,7 +141,7 @@ internal static class AuditCommand
     private sealed record Target(ReportFormat Format, string? Path);
 
     /// <summary>
-    /// Pairs each --output with the --format before it, in command-line order: "-f text -f json -o a.json" prints
+    /// Pairs each --output-file with the --output format before it, in command-line order: "-o text -o json --output-file a.json" prints
     /// text and writes json to a.json. At most one format may go to standard output.
     /// </summary>
     private static List<Target>? PairOutputs(ParseResult parse, CliEnvironment env)
@@ -155,21 +156,21 @@ internal static class AuditCommand
             }
             var name = tokens[i].Value;
             var value = tokens[i + 1].Value;
-            if (name is "--format" or "-f")
+            if (name is "--output" or "-o" or "--format")
             {
                 targets.Add(new Target(ReportWriter.Parse(value)!.Value, null));
             }
-            else if (name is "--output" or "-o")
+            else if (name is "--output-file")
             {
                 var index = targets.FindLastIndex(t => t.Path is null);
                 if (index < 0 || index != targets.Count - 1)
                 {
-                    env.Error.WriteLine($"error: --output {value} has no --format before it; write --format FORMAT --output FILE.");
+                    env.Error.WriteLine($"error: --output-file {value} has no --output format before it; write --output FORMAT --output-file FILE.");
                     return null;
                 }
                 if (Directory.Exists(value))
                 {
-                    env.Error.WriteLine($"error: --output {value} is a folder; give a file name.");
+                    env.Error.WriteLine($"error: --output-file {value} is a folder; give a file name.");
                     return null;
                 }
                 var folder = Path.GetDirectoryName(Path.GetFullPath(value))!;
@@ -187,13 +188,13 @@ internal static class AuditCommand
         }
         if (targets.Count(t => t.Path is null) > 1)
         {
-            env.Error.WriteLine("error: only one --format can go to standard output; give the others an --output FILE.");
+            env.Error.WriteLine("error: only one --output format can go to standard output; give the others an --output-file FILE.");
             return null;
         }
         var duplicate = targets.Where(t => t.Path is not null).GroupBy(t => Path.GetFullPath(t.Path!)).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
-            env.Error.WriteLine($"error: two reports would be written to {duplicate.Key}; give each --format its own --output.");
+            env.Error.WriteLine($"error: two reports would be written to {duplicate.Key}; give each --output format its own --output-file.");
             return null;
         }
         return targets;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.Cli;
 
@@ -45,6 +46,12 @@ public static class BulwarkCli
         {
             env.Error.WriteLine("bulwark: interrupted");
             return ExitCodes.Interrupted;
+        }
+        catch (BulwarkException e) when (e.Kind != ErrorKind.Bug)
+        {
+            // Raised where the problem is known, with what, where and the fix; this is the one place it becomes an exit code.
+            env.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.For(e.Kind);
         }
     }
 }

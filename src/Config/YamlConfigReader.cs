@@ -66,9 +66,9 @@ public static class YamlConfigReader
     {
         var settings = new List<RawSetting>();
         var problems = new List<ConfigProblem>();
+        var parser = new Parser(new StringReader(text));
         try
         {
-            var parser = new Parser(new StringReader(text));
             parser.Consume<StreamStart>();
             if (parser.TryConsume<StreamEnd>(out _))
             {
@@ -106,8 +106,11 @@ public static class YamlConfigReader
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException or EndOfStreamException)
         {
-            // YamlDotNet's scanner throws these on some malformed streams (found by the fuzz test).
-            problems.Add(ConfigProblem.Error(name, null, $"invalid YAML: {OneLine(e.Message)}"));
+            // YamlDotNet's scanner throws these on some malformed streams (found by the fuzz test), e.g. a file that
+            // ends inside an unclosed [ { or quote; name the last place it reached rather than its internal message.
+            var line = parser.Current?.Start.Line is > 0 and var reached ? reached : 1 + text.TrimEnd().Count(c => c == '\n');
+            problems.Add(ConfigProblem.Error($"{name}:{line}", null,
+                "invalid YAML: the document is incomplete or malformed here (an unclosed '[', '{' or quote?); fix the syntax"));
         }
         return (settings, problems);
     }
@@ -138,6 +141,13 @@ public static class YamlConfigReader
             }
             seen[rawKey] = line;
             var source = ConfigSource.File(name, line);
+            if (UnsupportedTag(parser.Current) is { } tag)
+            {
+                problems.Add(ConfigProblem.Error($"{name}:{parser.Current!.Start.Line}", rawKey,
+                    $"YAML tag {tag} is not accepted in a config file; remove it and write the value as plain text"));
+                parser.SkipThisAndNestedEvents();
+                continue;
+            }
             switch (parser.Current)
             {
                 case Scalar value:
@@ -150,7 +160,14 @@ public static class YamlConfigReader
                     var ok = true;
                     while (!parser.TryConsume<SequenceEnd>(out _))
                     {
-                        if (parser.TryConsume<Scalar>(out var item))
+                        if (UnsupportedTag(parser.Current) is { } itemTag)
+                        {
+                            problems.Add(ConfigProblem.Error($"{name}:{parser.Current!.Start.Line}", rawKey,
+                                $"YAML tag {itemTag} is not accepted in a config file; remove it and write the value as plain text"));
+                            parser.SkipThisAndNestedEvents();
+                            ok = false;
+                        }
+                        else if (parser.TryConsume<Scalar>(out var item))
                         {
                             items.Add(item.Value);
                         }
@@ -182,6 +199,24 @@ public static class YamlConfigReader
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// Only the core schema's plain types may be tagged; anything else (<c>!!binary</c>, <c>!!python/object:…</c>,
+    /// local <c>!tags</c>) would be silently read as text, so it is an error instead.
+    /// </summary>
+    private static string? UnsupportedTag(ParsingEvent? current)
+    {
+        var tag = current is NodeEvent node ? node.Tag : TagName.Empty;
+        if (tag.IsEmpty || tag.IsNonSpecific)
+        {
+            return null;
+        }
+        var value = tag.Value;
+        return value is "tag:yaml.org,2002:str" or "tag:yaml.org,2002:int" or "tag:yaml.org,2002:bool" or "tag:yaml.org,2002:float"
+            or "tag:yaml.org,2002:null" or "tag:yaml.org,2002:seq"
+            ? null
+            : value.StartsWith("tag:yaml.org,2002:", StringComparison.Ordinal) ? "!!" + value["tag:yaml.org,2002:".Length..] : value;
     }
 
     private static string At(string name, Mark mark) => mark.Line > 0 ? $"{name}:{mark.Line}" : name;

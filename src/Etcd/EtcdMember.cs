@@ -168,7 +168,7 @@ public sealed class EtcdMember : IAsyncDisposable
 
     private Process Launch()
     {
-        var spec = new ProcessSpec(_spec.Binary, ["--config-file", _spec.ConfigFile]) { RunAs = _spec.RunAs };
+        var spec = new ProcessSpec(_spec.Binary, ["--config-file", _spec.ConfigFile]) { RunAs = _spec.RunAs, OwnSession = true };
         var info = ProcessRunner.BuildStartInfo(spec, redirectInput: false);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Record(e.Data);

@@ -55,11 +55,25 @@ public static class ProcessRunner
         return result.Succeeded ? result : throw new ProcessFailedException(spec.Display, result);
     }
 
-    /// <summary>The program and arguments to execute: the spec's own, or setpriv dropping to its account first (no shell in between).</summary>
-    private static (string Program, IReadOnlyList<string> Arguments) Invocation(ProcessSpec spec) => spec.RunAs is { } user
-        ? (ProgramLocator.Require("setpriv", "Install util-linux (apt-get install util-linux)."),
-            ["--reuid", user.User, "--regid", user.Group, "--init-groups", "--", spec.FileName, .. spec.Arguments])
-        : (spec.FileName, spec.Arguments);
+    /// <summary>
+    /// The program and arguments to execute: the spec's own, behind setpriv dropping to its account and setsid giving it
+    /// its own session when asked. Each wrapper execs the next in place (no shell, no fork), so the pid stays the same.
+    /// </summary>
+    private static (string Program, IReadOnlyList<string> Arguments) Invocation(ProcessSpec spec)
+    {
+        List<string> argv = [spec.FileName, .. spec.Arguments];
+        if (spec.RunAs is { } user)
+        {
+            argv.InsertRange(0, [ProgramLocator.Require("setpriv", "Install util-linux (apt-get install util-linux)."),
+                "--reuid", user.User, "--regid", user.Group, "--init-groups", "--"]);
+        }
+        if (spec.OwnSession)
+        {
+            // Not a process group leader (Bulwark is), so setsid does not fork.
+            argv.Insert(0, ProgramLocator.Require("setsid", "Install util-linux (apt-get install util-linux)."));
+        }
+        return (argv[0], argv[1..]);
+    }
 
     internal static ProcessStartInfo BuildStartInfo(ProcessSpec spec, bool redirectInput)
     {

@@ -14,6 +14,13 @@ public sealed record ProcessSpec(string FileName, IReadOnlyList<string> Argument
     public RunAsUser? RunAs { get; init; }
     public ReadOnlyMemory<byte>? StandardInput { get; init; }
 
+    /// <summary>
+    /// Run in a session of its own (util-linux setsid), for long-running children: a signal to Bulwark's process group
+    /// (Ctrl-C, <c>kill -TERM -- -PGID</c>, <c>timeout</c>) then reaches only Bulwark, which stops them in order
+    /// instead of seeing them die and restarting them during its own shutdown.
+    /// </summary>
+    public bool OwnSession { get; init; }
+
     /// <summary>How the command is shown in logs: program and arguments, each quoted if needed. For display only.</summary>
     public string Display => string.Join(' ', new[] { FileName }.Concat(Arguments).Select(Quote));
 

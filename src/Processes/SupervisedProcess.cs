@@ -145,7 +145,7 @@ public sealed class SupervisedProcess : IAsyncDisposable
 
     private Process Launch()
     {
-        var process = new Process { StartInfo = ProcessRunner.BuildStartInfo(_spec, redirectInput: false) };
+        var process = new Process { StartInfo = ProcessRunner.BuildStartInfo(_spec with { OwnSession = true }, redirectInput: false) };
         process.OutputDataReceived += (_, e) => WriteLog(e.Data);
         process.ErrorDataReceived += (_, e) => WriteLog(e.Data);
         ProcessRunner.StartOrExplain(process, _spec);

@@ -36,7 +36,7 @@ public sealed class DataDirStage : IStage
         var held = DataDirLock.Acquire(node.Layout.LockFile);
         return Task.FromResult(new StageResult($"{(created ? "created" : "using")} {dir}; locked by this process (pid {Environment.ProcessId}) in {held.Path}")
         {
-            Running = new Releasing(held),
+            Running = new Releasing(held, created ? dir : null),
         });
     }
 
@@ -48,10 +48,16 @@ public sealed class DataDirStage : IStage
         }
     }
 
-    private sealed class Releasing(DataDirLock held) : IAsyncDisposable
+    /// <summary>Releases the lock; a data dir this run created and left empty (a refused first start) is removed again.</summary>
+    private sealed class Releasing(DataDirLock held, string? created) : IAsyncDisposable
     {
         public ValueTask DisposeAsync()
         {
+            if (created is not null && Directory.EnumerateFileSystemEntries(created).All(e => e == held.Path))
+            {
+                File.Delete(held.Path);
+                Directory.Delete(created);
+            }
             held.Dispose();
             return ValueTask.CompletedTask;
         }

@@ -22,7 +22,7 @@ public sealed class AuditReportToolsTests : IDisposable
     {
         var path = _out.Combine(file);
         var r = await CliRunner.RunAsync("audit", "--host-root", _node.Root, "--data-dir", HardenedNodeFixture.DataDir, "--etc-dir", HardenedNodeFixture.EtcDir,
-            "--format", format, "--output", path);
+            "--output", format, "--output-file", path);
         Assert.True(r.ExitCode is 0 or 1, r.Error);
         return path;
     }

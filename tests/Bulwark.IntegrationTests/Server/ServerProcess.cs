@@ -37,15 +37,26 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The etcd child's pid, from the pid file the server writes.</summary>
     public int? EtcdPid => File.Exists(_pidFile) && int.TryParse(File.ReadAllText(_pidFile).Trim(), out var p) ? p : null;
 
-    public static ServerProcess Start(string dataDir, params string[] args)
+    public static ServerProcess Start(string dataDir, params string[] args) => Start("server", dataDir, inOwnProcessGroup: false, args);
+
+    /// <summary>
+    /// Runs <c>bulwark &lt;command&gt;</c>; with <paramref name="inOwnProcessGroup"/> through <c>setsid</c>, as a service
+    /// manager or a shell job does, so <see cref="SignalGroup"/> reaches the whole group (<c>kill -TERM -- -PGID</c>).
+    /// </summary>
+    public static ServerProcess Start(string command, string dataDir, bool inOwnProcessGroup, params string[] args)
     {
-        var info = new ProcessStartInfo(Binary)
+        var info = new ProcessStartInfo(inOwnProcessGroup ? "setsid" : Binary)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "server", "--data-dir", dataDir }.Concat(args))
+        if (inOwnProcessGroup)
+        {
+            // Not a group leader, so setsid execs bulwark in place: same pid, which is now also the process group id.
+            info.ArgumentList.Add(Binary);
+        }
+        foreach (var a in new[] { command, "--data-dir", dataDir }.Concat(args))
         {
             info.ArgumentList.Add(a);
         }
@@ -85,6 +96,11 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     public void Signal(int signal) => Signals.Send(_process.Id, signal);
+
+    /// <summary><c>kill -SIG -- -PGID</c>: the signal to every process in the group (needs <c>inOwnProcessGroup</c>).</summary>
+    public void SignalGroup(int signal) => Assert.True(Signals.Send(-_process.Id, signal), "kill of the process group failed");
+
+    public bool HasExited => _process.HasExited;
 
     public async Task<int> WaitForExitAsync()
     {

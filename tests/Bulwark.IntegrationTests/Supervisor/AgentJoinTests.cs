@@ -305,6 +305,7 @@ public sealed class AgentJoinTests(SingleServerFixture fixture) : IClassFixture<
         Assert.Contains("cluster CA pinned by the token", run.Out);
         Assert.Contains("[kubelet] failed: not started: the kubelet binary is not in", run.Out);
         Assert.True(File.Exists(dirs.Combine("data", "agent", "client-kubelet.crt")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dirs.Combine("data")));
 
         var wrong = await CliRunner.RunAsync("agent", "--server", Server.SupervisorUrl.ToString(), "--token", "K10" + new string('a', 64) + "::node:whatever",
             "--data-dir", dirs.Combine("wrong"), "--node-name", "agent-cli2");
@@ -314,7 +315,7 @@ public sealed class AgentJoinTests(SingleServerFixture fixture) : IClassFixture<
 
         var noServer = await CliRunner.RunAsync("agent", "--token", "x", "--data-dir", dirs.Combine("none"));
         Assert.Equal(2, noServer.ExitCode);
-        Assert.Contains("--server https://SERVER:9345", noServer.Out);
+        Assert.Contains("--server https://SERVER:9345", noServer.Error);
     }
 
     private static async Task OpenSslVerifyAsync(string caFile, string certificate, string purpose)

@@ -18,8 +18,8 @@ public sealed class AuditCommandTests : IDisposable
     [Fact]
     public async Task A_hardened_node_exits_0_and_writes_every_requested_report()
     {
-        var r = await AuditAsync("-f", "text", "--format", "json", "--output", _out.Combine("a.json"), "-f", "xccdf", "-o", _out.Combine("a.xccdf.xml"),
-            "-f", "ckl", "-o", _out.Combine("a.ckl"), "-f", "cklb", "-o", _out.Combine("a.cklb"), "-f", "html", "-o", _out.Combine("a.html"), "-f", "sarif", "-o", _out.Combine("a.sarif"), "-f", "junit", "-o", _out.Combine("a.junit.xml"));
+        var r = await AuditAsync("-o", "text", "--format", "json", "--output-file", _out.Combine("a.json"), "-o", "xccdf", "--output-file", _out.Combine("a.xccdf.xml"),
+            "-o", "ckl", "--output-file", _out.Combine("a.ckl"), "-o", "cklb", "--output-file", _out.Combine("a.cklb"), "-o", "html", "--output-file", _out.Combine("a.html"), "-o", "sarif", "--output-file", _out.Combine("a.sarif"), "-o", "junit", "--output-file", _out.Combine("a.junit.xml"));
         Assert.True(r.ExitCode == 0, r.Error);
         Assert.Contains("Summary: 219 checks: 186 pass, 0 fail", r.Out, StringComparison.Ordinal);
         foreach (var file in new[] { "a.json", "a.xccdf.xml", "a.ckl", "a.cklb", "a.html", "a.sarif", "a.junit.xml" })
@@ -58,12 +58,12 @@ public sealed class AuditCommandTests : IDisposable
     {
         var cases = new (string[] Args, string Message)[]
         {
-            (["-o", _out.Combine("x.json"), "-f", "json"], "has no --format before it"),
-            (["-f", "json", "-f", "text"], "only one --format can go to standard output"),
-            (["-b", "cis-1.23", "-f", "ckl", "-o", _out.Combine("x.ckl")], "add --benchmark stig"),
-            (["--stig-benchmark", _out.Combine("missing.xml"), "-f", "ckl", "-o", _out.Combine("x.ckl")], "no such file"),
+            (["--output-file", _out.Combine("x.json"), "-o", "json"], "has no --output format before it"),
+            (["-o", "json", "-o", "text"], "only one --output format can go to standard output"),
+            (["-b", "cis-1.23", "-o", "ckl", "--output-file", _out.Combine("x.ckl")], "add --benchmark stig"),
+            (["--stig-benchmark", _out.Combine("missing.xml"), "-o", "ckl", "--output-file", _out.Combine("x.ckl")], "no such file"),
             (["--catalog", _out.Combine("nowhere")], "no such folder"),
-            (["-f", "json", "-o", _out.Combine("a"), "-f", "html", "-o", _out.Combine("a")], "two reports would be written"),
+            (["-o", "json", "--output-file", _out.Combine("a"), "-o", "html", "--output-file", _out.Combine("a")], "two reports would be written"),
         };
         foreach (var (args, message) in cases)
         {
@@ -74,14 +74,14 @@ public sealed class AuditCommandTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(_out.Path));
         var badRoot = await CliRunner.RunAsync("audit", "--host-root", _out.Combine("no-root"));
         Assert.Equal(2, badRoot.ExitCode);
-        var badFormat = await AuditAsync("-f", "pdf");
+        var badFormat = await AuditAsync("-o", "pdf");
         Assert.Equal(2, badFormat.ExitCode);
     }
 
     [Fact]
     public async Task An_output_in_a_missing_folder_is_refused_before_anything_is_written()
     {
-        var r = await AuditAsync("-f", "json", "-o", _out.Combine("a.json"), "-f", "html", "-o", _out.Combine("missing-dir", "a.html"));
+        var r = await AuditAsync("-o", "json", "--output-file", _out.Combine("a.json"), "-o", "html", "--output-file", _out.Combine("missing-dir", "a.html"));
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("missing-dir does not exist; create it first", r.Error, StringComparison.Ordinal);
         Assert.False(File.Exists(_out.Combine("a.json")), "reports are written only when all of them can be");
@@ -91,7 +91,7 @@ public sealed class AuditCommandTests : IDisposable
     public async Task The_checklist_takes_DISA_texts_from_stig_benchmark()
     {
         var ckl = _out.Combine("node.ckl");
-        var r = await AuditAsync("-b", "stig", "-f", "ckl", "-o", ckl, "--stig-benchmark", RepoPaths.Fixture("stig/U_Kubernetes_STIG_V1R9_Manual-xccdf.xml"));
+        var r = await AuditAsync("-b", "stig", "-o", "ckl", "--output-file", ckl, "--stig-benchmark", RepoPaths.Fixture("stig/U_Kubernetes_STIG_V1R9_Manual-xccdf.xml"));
         Assert.True(r.ExitCode == 0, r.Error);
         var text = File.ReadAllText(ckl);
         Assert.Contains("The Kubernetes API server must have anonymous authentication disabled.", text, StringComparison.Ordinal);

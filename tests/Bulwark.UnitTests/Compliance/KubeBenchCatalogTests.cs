@@ -306,7 +306,7 @@ public sealed class KubeBenchCatalogTests : IDisposable
             """);
         var json = _dir.Combine("out.json");
         var r = await CliRunner.RunAsync("audit", "--host-root", node.Root, "--data-dir", HardenedNodeFixture.DataDir, "--etc-dir", HardenedNodeFixture.EtcDir,
-            "--benchmark", "cis-1.23", "--catalog", _dir.Combine("rke2"), "-f", "json", "-o", json);
+            "--benchmark", "cis-1.23", "--catalog", _dir.Combine("rke2"), "-o", "json", "--output-file", json);
         Assert.True(r.ExitCode == 0, r.Error);
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
         var user = doc.RootElement.GetProperty("benchmarks").EnumerateArray().Single(b => b.GetProperty("id").GetString() == "rke2");
