@@ -14,6 +14,8 @@ public sealed record ControlPlanePaths(string DataDir, string EtcDir)
     public string AgentEtc => Path.Combine(Agent, "etc");
     public string AgentLogs => Path.Combine(Agent, "logs");
     public string KubeletConfig => Path.Combine(AgentEtc, "kubelet-config.yaml");
+    public string ServerEtc => Path.Combine(DataDir, "server", "etc");
+    public string SchedulerConfig => Path.Combine(ServerEtc, "kube-scheduler-config.yaml");
     public string KubeletArgs => Path.Combine(AgentEtc, "kubelet.args");
     public string EncryptionConfig => Path.Combine(Cred, "encryption-config.json");
     public string EncryptionState => Path.Combine(Cred, "encryption-state.json");
