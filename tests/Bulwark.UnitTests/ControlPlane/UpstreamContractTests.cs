@@ -80,7 +80,7 @@ public sealed class UpstreamContractTests : IDisposable
     private ConfigLoadResult Load(string yaml)
     {
         var file = _node.Dir.Write("etc/config.yaml", $"data-dir: {_node.DataDir}\nnode-name: node-1\nnode-ip: 10.0.0.5\n{yaml}\n");
-        return ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), []));
+        return ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), []) { Checks = Bulwark.Cli.ConfigChecks.All });
     }
 
     [Fact]
