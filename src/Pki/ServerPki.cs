@@ -107,8 +107,9 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
             foreach (var leaf in PkiCatalog.Leaves)
             {
                 var profile = new CertificateProfile(leaf.CommonName, leaf.Organizations, leaf.Usage, AlternativeNames(leaf.Sans, options));
-                EnsureLeaf(paths, leaf, profile, cas[leaf.IssuerStem], options.KeyAlgorithm, issuer, forceRenew.Contains(leaf.Stem), changes);
+                EnsureLeaf(paths.Files(leaf.Stem), profile, cas[leaf.IssuerStem], options.KeyAlgorithm, issuer, forceRenew.Contains(leaf.Stem), changes);
             }
+            EnsureNodeCredentials(paths, options, cas, issuer, forceRenew, changes);
             var caHash = ClusterToken.CaHashOf(crypto, File.ReadAllBytes(paths.ServerCa.Certificate));
             EnsureToken(paths.Token, options.Token, ClusterToken.ServerUser, caHash, "token", changes);
             if (options.AgentToken is not null)
@@ -310,10 +311,32 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
         return ServiceAccountKeyPem(ec);
     }
 
-    private void EnsureLeaf(ServerPkiPaths paths, LeafDefinition leaf, CertificateProfile profile, IssuedCertificate ca, KeyAlgorithm algorithm,
+    /// <summary>
+    /// A server is a node too (as in RKE2): its kubelet and kube-proxy need the credentials an agent join obtains,
+    /// with the identities the Node authorizer and the RBAC defaults expect. Written under &lt;data&gt;/agent/.
+    /// </summary>
+    private void EnsureNodeCredentials(ServerPkiPaths paths, ServerPkiOptions options, Dictionary<string, IssuedCertificate> cas, CertificateIssuer issuer,
+        IReadOnlySet<string> forceRenew, List<PkiChange> changes)
+    {
+        AtomicFile.EnsureDirectory(paths.Layout.AgentDir, AtomicFile.PrivateDirectory);
+        var nodeUser = NodeCredentials.NodeUser(options.Node.Name);
+        IPAddress[] loopback = [IPAddress.Loopback, IPAddress.IPv6Loopback];
+        var credentials = new (CertificateFiles Files, CertificateProfile Profile, string Ca)[]
+        {
+            (paths.NodeKubeletClient, new(nodeUser, [NodeCredentials.NodesGroup], CertificateUsage.Client, SubjectAlternativeNames.None), PkiCatalog.ClientCa),
+            (paths.NodeKubeProxyClient, new(NodeCredentials.KubeProxyUser, [], CertificateUsage.Client, SubjectAlternativeNames.None), PkiCatalog.ClientCa),
+            (paths.NodeKubeletServing, new(nodeUser, [NodeCredentials.NodesGroup], CertificateUsage.Server,
+                SubjectAlternativeNames.From([options.Node.Name, "localhost"], [.. loopback, .. options.Node.Addresses])), PkiCatalog.ServerCa),
+        };
+        foreach (var (files, profile, ca) in credentials)
+        {
+            EnsureLeaf(files, profile, cas[ca], options.KeyAlgorithm, issuer, forceRenew.Contains("node/" + Path.GetFileNameWithoutExtension(files.Certificate)), changes);
+        }
+    }
+
+    private void EnsureLeaf(CertificateFiles files, CertificateProfile profile, IssuedCertificate ca, KeyAlgorithm algorithm,
         CertificateIssuer issuer, bool force, List<PkiChange> changes)
     {
-        var files = paths.Files(leaf.Stem);
         var existed = File.Exists(files.Certificate) || File.Exists(files.Key);
         var reason = force ? "rotation requested" : WhyRenew(files, profile, ca);
         if (reason is null)
