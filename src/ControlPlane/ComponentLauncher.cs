@@ -74,6 +74,22 @@ public sealed class ComponentLauncher(RenderResult render, string binDirectory, 
     public IReadOnlyList<string> MissingBinaries() =>
         Components.Select(c => c.Spec.Binary).Where(b => !IsExecutable(Path.Combine(binDirectory, b))).ToList();
 
+    /// <summary>
+    /// Null when the bundle's kube-apiserver (else the first Kubernetes binary launched) is of the pinned minor
+    /// (<see cref="KubernetesContract.PinnedMinor"/>); otherwise why nothing may start: the rendered flags and config
+    /// files are v1.32's contract and another minor may reject or misread them.
+    /// </summary>
+    public async Task<string?> VersionRefusalAsync(CancellationToken cancellationToken)
+    {
+        if (Components.FirstOrDefault() is not { } first)
+        {
+            return null;
+        }
+        var binary = Path.Combine(binDirectory, (Components.FirstOrDefault(c => c.Spec.Name == "kube-apiserver") ?? first).Spec.Binary);
+        var result = await ProcessRunner.RunAsync(new ProcessSpec(binary, ["--version"]), cancellationToken).ConfigureAwait(false);
+        return KubernetesContract.BuiltIn.CheckVersionOutput(Path.GetFileName(binary), result.StandardOutput + result.StandardError);
+    }
+
     /// <summary>The exact program and argv each component is started with.</summary>
     public ProcessSpec SpecFor(ComponentArgs component) => new(Path.Combine(binDirectory, component.Spec.Binary), component.Argv);
 

@@ -16,6 +16,9 @@ public sealed record ComponentSpec(
     IReadOnlyList<ConfigFieldSpec> Config,
     string SourcePath)
 {
+    /// <summary>The component's config file (KubeletConfiguration, KubeSchedulerConfiguration): its path template, apiVersion and kind.</summary>
+    public ConfigFileSpec? ConfigFile { get; init; }
+
     /// <summary>Every entry a user override is checked against: rendered args, config fields with a flag, guards.</summary>
     public IEnumerable<ArgSpec> Checked =>
         Args.Concat(Config.Where(c => c.Flag is not null).Select(c => c.AsArg())).Concat(Guards).Where(a => a.Check is not null);
@@ -80,11 +83,18 @@ public sealed record ArgSpec(
     public bool IsGuard => Value is null;
 }
 
-/// <summary>One KubeletConfiguration field; <see cref="ValueNode"/> keeps the YAML scalar's type (bool, int, string).</summary>
+/// <summary>Where a component's config file goes (a path template) and its apiVersion and kind.</summary>
+public sealed record ConfigFileSpec(string PathTemplate, string ApiVersion, string Kind);
+
+/// <summary>
+/// One config-file field; <see cref="ValueNode"/> keeps the YAML scalar's type (bool, int, string), <see cref="Kind"/>
+/// says how a text value becomes YAML (null: a scalar; list, map, threshold-map, taints: see <see cref="ConfigValue"/>).
+/// </summary>
 public sealed record ConfigFieldSpec(
     string Path,
     YamlScalarNode ValueNode,
-    bool IsList,
+    string? Kind,
+    MountKind Mount,
     bool CisOnly,
     string? When,
     string? Flag,

@@ -35,7 +35,12 @@ public static class ComponentSpecLoader
             reader.OptionalSequence(root, "args").Select(n => ReadArg(reader, n, guard: false)).ToList(),
             reader.OptionalSequence(root, "guards").Select(n => ReadArg(reader, n, guard: true)).ToList(),
             reader.OptionalSequence(root, "config").Select(n => ReadConfigField(reader, n)).ToList(),
-            path);
+            path)
+        {
+            ConfigFile = reader.OptionalString(root, "config-file") is { } file
+                ? new ConfigFileSpec(file, reader.RequiredString(root, "config-api-version"), reader.RequiredString(root, "config-kind"))
+                : null,
+        };
     }
 
     private static ProbeSpec ReadProbes(YamlNodes.Reader reader, YamlMappingNode node)
@@ -57,18 +62,20 @@ public static class ComponentSpecLoader
         var map = reader.AsMapping(node, "an argument entry");
         var name = reader.RequiredString(map, "name");
         var value = guard ? null : reader.RequiredString(map, "value", allowEmpty: true);
-        var mount = reader.OptionalString(map, "mount") switch
-        {
-            null => MountKind.None,
-            "file" => MountKind.File,
-            "dir" => MountKind.Directory,
-            "dir-rw" => MountKind.WritableDirectory,
-            var other => throw reader.Error(map, $"mount: unknown kind \"{other}\" (expected file, dir or dir-rw)"),
-        };
+        var mount = ReadMount(reader, map);
         var (controls, check, violation) = ReadControls(reader, map);
         return new ArgSpec(name, value, reader.OptionalString(map, "profile") == "cis", reader.OptionalString(map, "when"),
             mount, controls, check, violation, (int)map.Start.Line);
     }
+
+    private static MountKind ReadMount(YamlNodes.Reader reader, YamlMappingNode map) => reader.OptionalString(map, "mount") switch
+    {
+        null => MountKind.None,
+        "file" => MountKind.File,
+        "dir" => MountKind.Directory,
+        "dir-rw" => MountKind.WritableDirectory,
+        var other => throw reader.Error(map, $"mount: unknown kind \"{other}\" (expected file, dir or dir-rw)"),
+    };
 
     private static ConfigFieldSpec ReadConfigField(YamlNodes.Reader reader, YamlNode node)
     {
@@ -79,7 +86,12 @@ public static class ComponentSpecLoader
             throw reader.Error(map, $"config entry {path}: value must be a scalar");
         }
         var (controls, check, violation) = ReadControls(reader, map);
-        return new ConfigFieldSpec(path, scalar, reader.OptionalString(map, "list") == "true", reader.OptionalString(map, "profile") == "cis",
+        var kind = reader.OptionalString(map, "kind");
+        if (kind is not null && !ConfigValue.Kinds.Contains(kind))
+        {
+            throw reader.Error(map, $"config entry {path}: unknown kind \"{kind}\" (expected {string.Join(", ", ConfigValue.Kinds)})");
+        }
+        return new ConfigFieldSpec(path, scalar, kind, ReadMount(reader, map), reader.OptionalString(map, "profile") == "cis",
             reader.OptionalString(map, "when"), reader.OptionalString(map, "flag"), controls, check, violation, (int)map.Start.Line);
     }
 

@@ -18,6 +18,8 @@ public sealed record ControlPlanePaths(string DataDir, string EtcDir)
     public string AgentLogs => Layout.AgentLogsDir;
     public string KubeletConfig => Layout.KubeletConfig;
     public string KubeletArgs => Layout.KubeletArgs;
+    public string ServerEtc => Layout.ServerEtcDir;
+    public string SchedulerConfig => Layout.SchedulerConfig;
     public string EncryptionConfig => Layout.EncryptionConfig;
     public string EncryptionState => Layout.EncryptionState;
     public string DefaultPodSecurityConfig => Layout.PodSecurityConfig;

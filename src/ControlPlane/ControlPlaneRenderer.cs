@@ -126,7 +126,7 @@ public sealed class ControlPlaneRenderer
 
         // 2. Write. Folders first (0700), then config files, then manifests (their hashes cover the files they mount).
         var files = new List<RenderedFile>();
-        foreach (var dir in new[] { paths.Cred, paths.ServerManifests, paths.ServerLogs, paths.Agent, paths.PodManifests, paths.AgentEtc, paths.AgentLogs })
+        foreach (var dir in new[] { paths.Cred, paths.ServerEtc, paths.ServerManifests, paths.ServerLogs, paths.Agent, paths.PodManifests, paths.AgentEtc, paths.AgentLogs })
         {
             AtomicFile.EnsureDirectory(dir, AtomicFile.PrivateDirectory);
         }
@@ -152,9 +152,13 @@ public sealed class ControlPlaneRenderer
 
         WriteKubeconfigs(context, files);
 
+        foreach (var (name, args) in components.Where(c => c.Value.Spec.ConfigFile is not null))
+        {
+            var file = args.Spec.ConfigFile!;
+            Write(files, context.Expand(file.PathTemplate, args.Spec.SourcePath + " config-file"), ComponentConfig.Render(args.Spec, context, args.ConfigOverrides).ToYaml(), $"{name} {file.Kind}");
+        }
         if (components.TryGetValue("kubelet", out var kubelet))
         {
-            Write(files, paths.KubeletConfig, KubeletConfig.Render(specs["kubelet"], context).ToYaml(), "KubeletConfiguration");
             Write(files, paths.KubeletArgs, string.Join("\n", kubelet.Argv) + "\n", "kubelet arguments");
         }
 

@@ -39,6 +39,8 @@ public sealed partial class RenderContext
             ["pod-manifests"] = Paths.PodManifests,
             ["etcd-data"] = Paths.EtcdData,
             ["kubelet-config"] = Paths.KubeletConfig,
+            ["scheduler-config"] = Paths.SchedulerConfig,
+            ["container-runtime-endpoint"] = ContainerRuntimeEndpoint,
             ["encryption-config"] = Paths.EncryptionConfig,
             ["psa-config"] = PodSecurityConfigPath,
             ["audit-policy"] = AuditPolicyPath,
@@ -71,6 +73,12 @@ public sealed partial class RenderContext
             ["node-taints"] = taints.Count > 0,
         };
     }
+
+    /// <summary>
+    /// The CRI socket the kubelet talks to (KubeletConfiguration containerRuntimeEndpoint). The runtime capability
+    /// (containerd under Bulwark's supervision) owns the socket; this is the one place the kubelet's side names it.
+    /// </summary>
+    public const string ContainerRuntimeEndpoint = "unix:///run/bulwark/containerd/containerd.sock";
 
     public EffectiveConfig Config { get; }
     public ControlPlanePaths Paths { get; }

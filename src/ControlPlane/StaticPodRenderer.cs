@@ -37,6 +37,23 @@ public static class StaticPodRenderer
                     : (value, arg.Mount));
             }
         }
+        foreach (var field in args.Spec.Config.Where(f => f.Mount != MountKind.None && context.Applies(f.CisOnly, f.When, args.Spec.SourcePath)))
+        {
+            var overridden = args.ConfigOverrides.LastOrDefault(o => o.Key == field.Path).Value as YamlDotNet.RepresentationModel.YamlScalarNode;
+            wanted.Add((overridden?.Value ?? context.Expand(field.ValueNode.Value ?? "", $"{args.Spec.SourcePath}:{field.Line}"), field.Mount));
+        }
+        // A kubeconfig is read together with the files it names: mount its CA, certificate and key too.
+        foreach (var kubeconfig in wanted.Where(w => w.Kind == MountKind.File && w.Path.EndsWith(".kubeconfig", StringComparison.Ordinal) && File.Exists(w.Path)).ToList())
+        {
+            var parsed = Kubeconfig.Parse(File.ReadAllText(kubeconfig.Path), kubeconfig.Path);
+            foreach (var credential in new[] { parsed.CertificateAuthority, parsed.ClientCertificate, parsed.ClientKey })
+            {
+                if (credential.Path is { } referenced)
+                {
+                    wanted.Add((referenced, MountKind.File));
+                }
+            }
+        }
         foreach (var extra in args.Spec.Probes?.Mounts ?? [])
         {
             wanted.Add((context.Expand(extra, args.Spec.SourcePath + " probes.mounts"), MountKind.File));

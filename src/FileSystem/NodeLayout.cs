@@ -29,6 +29,8 @@ public sealed record NodeLayout(string DataDir, string EtcDir)
     public string EncryptionState => Path.Combine(CredDir, "encryption-state.json");
     public string ServerManifestsDir => Path.Combine(ServerDir, "manifests");
     public string ServerLogsDir => Path.Combine(ServerDir, "logs");
+    public string ServerEtcDir => Path.Combine(ServerDir, "etc");
+    public string SchedulerConfig => Path.Combine(ServerEtcDir, "kube-scheduler-config.yaml");
 
     // <data>/server/db (etcd)
     public string DbDir => Path.Combine(ServerDir, "db");

@@ -107,8 +107,9 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
             foreach (var leaf in PkiCatalog.Leaves)
             {
                 var profile = new CertificateProfile(leaf.CommonName, leaf.Organizations, leaf.Usage, AlternativeNames(leaf.Sans, options));
-                EnsureLeaf(paths, leaf, profile, cas[leaf.IssuerStem], options.KeyAlgorithm, issuer, forceRenew.Contains(leaf.Stem), changes);
+                EnsureLeaf(paths.Files(leaf.Stem), profile, cas[leaf.IssuerStem], options.KeyAlgorithm, issuer, forceRenew.Contains(leaf.Stem), changes);
             }
+            EnsureNodeCredentials(paths, options, cas, issuer, forceRenew, changes);
             var caHash = ClusterToken.CaHashOf(crypto, File.ReadAllBytes(paths.ServerCa.Certificate));
             EnsureToken(paths.Token, options.Token, ClusterToken.ServerUser, caHash, "token", changes);
             if (options.AgentToken is not null)
@@ -229,28 +230,49 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
     {
         if (File.Exists(paths.ServiceKey))
         {
+            string pem;
+            AsymmetricAlgorithm key;
             try
             {
-                crypto.ImportPrivateKeyPem(File.ReadAllText(paths.ServiceKey), paths.ServiceKey).Dispose();
+                pem = File.ReadAllText(paths.ServiceKey);
+                key = crypto.ImportPrivateKeyPem(pem, paths.ServiceKey);
             }
             catch (Exception e) when (e is CryptoPolicyException or CryptographicException)
             {
                 throw new PkiException($"{paths.ServiceKey}: {e.Message}. Replace it with an approved key, or remove it (and service.current.key) " +
                     "to generate a new one; existing service-account tokens then become invalid.", e);
             }
-            var tightened = FixMode(paths.ServiceKey);
-            changes.Add(new PkiChange(paths.ServiceKey, PkiAction.Reused, tightened ? "existing key (mode tightened to 0600)" : "existing key"));
+            key.Dispose();
+            {
+                if (ToAcceptedForm(pem) is { } wanted)
+                {
+                    // An EC key in PKCS#8 (written before v1.32's contract was checked) is refused by kube-apiserver's
+                    // --service-account-key-file: rewrite the same key in the form it reads; tokens stay valid.
+                    AtomicFile.WriteAllText(paths.ServiceKey, wanted, AtomicFile.Private);
+                    changes.Add(new PkiChange(paths.ServiceKey, PkiAction.Renewed, "same key rewritten in the PEM form kube-apiserver reads"));
+                }
+                else
+                {
+                    var tightened = FixMode(paths.ServiceKey);
+                    changes.Add(new PkiChange(paths.ServiceKey, PkiAction.Reused, tightened ? "existing key (mode tightened to 0600)" : "existing key"));
+                }
+            }
         }
         else
         {
             using var key = crypto.GenerateKey(algorithm);
-            AtomicFile.WriteAllText(paths.ServiceKey, key.ExportPkcs8PrivateKeyPem() + "\n", AtomicFile.Private);
+            AtomicFile.WriteAllText(paths.ServiceKey, ServiceAccountKeyPem(key), AtomicFile.Private);
             changes.Add(new PkiChange(paths.ServiceKey, PkiAction.Created, "new service-account signing key"));
         }
         if (!File.Exists(paths.ServiceCurrentKey))
         {
             AtomicFile.WriteAllBytes(paths.ServiceCurrentKey, File.ReadAllBytes(paths.ServiceKey), AtomicFile.Private);
             changes.Add(new PkiChange(paths.ServiceCurrentKey, PkiAction.Created, "current service-account signing key"));
+        }
+        else if (ToAcceptedForm(File.ReadAllText(paths.ServiceCurrentKey)) is { } converted)
+        {
+            AtomicFile.WriteAllText(paths.ServiceCurrentKey, converted, AtomicFile.Private);
+            changes.Add(new PkiChange(paths.ServiceCurrentKey, PkiAction.Renewed, "same key rewritten in the PEM form kube-apiserver reads"));
         }
         else
         {
@@ -259,10 +281,62 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
         }
     }
 
-    private void EnsureLeaf(ServerPkiPaths paths, LeafDefinition leaf, CertificateProfile profile, IssuedCertificate ca, KeyAlgorithm algorithm,
+    /// <summary>
+    /// The service-account key in the form both readers accept (client-go util/keyutil v0.32, policies/kubernetes/v1.32/key-files.yaml):
+    /// kube-apiserver's --service-account-key-file takes EC keys only as SEC1 ("EC PRIVATE KEY") and RSA as PKCS#1 or PKCS#8.
+    /// </summary>
+    public static string ServiceAccountKeyPem(AsymmetricAlgorithm key) => key switch
+    {
+        ECDsa ec => ec.ExportECPrivateKeyPem() + "\n",
+        RSA rsa => rsa.ExportRSAPrivateKeyPem() + "\n",
+        _ => throw new PkiException($"service-account key type {key.GetType().Name} is not supported; use ecdsa-p256, ecdsa-p384 or rsa-3072"),
+    };
+
+    /// <summary>An EC key in PKCS#8 re-encoded as SEC1; null when the PEM is already in an accepted form.</summary>
+    private static string? ToAcceptedForm(string pem)
+    {
+        if (!pem.Contains("-----BEGIN PRIVATE KEY-----", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        using var ec = ECDsa.Create();
+        try
+        {
+            ec.ImportFromPem(pem);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+        return ServiceAccountKeyPem(ec);
+    }
+
+    /// <summary>
+    /// A server is a node too (as in RKE2): its kubelet and kube-proxy need the credentials an agent join obtains,
+    /// with the identities the Node authorizer and the RBAC defaults expect. Written under &lt;data&gt;/agent/.
+    /// </summary>
+    private void EnsureNodeCredentials(ServerPkiPaths paths, ServerPkiOptions options, Dictionary<string, IssuedCertificate> cas, CertificateIssuer issuer,
+        IReadOnlySet<string> forceRenew, List<PkiChange> changes)
+    {
+        AtomicFile.EnsureDirectory(paths.Layout.AgentDir, AtomicFile.PrivateDirectory);
+        var nodeUser = NodeCredentials.NodeUser(options.Node.Name);
+        IPAddress[] loopback = [IPAddress.Loopback, IPAddress.IPv6Loopback];
+        var credentials = new (CertificateFiles Files, CertificateProfile Profile, string Ca)[]
+        {
+            (paths.NodeKubeletClient, new(nodeUser, [NodeCredentials.NodesGroup], CertificateUsage.Client, SubjectAlternativeNames.None), PkiCatalog.ClientCa),
+            (paths.NodeKubeProxyClient, new(NodeCredentials.KubeProxyUser, [], CertificateUsage.Client, SubjectAlternativeNames.None), PkiCatalog.ClientCa),
+            (paths.NodeKubeletServing, new(nodeUser, [NodeCredentials.NodesGroup], CertificateUsage.Server,
+                SubjectAlternativeNames.From([options.Node.Name, "localhost"], [.. loopback, .. options.Node.Addresses])), PkiCatalog.ServerCa),
+        };
+        foreach (var (files, profile, ca) in credentials)
+        {
+            EnsureLeaf(files, profile, cas[ca], options.KeyAlgorithm, issuer, forceRenew.Contains("node/" + Path.GetFileNameWithoutExtension(files.Certificate)), changes);
+        }
+    }
+
+    private void EnsureLeaf(CertificateFiles files, CertificateProfile profile, IssuedCertificate ca, KeyAlgorithm algorithm,
         CertificateIssuer issuer, bool force, List<PkiChange> changes)
     {
-        var files = paths.Files(leaf.Stem);
         var existed = File.Exists(files.Certificate) || File.Exists(files.Key);
         var reason = force ? "rotation requested" : WhyRenew(files, profile, ca);
         if (reason is null)

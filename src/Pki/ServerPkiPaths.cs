@@ -38,6 +38,14 @@ public sealed record ServerPkiPaths(string DataDir)
     public CertificateFiles ClientKubeApiserver => Files("client-kube-apiserver");
     public CertificateFiles ClientAuthProxy => Files("client-auth-proxy");
 
+    /// <summary>This server's own node credentials (a server is a node): the kubelet's client and serving certs and kube-proxy's client cert.</summary>
+    public CertificateFiles NodeKubeletClient => AgentFiles("client-kubelet");
+    public CertificateFiles NodeKubeletServing => AgentFiles("serving-kubelet");
+    public CertificateFiles NodeKubeProxyClient => AgentFiles("client-kube-proxy");
+
+    private CertificateFiles AgentFiles(string stem) =>
+        new(Path.Combine(Layout.AgentDir, stem + ".crt"), Path.Combine(Layout.AgentDir, stem + ".key"));
+
     /// <summary>etcd's client-port serving cert (serverAuth+clientAuth): <c>--cert-file/--key-file</c>.</summary>
     public CertificateFiles EtcdServerClient => Files("etcd/server-client");
 

@@ -26,13 +26,13 @@ public enum NodeCertificateKind
 public sealed class NodeCertificateSigner(CsrSigner signer, IssuedCertificate clientCa, IssuedCertificate serverCa) : IDisposable
 {
     public const int MaxCsrLength = 16 * 1024;
-    public const string NodesGroup = "system:nodes";
-    public const string KubeProxyUser = "system:kube-proxy";
+    public const string NodesGroup = NodeCredentials.NodesGroup;
+    public const string KubeProxyUser = NodeCredentials.KubeProxyUser;
 
     public string ServerCaPem { get; } = serverCa.CertificatePem;
     public string ClientCaPem { get; } = clientCa.CertificatePem;
 
-    public static string NodeUser(string nodeName) => "system:node:" + nodeName;
+    public static string NodeUser(string nodeName) => NodeCredentials.NodeUser(nodeName);
 
     /// <summary>The CSR policy for a node: its name (and localhost) and the addresses it may claim (loopback and the one it connects from).</summary>
     public static CsrPolicy PolicyFor(NodeCertificateKind kind, string nodeName, IReadOnlyCollection<IPAddress> nodeAddresses) => kind switch

@@ -25,6 +25,10 @@ public sealed class ComponentsStage : IStage
         {
             return new StageResult($"not launched: {new ComponentBinariesMissingException(missing, bin).Message} etcd keeps running.");
         }
+        if (await launcher.VersionRefusalAsync(cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            return new StageResult($"not launched: {refusal}. Nothing was started; etcd keeps running.");
+        }
         try
         {
             var running = await launcher.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -38,7 +38,6 @@ public sealed partial class ControlsTests : IDisposable
     {
         var result = await _node.RenderAsync("profile: cis-1.23");
         var context = new RenderContext(_node.Config("profile: cis-1.23"), _node.EtcDir);
-        var kubelet = KubeletConfig.Parse(File.ReadAllText(result.Paths.KubeletConfig), "kubelet-config.yaml");
         var checkedCount = 0;
         foreach (var spec in Specs.All)
         {
@@ -56,10 +55,11 @@ public sealed partial class ControlsTests : IDisposable
             }
             foreach (var field in spec.Config.Where(f => f.Check is not null))
             {
-                var value = kubelet.Scalar(field.Path);
-                Assert.True(value is not null, $"kubelet config {field.Path} is not rendered");
+                var path = context.Expand(spec.ConfigFile!.PathTemplate, spec.SourcePath);
+                var value = ComponentConfig.Parse(File.ReadAllText(path), path).Scalar(field.Path);
+                Assert.True(value is not null, $"{spec.Name} config {field.Path} is not rendered");
                 var failure = ArgCheckEvaluator.Evaluate(field.Check!, value, context, spec.SourcePath);
-                Assert.True(failure is null, $"kubelet config {field.Path}={value} fails its check: {failure}");
+                Assert.True(failure is null, $"{spec.Name} config {field.Path}={value} fails its check: {failure}");
                 checkedCount++;
             }
         }
@@ -91,7 +91,16 @@ public sealed partial class ControlsTests : IDisposable
         var result = await _node.RenderAsync($"{key}:\n  - \"{name}={entry.Violation}\"");
         var warning = Assert.Single(result.Warnings, w => w.Contains($"\"{name}={entry.Violation}\"", StringComparison.Ordinal));
         Assert.Contains(entry.Controls[0], warning);
-        Assert.Equal(entry.Violation, result.Components[component].Get(name));
+        var args = result.Components[component];
+        // A deprecated config-backed flag goes into the component's config file instead of its argv.
+        var field = Bulwark.ControlPlane.KubernetesContract.BuiltIn[component].Find(name)?.ConfigField;
+        var applied = args.Get(name) ?? (args.ConfigOverrides.LastOrDefault(o => o.Key == field).Value switch
+        {
+            YamlDotNet.RepresentationModel.YamlScalarNode s => s.Value,
+            YamlDotNet.RepresentationModel.YamlSequenceNode seq => string.Join(',', seq.Children.Select(c => ((YamlDotNet.RepresentationModel.YamlScalarNode)c).Value)),
+            _ => null,
+        });
+        Assert.Equal(entry.Violation, applied);
     }
 
     [Fact]
@@ -140,8 +149,8 @@ public sealed partial class ControlsTests : IDisposable
         }
         Assert.Equal(["request-timeout", "service-account-extend-token-expiration"],
             cis.Components["kube-apiserver"].Args.Select(a => a.Key).Except(plain.Components["kube-apiserver"].Args.Select(a => a.Key)).Order());
-        var plainKubelet = KubeletConfig.Parse(File.ReadAllText(plain.Paths.KubeletConfig), "plain");
-        var cisKubelet = KubeletConfig.Parse(File.ReadAllText(cis.Paths.KubeletConfig), "cis");
+        var plainKubelet = ComponentConfig.Parse(File.ReadAllText(plain.Paths.KubeletConfig), "plain");
+        var cisKubelet = ComponentConfig.Parse(File.ReadAllText(cis.Paths.KubeletConfig), "cis");
         Assert.Null(plainKubelet.Scalar("protectKernelDefaults"));
         Assert.Equal("true", cisKubelet.Scalar("protectKernelDefaults"));
         Assert.Equal("privileged", PodSecurityConfig.Parse(File.ReadAllText(plain.Paths.DefaultPodSecurityConfig), "p").Level("enforce"));
@@ -156,7 +165,7 @@ public sealed partial class ControlsTests : IDisposable
     public async Task Protect_kernel_defaults_reaches_the_kubelet_without_a_profile_when_asked_for()
     {
         var result = await _node.RenderAsync("protect-kernel-defaults: true");
-        Assert.Equal("true", KubeletConfig.Parse(File.ReadAllText(result.Paths.KubeletConfig), "k").Scalar("protectKernelDefaults"));
+        Assert.Equal("true", ComponentConfig.Parse(File.ReadAllText(result.Paths.KubeletConfig), "k").Scalar("protectKernelDefaults"));
     }
 
     [Fact]

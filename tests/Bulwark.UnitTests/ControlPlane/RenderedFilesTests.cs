@@ -78,13 +78,26 @@ public sealed class RenderedFilesTests : IDisposable
     }
 
     [Fact]
-    public async Task Static_pods_mount_exactly_the_files_their_arguments_reference_read_only()
+    public async Task Static_pods_mount_exactly_the_files_their_arguments_config_files_and_kubeconfigs_reference_read_only()
     {
         var result = await _node.RenderAsync("profile: cis-1.23");
         foreach (var (name, args) in result.Components.Where(c => c.Key != "kubelet"))
         {
             var pod = StaticPod.Parse(File.ReadAllText(result.Paths.PodManifest(name)), name);
-            var referenced = args.Spec.Args.Where(a => a.Mount == MountKind.File).Select(a => args.Get(a.Name)).OfType<string>()
+            var files = args.Spec.Args.Where(a => a.Mount == MountKind.File).Select(a => args.Get(a.Name)).OfType<string>().ToList();
+            // A component config file names files too (KubeSchedulerConfiguration clientConnection.kubeconfig).
+            if (args.Spec.ConfigFile is not null)
+            {
+                var config = ComponentConfig.Parse(File.ReadAllText(args.Get("config")!), "config");
+                files.AddRange(args.Spec.Config.Where(f => f.Mount == MountKind.File).Select(f => config.Scalar(f.Path)!));
+            }
+            // A kubeconfig is read with the CA, certificate and key it names.
+            foreach (var kubeconfig in files.Where(f => f.EndsWith(".kubeconfig", StringComparison.Ordinal)).ToList())
+            {
+                var parsed = Kubeconfig.Parse(File.ReadAllText(kubeconfig), kubeconfig);
+                files.AddRange(new[] { parsed.CertificateAuthority.Path, parsed.ClientCertificate.Path, parsed.ClientKey.Path }.OfType<string>());
+            }
+            var referenced = files
                 .Concat((args.Spec.Probes?.Mounts ?? []).Select(m => m.Replace("{tls}", result.Paths.Tls, StringComparison.Ordinal)))
                 .Distinct().Order(StringComparer.Ordinal);
             Assert.Equal(referenced, pod.Mounts.Where(m => m.Type == "File").Select(m => m.Path).Order(StringComparer.Ordinal));
@@ -122,7 +135,7 @@ public sealed class RenderedFilesTests : IDisposable
     {
         var result = await _node.RenderAsync("profile: cis-1.23");
         var text = File.ReadAllText(result.Paths.KubeletConfig);
-        var config = KubeletConfig.Parse(text, result.Paths.KubeletConfig);
+        var config = ComponentConfig.Parse(text, result.Paths.KubeletConfig);
         Assert.Equal(text, config.ToYaml());
         Assert.Equal("kubelet.config.k8s.io/v1beta1", config.ApiVersion);
         Assert.Equal("KubeletConfiguration", config.Kind);
@@ -140,7 +153,7 @@ public sealed class RenderedFilesTests : IDisposable
         var config = _node.Config("profile: cis-1.23");
         var context = new RenderContext(config, _node.EtcDir, kubeletRunsStaticPods: true);
         var result = await new ControlPlaneRenderer().RenderAsync(context, null, TestContext.Current.CancellationToken);
-        var kubelet = KubeletConfig.Parse(File.ReadAllText(result.Paths.KubeletConfig), "k");
+        var kubelet = ComponentConfig.Parse(File.ReadAllText(result.Paths.KubeletConfig), "k");
         Assert.Equal(result.Paths.PodManifests, kubelet.Scalar("staticPodPath"));
         Assert.True(result.KubeletRunsStaticPods);
         Assert.Equal(["kubelet"], new ComponentLauncher(result, "/nonexistent").Components.Select(c => c.Spec.Name));

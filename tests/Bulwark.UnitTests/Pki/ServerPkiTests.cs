@@ -49,7 +49,7 @@ public sealed class ServerPkiTests : IDisposable
             Assert.Equal(AtomicFile.PrivateDirectory, File.GetUnixFileMode(directory));
         }
         Assert.All(result.Changes, c => Assert.Equal(PkiAction.Created, c.Action));
-        Assert.Equal(RkeFiles.Length + 3, result.Changes.Count);
+        Assert.Equal(RkeFiles.Length + 3 + 3, result.Changes.Count); // + service keys, token, and the node credentials
         Assert.Empty(Directory.GetFiles(Paths.TlsDirectory, "*.tmp", SearchOption.AllDirectories));
     }
 

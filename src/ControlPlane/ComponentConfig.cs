@@ -4,14 +4,11 @@ using YamlDotNet.RepresentationModel;
 namespace Bulwark.ControlPlane;
 
 /// <summary>
-/// A KubeletConfiguration as an ordered list of dotted field paths and their YAML values (scalars keep their type).
+/// A component config file (KubeletConfiguration, KubeSchedulerConfiguration) as an ordered list of dotted field paths and their YAML values (scalars keep their type).
 /// <see cref="ToYaml"/> nests the paths; <see cref="Parse"/> flattens a file back, so the file round-trips.
 /// </summary>
-public sealed record KubeletConfig(string ApiVersion, string Kind, IReadOnlyList<KeyValuePair<string, YamlNode>> Fields)
+public sealed record ComponentConfig(string ApiVersion, string Kind, IReadOnlyList<KeyValuePair<string, YamlNode>> Fields)
 {
-    public const string ExpectedApiVersion = "kubelet.config.k8s.io/v1beta1";
-    public const string ExpectedKind = "KubeletConfiguration";
-
     public YamlNode? this[string path] => Fields.LastOrDefault(f => f.Key == path).Value;
 
     public string? Scalar(string path) => this[path] switch
@@ -21,8 +18,10 @@ public sealed record KubeletConfig(string ApiVersion, string Kind, IReadOnlyList
         _ => null,
     };
 
-    public static KubeletConfig Render(ComponentSpec spec, RenderContext context)
+    /// <summary>The spec's fields as they apply on this node, then the user's overrides (a kubelet-arg for a config-backed flag) by path.</summary>
+    public static ComponentConfig Render(ComponentSpec spec, RenderContext context, IReadOnlyList<KeyValuePair<string, YamlNode>> overrides)
     {
+        var file = spec.ConfigFile ?? throw new ControlPlaneDataException($"{spec.SourcePath}: {spec.Name} has no config-file");
         var fields = new List<KeyValuePair<string, YamlNode>>();
         foreach (var field in spec.Config)
         {
@@ -32,14 +31,26 @@ public sealed record KubeletConfig(string ApiVersion, string Kind, IReadOnlyList
                 continue;
             }
             var expanded = context.Expand(field.ValueNode.Value ?? "", where);
-            YamlNode value = field.IsList
-                ? YamlNodes.Strings(expanded.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            YamlNode value = field.Kind is not null
+                ? ConfigValue.ToNode(field.Kind, expanded)
                 : field.ValueNode.Style is ScalarStyle.DoubleQuoted or ScalarStyle.SingleQuoted
                     ? YamlNodes.Str(expanded)
                     : new YamlScalarNode(expanded);
             fields.Add(new(field.Path, value));
         }
-        return new KubeletConfig(ExpectedApiVersion, ExpectedKind, fields);
+        foreach (var (path, value) in overrides)
+        {
+            var index = fields.FindIndex(f => f.Key == path);
+            if (index >= 0)
+            {
+                fields[index] = new(path, value);
+            }
+            else
+            {
+                fields.Add(new(path, value));
+            }
+        }
+        return new ComponentConfig(file.ApiVersion, file.Kind, fields);
     }
 
     public string ToYaml()
@@ -64,7 +75,7 @@ public sealed record KubeletConfig(string ApiVersion, string Kind, IReadOnlyList
         return YamlNodes.Serialize(root);
     }
 
-    public static KubeletConfig Parse(string yaml, string path)
+    public static ComponentConfig Parse(string yaml, string path)
     {
         var root = YamlNodes.ParseSingleMapping(yaml, path);
         var reader = new ManifestReader(path);
@@ -77,7 +88,7 @@ public sealed record KubeletConfig(string ApiVersion, string Kind, IReadOnlyList
                 Flatten(name, value, fields);
             }
         }
-        return new KubeletConfig(reader.String(root, "apiVersion"), reader.String(root, "kind"), fields);
+        return new ComponentConfig(reader.String(root, "apiVersion"), reader.String(root, "kind"), fields);
     }
 
     private static void Flatten(string prefix, YamlNode node, List<KeyValuePair<string, YamlNode>> fields)
