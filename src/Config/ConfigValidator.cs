@@ -45,7 +45,7 @@ internal static class ConfigValidator
     }
 
     /// <summary>Checks contributed by capabilities that own a key's syntax (e.g. the snapshot cron), kept in one list.</summary>
-    private static readonly Action<EffectiveConfig, List<ConfigProblem>>[] ExtraChecks = [Etcd.SnapshotConfigChecks.Cron];
+    private static readonly Action<EffectiveConfig, List<ConfigProblem>>[] ExtraChecks = [Etcd.SnapshotConfigChecks.Cron, Cni.CniConfigChecks.Check];
 
     private static void ExclusivePair(EffectiveConfig config, ConfigKey a, ConfigKey b, List<ConfigProblem> problems)
     {
