@@ -132,7 +132,7 @@ public sealed class ServerRunner(EffectiveConfig config, ServerStages stages, Te
             return true;
         }
         var profile = config.Get(ConfigKeys.Profile);
-        var report = new HostPreflight(hostRoot ?? new HostRoot("/"), SysctlProfile.Load(EmbeddedData.BuiltIn)).Run(profile, ConfigRole.Server);
+        var report = new HostPreflight(hostRoot ?? new HostRoot("/"), SysctlProfile.Load(EmbeddedData.BuiltIn)).Run(profile, ConfigRole.Server, Cni.CniSelection.From(config));
         if (report.Passed)
         {
             Stage("preflight", $"profile {profile}: all {report.Findings.Count} host checks passed");
