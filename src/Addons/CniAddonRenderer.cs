@@ -152,7 +152,7 @@ public sealed class CniAddonRenderer(CniCatalog catalog, ApiResourceTable resour
             throw new AddonException(
                 $"cni: this cluster was deployed with {previous}; changing the primary CNI on a running cluster is not supported (pods keep {previous}'s " +
                 $"addresses and rules). Either keep cni: {previous}, or rebuild the network: stop Bulwark on every node, run the node cleanup " +
-                $"(bulwark killall removes {previous}'s interfaces, iptables chains and /var/lib/cni state), delete {paths.DeployedCni}, then start with the new cni");
+                $"(bulwark killall removes {previous}'s interfaces, iptables chains and /var/lib/cni state), delete {paths.DeployedCni}, then start with the new cni", Diagnostics.ErrorKind.Refused);
         }
     }
 

@@ -109,7 +109,7 @@ public sealed class ManifestApplier(IKubernetes client, ApiResourceTable resourc
         }
         catch (HttpOperationException e)
         {
-            throw new AddonException($"{item.File}:{item.Line}: the apiserver refused {r.Kind} {item.Name}: {(int)e.Response.StatusCode} {Message(e)}");
+            throw new AddonException($"{item.File}:{item.Line}: the apiserver refused {r.Kind} {item.Name}: {(int)e.Response.StatusCode} {Message(e)}", Diagnostics.ErrorKind.Unavailable);
         }
     }
 
@@ -152,7 +152,7 @@ public sealed class ManifestApplier(IKubernetes client, ApiResourceTable resourc
         }
         catch (HttpOperationException e)
         {
-            throw new AddonException($"the apiserver refused to delete {item}: {(int)e.Response.StatusCode} {Message(e)}");
+            throw new AddonException($"the apiserver refused to delete {item}: {(int)e.Response.StatusCode} {Message(e)}", Diagnostics.ErrorKind.Unavailable);
         }
     }
 

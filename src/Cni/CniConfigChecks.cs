@@ -6,7 +6,7 @@ namespace Bulwark.Cni;
 /// The <c>cni</c> key's rules for the config validator: RKE2's selection rules (errors), and what the profile and
 /// fips-mode make of the choice (warnings). WireGuard settings live in chart values and are refused by the add-on stage.
 /// </summary>
-internal static class CniConfigChecks
+public static class CniConfigChecks
 {
     public static void Check(EffectiveConfig config, List<ConfigProblem> problems)
     {

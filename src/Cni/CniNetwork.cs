@@ -82,7 +82,7 @@ public sealed record CniNetwork(string Source, string CniVersion, string Name, I
 }
 
 /// <summary>A CNI configuration is wrong: what and where, and how to fix it.</summary>
-public sealed class CniConfigException(string message, string fix) : Exception(message)
+public sealed class CniConfigException(string message, string fix) : Diagnostics.BulwarkException(Diagnostics.ErrorKind.Usage, message)
 {
     public string Fix { get; } = fix;
 }

@@ -25,7 +25,7 @@ public sealed class ManifestApplierHttpBoundaryTests : IAsyncLifetime
     {
         _api = await RecordingApiServer.StartAsync();
         var file = _dir.Write("etc/config.yaml", $"data-dir: {_dir.Combine("data")}\ntoken: t\ncni: canal\nprofile: cis-1.23\n");
-        _config = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), [])).Config!;
+        _config = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), []) { Checks = Bulwark.Cli.ConfigChecks.All }).Config!;
         _paths = new AddonPaths(_config.DataDir);
         // What a server writes to server/manifests: the add-on stage, and the control plane's CIS policies (the real renderers).
         AddonStage.Render(_config, EmbeddedData.BuiltIn);

@@ -19,7 +19,7 @@ public sealed class CniAddonRendererTests : IDisposable
     private EffectiveConfig Config(string yaml)
     {
         var file = _dir.Write("etc/config.yaml", $"data-dir: {_dir.Combine("data")}\ntoken: t\n{yaml}");
-        var result = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), []));
+        var result = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), []) { Checks = Bulwark.Cli.ConfigChecks.All });
         Assert.Empty(result.Errors);
         return result.Config!;
     }

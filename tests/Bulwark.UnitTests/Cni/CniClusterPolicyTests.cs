@@ -18,7 +18,7 @@ public sealed class CniClusterPolicyTests : IDisposable
     private EffectiveConfig Config(string yaml)
     {
         var file = _dir.Write("config.yaml", "token: t\n" + yaml);
-        return ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), [])).Config!;
+        return ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), []) { Checks = Bulwark.Cli.ConfigChecks.All }).Config!;
     }
 
     private static List<V1NetworkPolicy> Policies(string yaml)

@@ -34,8 +34,7 @@ public sealed class CniNetworkValidatorTests
     public void Broken_configs_fail_with_a_clear_message(string json, string message, string? fix)
     {
         var steps = Validate(json, out _);
-        var failed = Assert.Single(steps, s => s.Status == CniStepStatus.Failed);
-        Assert.Contains(message, failed.Detail);
+        var failed = Assert.Single(steps, s => s.Status == CniStepStatus.Failed && s.Detail.Contains(message, StringComparison.Ordinal));
         Assert.StartsWith("10-test.conflist", failed.Detail);
         Assert.NotNull(failed.Fix);
         if (fix is not null)
@@ -52,7 +51,7 @@ public sealed class CniNetworkValidatorTests
     {
         var ipamJson = ipam is null ? "" : ",\"ipam\":{\"type\":\"" + ipam + "\"}";
         var plugin = "{\"type\":\"" + type + "\"" + ipamJson + "}";
-        var steps = Validate("""{"cniVersion":"0.3.1","name":"k8s-pod-network","plugins":[""" + plugin + ""","{"type":"portmap","capabilities":{"portMappings":true}}]}""", out var absent);
+        var steps = Validate("""{"cniVersion":"0.3.1","name":"k8s-pod-network","plugins":[""" + plugin + """,{"type":"portmap","capabilities":{"portMappings":true}}]}""", out var absent);
         Assert.Equal(ipam is null ? [type] : [type, ipam], absent);
         var chain = Assert.Single(steps, s => s.Step == "plugin chain");
         Assert.Equal(CniStepStatus.NotRun, chain.Status);

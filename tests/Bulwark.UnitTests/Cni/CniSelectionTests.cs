@@ -72,7 +72,7 @@ public sealed class CniSelectionTests : IDisposable
     public void Config_validator_applies_cni_rules_with_file_and_line(string yaml, string? error, string? warning)
     {
         var file = _dir.Write("config.yaml", "token: t\n" + yaml);
-        var result = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), []));
+        var result = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), []) { Checks = Bulwark.Cli.ConfigChecks.All });
         if (error is null)
         {
             Assert.Empty(result.Errors);
@@ -99,10 +99,10 @@ public sealed class CniSelectionTests : IDisposable
     public void Flag_and_environment_values_are_split_on_commas()
     {
         var env = new Dictionary<string, string> { ["BULWARK_CNI"] = "multus,calico" };
-        var result = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, null, env, []));
+        var result = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, null, env, []) { Checks = Bulwark.Cli.ConfigChecks.All });
         Assert.Equal("multus,calico", CniSelection.From(result.Config!).Display);
         var flags = new[] { new RawSetting("cni", false, ["multus,cilium"], true, ConfigSource.Flag("--cni")) };
-        var fromFlag = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, null, new Dictionary<string, string>(), flags));
+        var fromFlag = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, null, new Dictionary<string, string>(), flags) { Checks = Bulwark.Cli.ConfigChecks.All });
         Assert.Equal("multus,cilium", CniSelection.From(fromFlag.Config!).Display);
     }
 }
