@@ -96,8 +96,10 @@ public sealed class CniVerifyRealPluginTests : IDisposable
     public async Task Macvlan_secondary_network_runs_beside_the_primary_as_a_multus_attachment()
     {
         var master = "bwm" + _suffix;
-        Run("ip", "link", "add", master, "type", "dummy");
+        // No dummy module on these kernels: one end of a veth pair is the macvlan master (deleting it removes both ends).
         _hostInterfaces.Add(master);
+        Assert.Equal(0, RunCode("ip", "link", "add", master, "type", "veth", "peer", "name", "bwn" + _suffix));
+        Assert.Equal(0, RunCode("ip", "link", "set", master, "up"));
         WriteConf("10-bridge.conflist", BridgeConflist());
         var attachment = _dir.Write("macvlan-nad.yaml", $$$"""
             apiVersion: k8s.cni.cncf.io/v1
@@ -205,6 +207,20 @@ public sealed class CniVerifyRealPluginTests : IDisposable
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("no CNI configuration", result.Out);
         Assert.Contains("fix: deploy a CNI (cni: canal, the default)", result.Out);
+    }
+
+    private static int RunCode(string program, params string[] args)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(info)!;
+        process.StandardOutput.ReadToEnd();
+        process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return process.ExitCode;
     }
 
     private static string Run(string program, params string[] args)
