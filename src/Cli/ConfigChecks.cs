@@ -10,6 +10,6 @@ public static class ConfigChecks
         Etcd.SnapshotConfigChecks.Cron,
         Server.ServerConfigChecks.Roles,
         Agent.AgentConfigChecks.JoinTarget,
-        ControlPlane.ComponentArgChecks.Validate,
+        Cni.CniConfigChecks.Check,
     ];
 }

@@ -50,7 +50,7 @@ internal static class HardeningCommand
             }
             // This command exists to check a profile: with none configured, check the CIS one.
             var profile = config.Profile == HardeningProfile.None ? "cis-1.23" : config.Get(ConfigKeys.Profile);
-            var report = new HostPreflight(hostRoot, SysctlProfile.Load(EmbeddedData.BuiltIn)).Run(profile, configRole);
+            var report = new HostPreflight(hostRoot, SysctlProfile.Load(EmbeddedData.BuiltIn)).Run(profile, configRole, Cni.CniSelection.From(config));
             if (parse.GetValue(output) == "json")
             {
                 env.Out.WriteLine(JsonSerializer.Serialize(report, CliJsonContext.Default.PreflightReport));

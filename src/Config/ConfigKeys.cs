@@ -45,7 +45,7 @@ public static class ConfigKeys
     public static readonly StringKey ClusterDns = new("cluster-dns", "10.43.0.10", "Cluster DNS service IP", S, Validators.IpAddress, "an IP address");
     public static readonly StringKey ClusterDomain = new("cluster-domain", "cluster.local", "Cluster domain", S, Validators.NodeName, "a DNS name");
     public static readonly StringKey ServiceNodePortRange = new("service-node-port-range", "30000-32767", "Port range reserved for NodePort services", S);
-    public static readonly EnumKey Cni = new("cni", "canal", ["canal", "calico", "cilium", "multus,canal", "multus,calico", "multus,cilium", "none"], "CNI plugin to deploy");
+    public static readonly ListKey Cni = new("cni", "CNI to deploy: canal, calico, cilium or none, optionally after multus (multus,canal); rules in src/Cni/CniSelection.cs", S, defaultValue: ["canal"]);
 
     // Ports
     public static readonly IntKey SupervisorPort = new("supervisor-port", 9345, "Port of the supervisor API (join, certificates)", 1, 65535, S);

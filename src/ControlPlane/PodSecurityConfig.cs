@@ -35,12 +35,10 @@ public sealed partial record PodSecurityConfig(IReadOnlyList<KeyValuePair<string
         var defaults = reader.OptionalMapping(section, "defaults")!.Children
             .Select(c => new KeyValuePair<string, string>(((YamlScalarNode)c.Key).Value!, ((YamlScalarNode)c.Value).Value!)).ToList();
         var namespaces = (reader.OptionalStringList(section, "exempt-namespaces") ?? []).ToList();
-        if (config.Profile == HardeningProfile.Cis && reader.OptionalMapping(root, "cni-namespaces") is { } cni)
+        if (config.Profile == HardeningProfile.Cis)
         {
-            foreach (var plugin in config.Get(ConfigKeys.Cni).Split(','))
-            {
-                namespaces.AddRange(reader.OptionalStringList(cni, plugin) ?? []);
-            }
+            // CNI hook (src/Cni): the namespaces the selected CNI's privileged agents run in.
+            namespaces.AddRange(Cni.CniClusterPolicy.PsaExemptNamespaces(config));
         }
         return new PodSecurityConfig(defaults, [], [], namespaces.Distinct(StringComparer.Ordinal).ToList());
     }

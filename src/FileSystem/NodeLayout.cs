@@ -28,6 +28,9 @@ public sealed record NodeLayout(string DataDir, string EtcDir)
     public string EncryptionConfig => Path.Combine(CredDir, "encryption-config.json");
     public string EncryptionState => Path.Combine(CredDir, "encryption-state.json");
     public string ServerManifestsDir => Path.Combine(ServerDir, "manifests");
+    public string ChartArchivesDir => Path.Combine(ServerDir, "static", "charts");
+    public string DeployedCniFile => Path.Combine(ServerDir, "cni");
+    public string AppliedManifestsRecord => Path.Combine(ServerDir, "manifests-applied.json");
     public string ServerLogsDir => Path.Combine(ServerDir, "logs");
     public string ServerEtcDir => Path.Combine(ServerDir, "etc");
     public string SchedulerConfig => Path.Combine(ServerEtcDir, "kube-scheduler-config.yaml");

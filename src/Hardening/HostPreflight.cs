@@ -26,7 +26,8 @@ public sealed class HostPreflight(HostRoot host, SysctlProfile sysctl)
 {
     public const string EtcdAccount = "etcd";
 
-    public PreflightReport Run(string profileName, ConfigRole role)
+    /// <summary>Runs the profile's checks; with a CNI selection also that CNI's host prerequisites (src/Cni).</summary>
+    public PreflightReport Run(string profileName, ConfigRole role, Cni.CniSelection? cni = null)
     {
         var profile = HardeningProfiles.Parse(profileName);
         var findings = new List<PreflightFinding>();
@@ -40,6 +41,10 @@ public sealed class HostPreflight(HostRoot host, SysctlProfile sysctl)
                 "useradd --system --gid etcd --no-create-home --shell /usr/sbin/nologin etcd (or: bulwark hardening apply)"));
             findings.Add(CheckAccount("etcd group", HostAccounts.GroupExists(host, EtcdAccount), "/etc/group",
                 "groupadd --system etcd (or: bulwark hardening apply)"));
+        }
+        if (cni is not null)
+        {
+            findings.AddRange(Cni.CniHostPrerequisites.Load(host, Resources.EmbeddedData.BuiltIn).Run(cni));
         }
         return new PreflightReport(profileName, host.Path, role == ConfigRole.Agent ? "agent" : "server", findings);
     }

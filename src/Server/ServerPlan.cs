@@ -22,11 +22,12 @@ public static class ServerPlan
             new DataDirStage(),
             new CryptoStage(),
             // A joining server receives the shared PKI with its etcd membership; it renders once the PKI is there.
-            .. joining ? new IStage[] { new JoinStage(), new RenderStage() } : [new PkiStage(), new RenderStage(), new EtcdStage()],
+            .. joining ? new IStage[] { new JoinStage(), new RenderStage(), new AddonsStage() } : [new PkiStage(), new RenderStage(), new AddonsStage(), new EtcdStage()],
             new SecretsStateStage(),
             new SupervisorStage(),
             // The container runtime (containerd) stage goes here.
             new ComponentsStage(),
+            new ManifestsStage(),
             new SnapshotsStage(),
             new ReadyStage(),
         ], Serve: true);

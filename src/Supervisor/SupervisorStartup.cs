@@ -29,7 +29,7 @@ public sealed record SupervisorOptions(
             ClusterDns = config.Get(ConfigKeys.ClusterDns),
             ClusterDomain = config.Get(ConfigKeys.ClusterDomain),
             SystemDefaultRegistry = config.Get(ConfigKeys.SystemDefaultRegistry),
-            Cni = config.Get(ConfigKeys.Cni),
+            Cni = Cni.CniSelection.From(config).Display,
             Profile = config.Get(ConfigKeys.Profile),
             SupervisorEndpoints = advertised.Select(a => $"https://{Host(a)}:{port}").ToList(),
             ApiserverEndpoints = advertised.Select(a => $"https://{Host(a)}:{config.Get(ConfigKeys.HttpsListenPort)}").ToList(),

@@ -17,7 +17,7 @@ public sealed class PreflightStage : IStage
             return Task.FromResult(new StageResult("no hardening profile set (profile: cis-1.23 enables the CIS checks); skipped"));
         }
         var profile = node.Config.Get(ConfigKeys.Profile);
-        var report = new HostPreflight(node.HostRoot, SysctlProfile.Load(EmbeddedData.BuiltIn)).Run(profile, node.Config.Role);
+        var report = new HostPreflight(node.HostRoot, SysctlProfile.Load(EmbeddedData.BuiltIn)).Run(profile, node.Config.Role, Cni.CniSelection.From(node.Config));
         if (!report.Passed)
         {
             var violations = report.Violations.Select(f =>

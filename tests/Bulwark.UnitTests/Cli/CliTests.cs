@@ -52,7 +52,7 @@ public sealed class CliTests : IDisposable
         HostPreflightTests.PrepareHost(_dir, HostPreflightTests.Hardened, etcdUser: true, etcdGroup: true);
         var result = await CliRunner.RunAsync("hardening", "check", "--profile", "cis-1.23", "--host-root", _dir.Path);
         Assert.Equal(ExitCodes.Ok, result.ExitCode);
-        Assert.Contains("All 6 checks passed.", result.Out, StringComparison.Ordinal);
+        Assert.Contains("All 12 checks passed.", result.Out, StringComparison.Ordinal); // 4 kernel parameters, 2 etcd account, 6 CNI prerequisites
     }
 
     [Fact]

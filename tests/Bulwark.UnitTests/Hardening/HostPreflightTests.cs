@@ -20,6 +20,10 @@ public sealed class HostPreflightTests : IDisposable
         }
         root.Write("etc/passwd", "root:x:0:0:root:/root:/bin/bash\n" + (etcdUser ? "etcd:x:999:999:etcd user:/nonexistent:/usr/sbin/nologin\n" : ""));
         root.Write("etc/group", "root:x:0:\n" + (etcdGroup ? "etcd:x:999:\n" : ""));
+        // A CNI-ready host (src/Cni host prerequisites): iptables installed, forwarding on, a current kernel.
+        root.Write("usr/sbin/iptables", "");
+        root.Write("proc/sys/net/ipv4/ip_forward", "1\n");
+        root.Write("proc/sys/kernel/osrelease", "6.1.0-27-amd64\n");
     }
 
     internal static readonly Dictionary<string, string> Hardened = new()
