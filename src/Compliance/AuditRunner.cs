@@ -66,14 +66,12 @@ public sealed class AuditRunner
             }
         }
         var first = catalog.Controls.FirstOrDefault();
-        var title = catalog.Name switch
-        {
-            "cis-1.23" => "CIS Kubernetes Benchmark",
-            "stig" => "DISA Kubernetes STIG",
-            _ => first?.Text ?? catalog.Name,
-        };
+        var title = catalog.Name.StartsWith("cis-", StringComparison.Ordinal) ? "CIS Kubernetes Benchmark" : first?.Text ?? catalog.Name;
         var version = first?.Version ?? "";
-        return new BenchmarkResult(catalog.Name, title, version.StartsWith("cis-", StringComparison.Ordinal) ? version[4..] : version, sections);
+        return new BenchmarkResult(catalog.Name, title, version.StartsWith("cis-", StringComparison.Ordinal) ? version[4..] : version, sections)
+        {
+            StigBenchmarkId = catalog.StigBenchmarkId,
+        };
     }
 
     private async Task<CheckResult> RunCheckAsync(Catalog.Catalog catalog, CheckDefinition check, CancellationToken cancellationToken)
@@ -137,11 +135,11 @@ public sealed class AuditRunner
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ProcessTimeoutException or ProgramNotFoundException or FormatException)
         {
-            return Result(check, CheckStatus.Warn, $"the evidence could not be read: {e.Message}", [], error: true);
+            return Result(check, CheckStatus.Error, $"the evidence could not be read: {e.Message}", []);
         }
         catch (CatalogException e)
         {
-            return Result(check, CheckStatus.Warn, $"the check cannot be evaluated ({check.Location}): {e.Message}", [], error: true);
+            return Result(check, CheckStatus.Error, $"the check cannot be evaluated ({check.Location}): {e.Message}", []);
         }
         if (evidence.Missing is { } missing)
         {
@@ -160,7 +158,7 @@ public sealed class AuditRunner
         }
         catch (Exception e) when (e is FormatException or ArgumentException or System.Text.RegularExpressions.RegexMatchTimeoutException)
         {
-            return Result(check, CheckStatus.Warn, $"the check's tests could not be evaluated ({check.Location}): {e.Message}", [], error: true);
+            return Result(check, CheckStatus.Error, $"the check's tests could not be evaluated ({check.Location}): {e.Message}", []);
         }
         if (verdict.Passed)
         {
@@ -216,6 +214,10 @@ public sealed class AuditRunner
         {
             status = check.Scored ? CheckStatus.Fail : CheckStatus.Warn;
         }
+        else if (used.Any(u => u.Status == CheckStatus.Error))
+        {
+            status = CheckStatus.Error;
+        }
         else if (used.Any(u => u.Status == CheckStatus.Manual))
         {
             status = CheckStatus.Manual;
@@ -232,14 +234,14 @@ public sealed class AuditRunner
         {
             status = CheckStatus.Pass;
         }
-        var reasons = used.Where(u => u.Reason is not null && (status == CheckStatus.Pass || u.Status == status || u.Status == CheckStatus.Warn))
+        var reasons = used.Where(u => u.Reason is not null && (status == CheckStatus.Pass || u.Status == status || u.Status is CheckStatus.Warn or CheckStatus.Error))
             .Select(u => $"{(check.Uses.Contains(u.Id) ? "CIS " + u.Id + ": " : "")}{u.Reason}").ToList();
         var remediation = check.Remediation.Length > 0 ? check.Remediation : string.Join("\n", used.Select(u => u.Remediation).Where(r => r.Length > 0).Distinct());
         var evidence = used.SelectMany(u => u.Evidence).ToList();
-        return Result(check, status, reasons.Count == 0 ? null : string.Join("; ", reasons), evidence, used.Any(u => u.Error)) with { Remediation = remediation };
+        return Result(check, status, reasons.Count == 0 ? null : string.Join("; ", reasons), evidence) with { Remediation = remediation };
     }
 
-    private CheckResult Result(CheckDefinition check, CheckStatus status, string? reason, IReadOnlyList<EvidenceRecord> evidence, bool error = false)
+    private CheckResult Result(CheckDefinition check, CheckStatus status, string? reason, IReadOnlyList<EvidenceRecord> evidence)
     {
         var references = check.References;
         if (check.Uses.Count > 0)
@@ -247,7 +249,7 @@ public sealed class AuditRunner
             references = references with { Cis = references.Cis.Concat(check.Uses).Distinct().ToList() };
         }
         return new CheckResult(check.Id, check.Text, status, check.Severity, check.Level, check.Scored, check.Type == CheckType.Automated,
-            reason is null ? null : _request.Node.ExpandPlaceholders(reason), evidence, _request.Node.ExpandPlaceholders(check.Remediation), references, check.Stig, error);
+            reason is null ? null : _request.Node.ExpandPlaceholders(reason), evidence, _request.Node.ExpandPlaceholders(check.Remediation), references, check.Stig);
     }
 
     private (VariableResolver, EvidenceCollector) Context(CatalogSettings settings)

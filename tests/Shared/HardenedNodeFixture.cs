@@ -159,6 +159,7 @@ public sealed class HardenedNodeFixture : IDisposable
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             $"--service-account-key-file={tls}/service.key",
             "--service-account-lookup=true",
+            "--service-account-extend-token-expiration=false",
             $"--service-account-signing-key-file={tls}/service.current.key",
             $"--tls-cert-file={tls}/serving-kube-apiserver.crt",
             $"--tls-cipher-suites={ciphers}",
@@ -272,6 +273,8 @@ public sealed class HardenedNodeFixture : IDisposable
             authorization:
               mode: Webhook
             readOnlyPort: 0
+            podPidsLimit: 4096
+            seccompDefault: true
             streamingConnectionIdleTimeout: 5m
             protectKernelDefaults: true
             makeIPTablesUtilChains: true

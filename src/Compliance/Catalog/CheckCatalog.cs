@@ -5,7 +5,11 @@ namespace Bulwark.Compliance.Catalog;
 /// extensions (native evidence, levels, severities, cross-references). <see cref="Benchmark"/> names the
 /// benchmark the file belongs to (cis-1.23, stig, or a user catalog's folder name).
 /// </summary>
-public sealed record Controls(string Benchmark, string Id, string Version, string Text, string Type, string SourceFile, IReadOnlyList<CheckGroup> Groups);
+public sealed record Controls(string Benchmark, string Id, string Version, string Text, string Type, string SourceFile, IReadOnlyList<CheckGroup> Groups)
+{
+    /// <summary>A STIG controls file's benchmark: key, the id of DISA's XCCDF Benchmark (e.g. RGS_RKE2_STIG).</summary>
+    public string? XccdfBenchmark { get; init; }
+}
 
 /// <summary>A section of checks (kube-bench "group"), e.g. 1.2 API Server.</summary>
 public sealed record CheckGroup(string Id, string Text, IReadOnlyList<CheckDefinition> Checks);

@@ -1,14 +1,79 @@
 using System.Xml.Linq;
+using Bulwark.Compliance;
 using Bulwark.Compliance.Catalog;
 using Bulwark.Resources;
+using YamlDotNet.RepresentationModel;
 
 namespace Bulwark.Tests.Compliance;
 
-/// <summary>The built-in catalogs agree with DISA's published STIG and with each other.</summary>
+/// <summary>The built-in catalogs agree with the published benchmarks (kube-bench's controls, DISA's STIG) and with each other.</summary>
 public sealed class CatalogDataTests
 {
-    private static readonly Catalog Cis = CatalogLoader.LoadCis(EmbeddedData.BuiltIn);
-    private static readonly Catalog Stig = CatalogLoader.LoadStig(EmbeddedData.BuiltIn, Cis.Settings);
+    private static readonly Catalog Cis = CatalogLoader.LoadCis(EmbeddedData.BuiltIn, ComplianceAudit.Cis123);
+    private static readonly Catalog Stig = CatalogLoader.LoadStigs(EmbeddedData.BuiltIn, Cis.Settings).Single(s => s.Name == ComplianceAudit.Stig);
+
+    /// <summary>One check as kube-bench publishes it: its section (group id), whether it is scored, its type.</summary>
+    private sealed record PublishedCheck(string Section, bool Scored, string Type);
+
+    private static Dictionary<string, PublishedCheck> Published(string folder)
+    {
+        var checks = new Dictionary<string, PublishedCheck>(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(RepoPaths.Fixture("kube-bench/" + folder), "*.yaml").Where(f => Path.GetFileName(f) != "config.yaml"))
+        {
+            var root = CatalogLoader.LoadYaml(File.ReadAllText(file), file)!;
+            foreach (YamlMappingNode group in (YamlSequenceNode)root["groups"])
+            {
+                foreach (YamlMappingNode check in (YamlSequenceNode)group["checks"])
+                {
+                    string? Get(string key) => check.Children.TryGetValue(key, out var v) ? ((YamlScalarNode)v).Value : null;
+                    checks.Add(Get("id")!, new PublishedCheck(((YamlScalarNode)group["id"]).Value!, Get("scored") == "true", Get("type") ?? ""));
+                }
+            }
+        }
+        return checks;
+    }
+
+    [Theory]
+    [InlineData("cis-1.12", "cis-1.12")]
+    [InlineData("cis-1.23", "cis-1.23")]
+    [InlineData("cis-1.23", "rke2-cis-1.23")]
+    public void Built_in_CIS_ids_and_sections_match_kube_benchs_published_controls(string builtIn, string published)
+    {
+        var ours = CatalogLoader.LoadCis(EmbeddedData.BuiltIn, builtIn);
+        var theirs = Published(published);
+        Assert.Equal(theirs.Keys.Order(StringComparer.Ordinal), ours.AllChecks.Select(c => c.Id).Order(StringComparer.Ordinal));
+        foreach (var controls in ours.Controls)
+        {
+            Assert.Equal(builtIn, controls.Version);
+            foreach (var group in controls.Groups)
+            {
+                Assert.All(group.Checks, c => Assert.True(theirs[c.Id].Section == group.Id, $"{builtIn} {c.Id} is in section {group.Id}; {published} has it in {theirs[c.Id].Section}"));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("cis-1.12")]
+    [InlineData("cis-1.23")]
+    public void Built_in_CIS_checks_are_scored_as_the_benchmark_scores_them_and_never_manual_where_it_is_automated_and_scored(string benchmark)
+    {
+        var theirs = Published(benchmark);
+        Assert.All(CatalogLoader.LoadCis(EmbeddedData.BuiltIn, benchmark).AllChecks, c =>
+        {
+            Assert.True(theirs[c.Id].Scored == c.Scored, $"{benchmark} {c.Id}: scored {c.Scored}, the benchmark says {theirs[c.Id].Scored}");
+            Assert.False(c.Type == CheckType.Manual && theirs[c.Id].Scored, $"{benchmark} {c.Id} is manual but the benchmark scores it");
+        });
+    }
+
+    [Fact]
+    public void The_default_CIS_benchmark_is_the_one_kube_bench_maps_Kubernetes_1_32_to()
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(File.ReadAllText(RepoPaths.Fixture("kube-bench/config.yaml"))));
+        var mapping = (YamlMappingNode)((YamlMappingNode)stream.Documents[0].RootNode)["version_mapping"];
+        Assert.Equal(ComplianceAudit.DefaultCis, ((YamlScalarNode)mapping["1.32"]).Value);
+        Assert.Contains(ComplianceAudit.DefaultCis, ComplianceAudit.DefaultBenchmarks);
+    }
 
     [Fact]
     public void Every_rule_of_the_DISA_STIG_is_in_the_catalog_with_DISAs_ids_and_severity()
@@ -49,7 +114,7 @@ public sealed class CatalogDataTests
     [Fact]
     public void Every_check_has_a_title_and_a_remediation_and_every_manual_check_a_reason()
     {
-        Assert.Equal(124, Cis.AllChecks.Count());
+        Assert.Equal(125, Cis.AllChecks.Count());
         Assert.All(Cis.AllChecks.Concat(Stig.AllChecks), c =>
         {
             Assert.False(string.IsNullOrWhiteSpace(c.Text), c.Id);
