@@ -96,6 +96,10 @@ public sealed class AuditRunner
     /// <summary>The check's own evaluation; null when it has nothing of its own (only uses:).</summary>
     private async Task<CheckResult?> EvaluateOwnAsync(Catalog.Catalog catalog, CheckDefinition check, CancellationToken cancellationToken)
     {
+        if (check.Invalid is { } invalid)
+        {
+            return Result(check, CheckStatus.Error, $"the check cannot be evaluated: {invalid}", []);
+        }
         switch (check.Type)
         {
             case CheckType.Manual:
@@ -112,8 +116,8 @@ public sealed class AuditRunner
         try
         {
             var spec = check.Evidence ?? KubeBenchAudit.Translate(
-                check.Audit is null ? null : variables.Expand(check.Audit),
-                check.AuditConfig is null ? null : variables.Expand(check.AuditConfig),
+                check.Audit is null ? null : variables.ExpandCatalogVariables(check.Audit),
+                check.AuditConfig is null ? null : variables.ExpandCatalogVariables(check.AuditConfig),
                 catalog.Settings.Components);
             if (spec is not null)
             {
@@ -168,29 +172,51 @@ public sealed class AuditRunner
         return Result(check, check.Scored ? CheckStatus.Fail : CheckStatus.Warn, string.Join("; ", failing), verdict.Records);
     }
 
+    /// <summary>
+    /// Runs a check's audit and audit_config commands with kube-bench's semantics (check/check.go): the evidence is
+    /// stdout; a command that exits non-zero is a failure of the check (so `ps | grep` for a process that is not
+    /// running fails, as does a command that only complains on stderr and prints nothing); an audit_config command
+    /// that fails is ignored when the audit printed output, and fails the check otherwise.
+    /// </summary>
     private async Task<CollectedEvidence> ExecAsync(CheckDefinition check, VariableResolver variables, CancellationToken cancellationToken)
     {
         var segments = new List<EvidenceSegment>();
         StructuredDocument? config = null;
         if (check.Audit is { } audit)
         {
-            var command = variables.Expand(audit);
-            segments.Add(new EvidenceSegment($"audit command: {command}", await ShellAsync(command, cancellationToken).ConfigureAwait(false)));
+            var command = variables.ExpandCatalogVariables(audit);
+            var result = await ShellAsync(command, cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode != 0)
+            {
+                return Failed($"the audit command exited with status {result.ExitCode}{Stderr(result)}: {command}");
+            }
+            segments.Add(new EvidenceSegment($"audit command: {command}", result.StandardOutput));
         }
         if (check.AuditConfig is { } auditConfig)
         {
-            var command = variables.Expand(auditConfig);
-            config = StructuredDocument.Parse(await ShellAsync(command, cancellationToken).ConfigureAwait(false), $"audit_config command: {command}");
+            var command = variables.ExpandCatalogVariables(auditConfig);
+            var result = await ShellAsync(command, cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode == 0 && result.StandardOutput.Trim().Length > 0)
+            {
+                config = StructuredDocument.Parse(result.StandardOutput, $"audit_config command: {command}");
+            }
+            else if (segments.All(s => s.Text.Trim().Length == 0))
+            {
+                return Failed($"the audit_config command printed nothing (status {result.ExitCode}{Stderr(result)}) and there is no audit output: {command}");
+            }
         }
         return new CollectedEvidence(segments, config, new Dictionary<string, string>(), null, null);
     }
 
+    private static CollectedEvidence Failed(string reason) =>
+        new([], null, new Dictionary<string, string>(), null, new MissingEvidence(MissingPolicy.Fail, reason));
+
+    private static string Stderr(ProcessResult result) =>
+        result.StandardError.Trim() is { Length: > 0 } e ? $" (stderr: {(e.Length > 200 ? e[..200] + "…" : e)})" : "";
+
     /// <summary>Only reached with --allow-exec: the catalog's command text is a shell command by definition.</summary>
-    private async Task<string> ShellAsync(string command, CancellationToken cancellationToken)
-    {
-        var result = await ProcessRunner.RunAsync(new ProcessSpec("/bin/sh", ["-c", command]) { Timeout = _request.ExecTimeout }, cancellationToken).ConfigureAwait(false);
-        return result.StandardOutput;
-    }
+    private Task<ProcessResult> ShellAsync(string command, CancellationToken cancellationToken) =>
+        ProcessRunner.RunAsync(new ProcessSpec("/bin/sh", ["-c", command]) { Timeout = _request.ExecTimeout }, cancellationToken);
 
     private async Task<CheckResult> ReferencedAsync(string id, CheckDefinition by, CancellationToken cancellationToken)
     {

@@ -138,6 +138,7 @@ public sealed class HardenedNodeFixture : IDisposable
             "--audit-log-maxage=30",
             "--audit-log-maxbackup=10",
             "--audit-log-maxsize=100",
+            "--audit-log-mode=blocking-strict",
             $"--audit-log-path={DataDir}/server/logs/audit.log",
             $"--audit-policy-file={EtcDir}/audit-policy.yaml",
             "--authorization-mode=Node,RBAC",

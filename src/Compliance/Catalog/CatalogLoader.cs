@@ -91,7 +91,7 @@ public static class CatalogLoader
             var groupType = Str(group, "type");
             foreach (var checkNode in Seq(group, "checks", file))
             {
-                checks.Add(ParseCheck(AsMap(checkNode, file, "a check"), file, groupType));
+                checks.Add(ParseCheckOrInvalid(AsMap(checkNode, file, "a check"), file, groupType));
             }
             groups.Add(new CheckGroup(Required(group, "id", file), Str(group, "text") ?? "", checks));
         }
@@ -147,6 +147,26 @@ public static class CatalogLoader
             }
         }
         return new CatalogSettings(components, variables);
+    }
+
+    /// <summary>One check that cannot be understood does not refuse the catalog (kube-bench runs the rest): it becomes an ERROR result saying why.</summary>
+    private static CheckDefinition ParseCheckOrInvalid(YamlMappingNode m, string file, string? groupType)
+    {
+        try
+        {
+            return ParseCheck(m, file, groupType);
+        }
+        catch (CatalogException e)
+        {
+            return new CheckDefinition
+            {
+                Id = Str(m, "id") ?? $"(no id, {file}:{m.Start.Line})",
+                Text = Str(m, "text") ?? "",
+                Scored = Str(m, "scored") == "true",
+                Invalid = e.Message,
+                Location = $"{file}:{m.Start.Line}",
+            };
+        }
     }
 
     private static CheckDefinition ParseCheck(YamlMappingNode m, string file, string? groupType)
@@ -249,7 +269,7 @@ public static class CatalogLoader
         }
         return new EvidenceSpec
         {
-            Args = Str(m, "args"),
+            Args = List(m, "args", file),
             Stat = List(m, "stat", file),
             Config = Str(m, "config"),
             File = List(m, "file", file),

@@ -56,6 +56,9 @@ public sealed record CheckDefinition
     /// <summary>STIG only: the rule identity DISA publishes.</summary>
     public StigIdentity? Stig { get; init; }
 
+    /// <summary>Why the check as written cannot be evaluated (an unknown op, no tests…); it is reported as ERROR, the catalog still loads.</summary>
+    public string? Invalid { get; init; }
+
     /// <summary>Where in the catalog file the check is defined (file:line), for errors.</summary>
     public string Location { get; init; } = "";
 }
@@ -95,7 +98,8 @@ public sealed record CompareSpec(string Op, string Value);
 /// </summary>
 public sealed record EvidenceSpec
 {
-    public string? Args { get; init; }
+    /// <summary>The components whose arguments to read (one evidence line each).</summary>
+    public IReadOnlyList<string> Args { get; init; } = [];
     public IReadOnlyList<string> Stat { get; init; } = [];
     public string? Config { get; init; }
     public IReadOnlyList<string> File { get; init; } = [];

@@ -1,6 +1,7 @@
 using System.Xml.Linq;
 using Bulwark.Compliance;
 using Bulwark.Compliance.Catalog;
+using Bulwark.Compliance.Reports;
 using Bulwark.Resources;
 using YamlDotNet.RepresentationModel;
 
@@ -75,17 +76,21 @@ public sealed class CatalogDataTests
         Assert.Contains(ComplianceAudit.DefaultCis, ComplianceAudit.DefaultBenchmarks);
     }
 
-    [Fact]
-    public void Every_rule_of_the_DISA_STIG_is_in_the_catalog_with_DISAs_ids_and_severity()
+    [Theory]
+    [InlineData("stig", "U_Kubernetes_STIG_V1R9_Manual-xccdf.xml")]
+    [InlineData("rke2-stig", "U_RGS_RKE2_STIG_V1R5_Manual-xccdf.xml")]
+    public void Every_rule_of_the_DISA_STIG_is_in_the_catalog_with_DISAs_ids_and_severity(string catalog, string file)
     {
-        var xccdf = XDocument.Load(RepoPaths.Fixture("stig/U_Kubernetes_STIG_V1R9_Manual-xccdf.xml"));
+        var stig = CatalogLoader.LoadStigs(EmbeddedData.BuiltIn, Cis.Settings).Single(s => s.Name == catalog);
+        var xccdf = XDocument.Load(RepoPaths.Fixture("stig/" + file));
+        Assert.Equal((string)xccdf.Root!.Attribute("id")!, stig.StigBenchmarkId);
         XNamespace ns = "http://checklists.nist.gov/xccdf/1.1";
         var disa = xccdf.Root!.Elements(ns + "Group").Select(g => (
             Vid: (string)g.Attribute("id")!,
             Rule: (string)g.Element(ns + "Rule")!.Attribute("id")!,
             Severity: (string)g.Element(ns + "Rule")!.Attribute("severity")!,
             StigId: (string)g.Element(ns + "Rule")!.Element(ns + "version")!)).ToList();
-        var ours = Stig.AllChecks.ToDictionary(c => c.Id);
+        var ours = stig.AllChecks.ToDictionary(c => c.Id);
         Assert.Equal(disa.Select(d => d.Vid).Order(), ours.Keys.Order());
         Assert.All(disa, d =>
         {
@@ -93,6 +98,20 @@ public sealed class CatalogDataTests
             Assert.Equal((d.Rule, d.Severity, d.StigId), (rule.Stig!.RuleId, rule.Severity, rule.Stig.StigId));
             Assert.NotEmpty(rule.Stig.Cci);
         });
+    }
+
+    [Fact]
+    public void A_DISA_STIG_file_picks_its_catalog_and_an_unsupported_STIG_is_refused_with_the_supported_list()
+    {
+        var rke2 = StigBenchmark.Load(RepoPaths.Fixture("stig/U_RGS_RKE2_STIG_V1R5_Manual-xccdf.xml"));
+        Assert.Equal([ComplianceAudit.DefaultCis, ComplianceAudit.Rke2Stig], ComplianceAudit.SelectBenchmarks([], rke2, EmbeddedData.BuiltIn));
+        var mismatch = Assert.Throws<CatalogException>(() => ComplianceAudit.SelectBenchmarks([ComplianceAudit.Stig], rke2, EmbeddedData.BuiltIn));
+        Assert.Contains("RGS_RKE2_STIG", mismatch.Message, StringComparison.Ordinal);
+        var other = rke2 with { Id = "Some_Other_STIG", Title = "Other STIG" };
+        var refused = Assert.Throws<CatalogException>(() => ComplianceAudit.SelectBenchmarks([], other, EmbeddedData.BuiltIn));
+        Assert.Contains("Supported STIGs: ", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Kubernetes_STIG (--benchmark stig)", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("RGS_RKE2_STIG (--benchmark rke2-stig)", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
