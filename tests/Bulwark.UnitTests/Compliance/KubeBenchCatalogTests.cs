@@ -338,6 +338,6 @@ public sealed class KubeBenchCatalogTests : IDisposable
         var check = Assert.Single(CatalogLoader.LoadDirectory(_dir.Combine("bad"), CatalogSettings.Empty).AllChecks);
         Assert.Contains("master.yaml:10", check.Invalid, StringComparison.Ordinal);
         Assert.Contains("equals", check.Invalid, StringComparison.Ordinal);
-        Assert.Contains("bitmask", e.Message, StringComparison.Ordinal);
+        Assert.Contains("bitmask", check.Invalid, StringComparison.Ordinal);
     }
 }
