@@ -18,8 +18,8 @@ internal static class AuditCommand
     {
         var benchmark = new Option<string[]>("--benchmark", "-b")
         {
-            Description = "Benchmark to run (repeatable): cis-1.23, stig; default both",
-            HelpName = "cis-1.23|stig",
+            Description = $"Benchmark to run (repeatable): {string.Join(", ", ComplianceAudit.BuiltInBenchmarks)}; default {string.Join(" and ", ComplianceAudit.DefaultBenchmarks)}",
+            HelpName = string.Join("|", ComplianceAudit.BuiltInBenchmarks),
             AllowMultipleArgumentsPerToken = false,
         };
         benchmark.AcceptOnlyFromAmong([.. ComplianceAudit.BuiltInBenchmarks]);
@@ -35,9 +35,9 @@ internal static class AuditCommand
         failOn.AcceptOnlyFromAmong("fail", "warn");
         var catalog = new Option<string>("--catalog") { Description = "Also evaluate a folder of kube-bench controls files", HelpName = "DIR" };
         var allowExec = new Option<bool>("--allow-exec") { Description = "Let --catalog checks run their audit: shell commands (off by default; built-in catalogs never need it)" };
-        var stigBenchmark = new Option<string>("--stig-benchmark") { Description = "DISA STIG XCCDF file whose titles, check and fix texts fill the ckl report", HelpName = "FILE" };
+        var stigBenchmark = new Option<string>("--stig-benchmark") { Description = "DISA STIG XCCDF file whose titles, check and fix texts fill the ckl report; it picks the STIG catalog (Kubernetes or RKE2 STIG)", HelpName = "FILE" };
         var etcDir = new Option<string>("--etc-dir") { Description = "The node's Bulwark config folder (default: the folder of --config, /etc/bulwark)", HelpName = "DIR" };
-        var command = new Command("audit", "Audit this node against the CIS Kubernetes Benchmark 1.23 and the DISA Kubernetes STIG; write reports")
+        var command = new Command("audit", "Audit this node against the CIS Kubernetes Benchmark (1.12 for Kubernetes 1.32, or 1.23) and the DISA Kubernetes or RKE2 STIG; write reports")
         {
             benchmark, format, output, failOn, catalog, allowExec, stigBenchmark, etcDir, HardeningCommand.HostRootOption,
         };
@@ -60,12 +60,6 @@ internal static class AuditCommand
             {
                 return ExitCodes.Usage;
             }
-            var benchmarks = parse.GetValue(benchmark) is { Length: > 0 } chosen ? chosen.Distinct().ToList() : [.. ComplianceAudit.BuiltInBenchmarks];
-            if (targets.Any(t => t.Format is ReportFormat.Ckl or ReportFormat.Cklb) && !benchmarks.Contains(ComplianceAudit.Stig))
-            {
-                env.Error.WriteLine("error: --output ckl/cklb writes a STIG checklist; add --benchmark stig (or leave --benchmark out to run both).");
-                return ExitCodes.Usage;
-            }
             StigBenchmark? disa = null;
             if (parse.GetValue(stigBenchmark) is { } stigFile)
             {
@@ -83,6 +77,21 @@ internal static class AuditCommand
                     env.Error.WriteLine($"error: {e.Message}");
                     return ExitCodes.Usage;
                 }
+            }
+            IReadOnlyList<string> benchmarks;
+            try
+            {
+                benchmarks = ComplianceAudit.SelectBenchmarks(parse.GetValue(benchmark) ?? [], disa, EmbeddedData.BuiltIn);
+            }
+            catch (CatalogException e)
+            {
+                env.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.Usage;
+            }
+            if (targets.Any(t => t.Format is ReportFormat.Ckl or ReportFormat.Cklb) && !benchmarks.Any(ComplianceAudit.StigBenchmarks.Contains))
+            {
+                env.Error.WriteLine("error: --format ckl/cklb writes a STIG checklist; add --benchmark stig or rke2-stig (or leave --benchmark out).");
+                return ExitCodes.Usage;
             }
             var configFile = parse.GetValue(ConfigFlags.ConfigFile) is { Length: > 0 } c ? c : ConfigLoader.DefaultConfigFile;
             var node = new NodePaths(hostRoot, config.DataDir, parse.GetValue(etcDir) ?? Path.GetDirectoryName(Path.GetFullPath(configFile))!);

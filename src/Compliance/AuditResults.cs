@@ -13,11 +13,14 @@ public enum CheckStatus
     [JsonStringEnumMemberName("MANUAL")] Manual,
     [JsonStringEnumMemberName("SKIP")] Skip,
     [JsonStringEnumMemberName("NOT_APPLICABLE")] NotApplicable,
+
+    /// <summary>The check could not be evaluated (a broken check, unreadable evidence); the reason says why.</summary>
+    [JsonStringEnumMemberName("ERROR")] Error,
 }
 
 public static class CheckStatusText
 {
-    public static readonly IReadOnlyList<CheckStatus> All = [CheckStatus.Pass, CheckStatus.Fail, CheckStatus.Warn, CheckStatus.Manual, CheckStatus.Skip, CheckStatus.NotApplicable];
+    public static readonly IReadOnlyList<CheckStatus> All = [CheckStatus.Pass, CheckStatus.Fail, CheckStatus.Warn, CheckStatus.Error, CheckStatus.Manual, CheckStatus.Skip, CheckStatus.NotApplicable];
 
     public static string Label(this CheckStatus s) => s switch
     {
@@ -26,6 +29,7 @@ public static class CheckStatusText
         CheckStatus.Warn => "WARN",
         CheckStatus.Manual => "MANUAL",
         CheckStatus.Skip => "SKIP",
+        CheckStatus.Error => "ERROR",
         _ => "NOT_APPLICABLE",
     };
 }
@@ -45,19 +49,22 @@ public sealed record CheckResult(
     IReadOnlyList<EvidenceRecord> Evidence,
     string Remediation,
     CheckReferences References,
-    StigIdentity? Stig,
-    bool Error);
+    StigIdentity? Stig)
+{
+    /// <summary>True when the check could not be evaluated.</summary>
+    public bool Error => Status == CheckStatus.Error;
+}
 
 public sealed record SectionResult(string Id, string Text, IReadOnlyList<CheckResult> Checks);
 
-public sealed record StatusTotals(int Total, int Pass, int Fail, int Warn, int Manual, int Skip, int NotApplicable)
+public sealed record StatusTotals(int Total, int Pass, int Fail, int Warn, int Manual, int Skip, int NotApplicable, int Error)
 {
     public static StatusTotals Of(IEnumerable<CheckResult> checks)
     {
         var list = checks.ToList();
         int Count(CheckStatus s) => list.Count(c => c.Status == s);
         return new StatusTotals(list.Count, Count(CheckStatus.Pass), Count(CheckStatus.Fail), Count(CheckStatus.Warn),
-            Count(CheckStatus.Manual), Count(CheckStatus.Skip), Count(CheckStatus.NotApplicable));
+            Count(CheckStatus.Manual), Count(CheckStatus.Skip), Count(CheckStatus.NotApplicable), Count(CheckStatus.Error));
     }
 
     public int Get(CheckStatus s) => s switch
@@ -67,6 +74,7 @@ public sealed record StatusTotals(int Total, int Pass, int Fail, int Warn, int M
         CheckStatus.Warn => Warn,
         CheckStatus.Manual => Manual,
         CheckStatus.Skip => Skip,
+        CheckStatus.Error => Error,
         _ => NotApplicable,
     };
 }
@@ -74,6 +82,9 @@ public sealed record StatusTotals(int Total, int Pass, int Fail, int Warn, int M
 /// <summary>One benchmark's results (cis-1.23, stig, or a user catalog), by section.</summary>
 public sealed record BenchmarkResult(string Id, string Title, string Version, IReadOnlyList<SectionResult> Sections)
 {
+    /// <summary>For a STIG: the id of DISA's XCCDF Benchmark (Kubernetes_STIG, RGS_RKE2_STIG); null otherwise.</summary>
+    public string? StigBenchmarkId { get; init; }
+
     public IEnumerable<CheckResult> Checks => Sections.SelectMany(s => s.Checks);
 
     public StatusTotals Totals => StatusTotals.Of(Checks);
@@ -89,9 +100,15 @@ public sealed record AuditReport(string Tool, string Version, DateTimeOffset Sta
 
     public StatusTotals Totals => StatusTotals.Of(Checks);
 
-    /// <summary>True when a check at or above the threshold did not pass (fail: FAIL only; warn: FAIL or WARN).</summary>
+    /// <summary>The STIG results a checklist is made of (the first STIG benchmark run), or null.</summary>
+    public BenchmarkResult? Stig => Benchmarks.FirstOrDefault(b => b.StigBenchmarkId is not null);
+
+    /// <summary>
+    /// True when a check at or above the threshold did not pass (fail: FAIL or ERROR; warn: also WARN). A check that
+    /// could not be evaluated fails closed.
+    /// </summary>
     public bool FailsAt(FailOn threshold) =>
-        Checks.Any(c => c.Status == CheckStatus.Fail || (threshold == FailOn.Warn && c.Status == CheckStatus.Warn));
+        Checks.Any(c => c.Status is CheckStatus.Fail or CheckStatus.Error || (threshold == FailOn.Warn && c.Status == CheckStatus.Warn));
 }
 
 public enum FailOn

@@ -66,14 +66,12 @@ public sealed class AuditRunner
             }
         }
         var first = catalog.Controls.FirstOrDefault();
-        var title = catalog.Name switch
-        {
-            "cis-1.23" => "CIS Kubernetes Benchmark",
-            "stig" => "DISA Kubernetes STIG",
-            _ => first?.Text ?? catalog.Name,
-        };
+        var title = catalog.Name.StartsWith("cis-", StringComparison.Ordinal) ? "CIS Kubernetes Benchmark" : first?.Text ?? catalog.Name;
         var version = first?.Version ?? "";
-        return new BenchmarkResult(catalog.Name, title, version.StartsWith("cis-", StringComparison.Ordinal) ? version[4..] : version, sections);
+        return new BenchmarkResult(catalog.Name, title, version.StartsWith("cis-", StringComparison.Ordinal) ? version[4..] : version, sections)
+        {
+            StigBenchmarkId = catalog.StigBenchmarkId,
+        };
     }
 
     private async Task<CheckResult> RunCheckAsync(Catalog.Catalog catalog, CheckDefinition check, CancellationToken cancellationToken)
@@ -98,6 +96,10 @@ public sealed class AuditRunner
     /// <summary>The check's own evaluation; null when it has nothing of its own (only uses:).</summary>
     private async Task<CheckResult?> EvaluateOwnAsync(Catalog.Catalog catalog, CheckDefinition check, CancellationToken cancellationToken)
     {
+        if (check.Invalid is { } invalid)
+        {
+            return Result(check, CheckStatus.Error, $"the check cannot be evaluated: {invalid}", []);
+        }
         switch (check.Type)
         {
             case CheckType.Manual:
@@ -114,8 +116,8 @@ public sealed class AuditRunner
         try
         {
             var spec = check.Evidence ?? KubeBenchAudit.Translate(
-                check.Audit is null ? null : variables.Expand(check.Audit),
-                check.AuditConfig is null ? null : variables.Expand(check.AuditConfig),
+                check.Audit is null ? null : variables.ExpandCatalogVariables(check.Audit),
+                check.AuditConfig is null ? null : variables.ExpandCatalogVariables(check.AuditConfig),
                 catalog.Settings.Components);
             if (spec is not null)
             {
@@ -137,11 +139,11 @@ public sealed class AuditRunner
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ProcessTimeoutException or ProgramNotFoundException or FormatException)
         {
-            return Result(check, CheckStatus.Warn, $"the evidence could not be read: {e.Message}", [], error: true);
+            return Result(check, CheckStatus.Error, $"the evidence could not be read: {e.Message}", []);
         }
         catch (CatalogException e)
         {
-            return Result(check, CheckStatus.Warn, $"the check cannot be evaluated ({check.Location}): {e.Message}", [], error: true);
+            return Result(check, CheckStatus.Error, $"the check cannot be evaluated ({check.Location}): {e.Message}", []);
         }
         if (evidence.Missing is { } missing)
         {
@@ -160,7 +162,7 @@ public sealed class AuditRunner
         }
         catch (Exception e) when (e is FormatException or ArgumentException or System.Text.RegularExpressions.RegexMatchTimeoutException)
         {
-            return Result(check, CheckStatus.Warn, $"the check's tests could not be evaluated ({check.Location}): {e.Message}", [], error: true);
+            return Result(check, CheckStatus.Error, $"the check's tests could not be evaluated ({check.Location}): {e.Message}", []);
         }
         if (verdict.Passed)
         {
@@ -170,29 +172,51 @@ public sealed class AuditRunner
         return Result(check, check.Scored ? CheckStatus.Fail : CheckStatus.Warn, string.Join("; ", failing), verdict.Records);
     }
 
+    /// <summary>
+    /// Runs a check's audit and audit_config commands with kube-bench's semantics (check/check.go): the evidence is
+    /// stdout; a command that exits non-zero is a failure of the check (so `ps | grep` for a process that is not
+    /// running fails, as does a command that only complains on stderr and prints nothing); an audit_config command
+    /// that fails is ignored when the audit printed output, and fails the check otherwise.
+    /// </summary>
     private async Task<CollectedEvidence> ExecAsync(CheckDefinition check, VariableResolver variables, CancellationToken cancellationToken)
     {
         var segments = new List<EvidenceSegment>();
         StructuredDocument? config = null;
         if (check.Audit is { } audit)
         {
-            var command = variables.Expand(audit);
-            segments.Add(new EvidenceSegment($"audit command: {command}", await ShellAsync(command, cancellationToken).ConfigureAwait(false)));
+            var command = variables.ExpandCatalogVariables(audit);
+            var result = await ShellAsync(command, cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode != 0)
+            {
+                return Failed($"the audit command exited with status {result.ExitCode}{Stderr(result)}: {command}");
+            }
+            segments.Add(new EvidenceSegment($"audit command: {command}", result.StandardOutput));
         }
         if (check.AuditConfig is { } auditConfig)
         {
-            var command = variables.Expand(auditConfig);
-            config = StructuredDocument.Parse(await ShellAsync(command, cancellationToken).ConfigureAwait(false), $"audit_config command: {command}");
+            var command = variables.ExpandCatalogVariables(auditConfig);
+            var result = await ShellAsync(command, cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode == 0 && result.StandardOutput.Trim().Length > 0)
+            {
+                config = StructuredDocument.Parse(result.StandardOutput, $"audit_config command: {command}");
+            }
+            else if (segments.All(s => s.Text.Trim().Length == 0))
+            {
+                return Failed($"the audit_config command printed nothing (status {result.ExitCode}{Stderr(result)}) and there is no audit output: {command}");
+            }
         }
         return new CollectedEvidence(segments, config, new Dictionary<string, string>(), null, null);
     }
 
+    private static CollectedEvidence Failed(string reason) =>
+        new([], null, new Dictionary<string, string>(), null, new MissingEvidence(MissingPolicy.Fail, reason));
+
+    private static string Stderr(ProcessResult result) =>
+        result.StandardError.Trim() is { Length: > 0 } e ? $" (stderr: {(e.Length > 200 ? e[..200] + "…" : e)})" : "";
+
     /// <summary>Only reached with --allow-exec: the catalog's command text is a shell command by definition.</summary>
-    private async Task<string> ShellAsync(string command, CancellationToken cancellationToken)
-    {
-        var result = await ProcessRunner.RunAsync(new ProcessSpec("/bin/sh", ["-c", command]) { Timeout = _request.ExecTimeout }, cancellationToken).ConfigureAwait(false);
-        return result.StandardOutput;
-    }
+    private Task<ProcessResult> ShellAsync(string command, CancellationToken cancellationToken) =>
+        ProcessRunner.RunAsync(new ProcessSpec("/bin/sh", ["-c", command]) { Timeout = _request.ExecTimeout }, cancellationToken);
 
     private async Task<CheckResult> ReferencedAsync(string id, CheckDefinition by, CancellationToken cancellationToken)
     {
@@ -216,6 +240,10 @@ public sealed class AuditRunner
         {
             status = check.Scored ? CheckStatus.Fail : CheckStatus.Warn;
         }
+        else if (used.Any(u => u.Status == CheckStatus.Error))
+        {
+            status = CheckStatus.Error;
+        }
         else if (used.Any(u => u.Status == CheckStatus.Manual))
         {
             status = CheckStatus.Manual;
@@ -232,14 +260,14 @@ public sealed class AuditRunner
         {
             status = CheckStatus.Pass;
         }
-        var reasons = used.Where(u => u.Reason is not null && (status == CheckStatus.Pass || u.Status == status || u.Status == CheckStatus.Warn))
+        var reasons = used.Where(u => u.Reason is not null && (status == CheckStatus.Pass || u.Status == status || u.Status is CheckStatus.Warn or CheckStatus.Error))
             .Select(u => $"{(check.Uses.Contains(u.Id) ? "CIS " + u.Id + ": " : "")}{u.Reason}").ToList();
         var remediation = check.Remediation.Length > 0 ? check.Remediation : string.Join("\n", used.Select(u => u.Remediation).Where(r => r.Length > 0).Distinct());
         var evidence = used.SelectMany(u => u.Evidence).ToList();
-        return Result(check, status, reasons.Count == 0 ? null : string.Join("; ", reasons), evidence, used.Any(u => u.Error)) with { Remediation = remediation };
+        return Result(check, status, reasons.Count == 0 ? null : string.Join("; ", reasons), evidence) with { Remediation = remediation };
     }
 
-    private CheckResult Result(CheckDefinition check, CheckStatus status, string? reason, IReadOnlyList<EvidenceRecord> evidence, bool error = false)
+    private CheckResult Result(CheckDefinition check, CheckStatus status, string? reason, IReadOnlyList<EvidenceRecord> evidence)
     {
         var references = check.References;
         if (check.Uses.Count > 0)
@@ -247,7 +275,7 @@ public sealed class AuditRunner
             references = references with { Cis = references.Cis.Concat(check.Uses).Distinct().ToList() };
         }
         return new CheckResult(check.Id, check.Text, status, check.Severity, check.Level, check.Scored, check.Type == CheckType.Automated,
-            reason is null ? null : _request.Node.ExpandPlaceholders(reason), evidence, _request.Node.ExpandPlaceholders(check.Remediation), references, check.Stig, error);
+            reason is null ? null : _request.Node.ExpandPlaceholders(reason), evidence, _request.Node.ExpandPlaceholders(check.Remediation), references, check.Stig);
     }
 
     private (VariableResolver, EvidenceCollector) Context(CatalogSettings settings)

@@ -19,7 +19,7 @@ public static class AuditBenchmarks
     {
         using var node = HardenedNodeFixture.Create();
         var paths = new NodePaths(new HostRoot(node.Root), HardenedNodeFixture.DataDir, HardenedNodeFixture.EtcDir);
-        var settings = new AuditSettings(paths, ComplianceAudit.BuiltInBenchmarks);
+        var settings = new AuditSettings(paths, ComplianceAudit.DefaultBenchmarks);
 
         var watch = Stopwatch.StartNew();
         var first = await ComplianceAudit.RunAsync(settings, EmbeddedData.BuiltIn);
@@ -35,8 +35,8 @@ public static class AuditBenchmarks
         var audit = watch.Elapsed.TotalMilliseconds / rounds;
 
         // The same audit with the catalogs parsed once (as a long-running server would keep them).
-        var cis = Compliance.Catalog.CatalogLoader.LoadCis(EmbeddedData.BuiltIn);
-        var request = new AuditRequest(paths, [cis, Compliance.Catalog.CatalogLoader.LoadStig(EmbeddedData.BuiltIn, cis.Settings)], AllowExec: false) { Referenced = cis };
+        var cis = Compliance.Catalog.CatalogLoader.LoadCis(EmbeddedData.BuiltIn, ComplianceAudit.Cis123);
+        var request = new AuditRequest(paths, [cis, .. Compliance.Catalog.CatalogLoader.LoadStigs(EmbeddedData.BuiltIn, cis.Settings)], AllowExec: false) { Referenced = cis };
         await AuditRunner.RunAsync(request);
         watch.Restart();
         for (var i = 0; i < rounds; i++)

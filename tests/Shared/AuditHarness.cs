@@ -6,7 +6,7 @@ using Bulwark.Resources;
 
 namespace Bulwark.Tests;
 
-/// <summary>Runs the built-in CIS and STIG catalogs against a fixture node, in-process.</summary>
+/// <summary>Runs the built-in CIS 1.23 and Kubernetes STIG catalogs against a fixture node, in-process.</summary>
 public static class AuditHarness
 {
     public static NodePaths NodeOf(HardenedNodeFixture node) =>
@@ -14,7 +14,7 @@ public static class AuditHarness
 
     public static Task<AuditReport> RunAsync(HardenedNodeFixture node, bool cis = true, bool stig = true)
     {
-        var cisCatalog = CatalogLoader.LoadCis(EmbeddedData.BuiltIn);
+        var cisCatalog = CatalogLoader.LoadCis(EmbeddedData.BuiltIn, ComplianceAudit.Cis123);
         var catalogs = new List<Catalog>();
         if (cis)
         {
@@ -22,7 +22,7 @@ public static class AuditHarness
         }
         if (stig)
         {
-            catalogs.Add(CatalogLoader.LoadStig(EmbeddedData.BuiltIn, cisCatalog.Settings));
+            catalogs.Add(CatalogLoader.LoadStigs(EmbeddedData.BuiltIn, cisCatalog.Settings).Single(s => s.Name == ComplianceAudit.Stig));
         }
         return AuditRunner.RunAsync(new AuditRequest(NodeOf(node), catalogs, AllowExec: false) { Referenced = cisCatalog }, TestContext.Current.CancellationToken);
     }

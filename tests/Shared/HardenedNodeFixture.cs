@@ -138,6 +138,7 @@ public sealed class HardenedNodeFixture : IDisposable
             "--audit-log-maxage=30",
             "--audit-log-maxbackup=10",
             "--audit-log-maxsize=100",
+            "--audit-log-mode=blocking-strict",
             $"--audit-log-path={DataDir}/server/logs/audit.log",
             $"--audit-policy-file={EtcDir}/audit-policy.yaml",
             "--authorization-mode=Node,RBAC",
@@ -159,6 +160,7 @@ public sealed class HardenedNodeFixture : IDisposable
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             $"--service-account-key-file={tls}/service.key",
             "--service-account-lookup=true",
+            "--service-account-extend-token-expiration=false",
             $"--service-account-signing-key-file={tls}/service.current.key",
             $"--tls-cert-file={tls}/serving-kube-apiserver.crt",
             $"--tls-cipher-suites={ciphers}",
@@ -272,6 +274,8 @@ public sealed class HardenedNodeFixture : IDisposable
             authorization:
               mode: Webhook
             readOnlyPort: 0
+            podPidsLimit: 4096
+            seccompDefault: true
             streamingConnectionIdleTimeout: 5m
             protectKernelDefaults: true
             makeIPTablesUtilChains: true

@@ -10,13 +10,18 @@ namespace Bulwark.Compliance.Catalog;
 /// </summary>
 public static class CatalogLoader
 {
-    public const string CisFolder = "policies/cis/cis-1.23/";
-    public const string StigFile = "stig/kubernetes-stig.yaml";
+    public const string CisRoot = "policies/cis/";
+    public const string StigRoot = "stig/";
 
-    /// <summary>The built-in CIS 1.23 catalog: every controls file of the folder and its config.yaml.</summary>
-    public static Catalog LoadCis(EmbeddedData data)
+    /// <summary>A built-in CIS catalog (e.g. cis-1.12): every controls file of policies/cis/NAME/ and its config.yaml.</summary>
+    public static Catalog LoadCis(EmbeddedData data, string name)
     {
-        var files = EmbeddedData.List(CisFolder).Where(p => p.EndsWith(".yaml", StringComparison.Ordinal)).ToList();
+        var folder = $"{CisRoot}{name}/";
+        var files = EmbeddedData.List(folder).Where(p => p.EndsWith(".yaml", StringComparison.Ordinal)).ToList();
+        if (files.Count == 0)
+        {
+            throw new CatalogException($"no built-in CIS catalog {name} (expected {folder}).");
+        }
         var settings = CatalogSettings.Empty;
         var controls = new List<Controls>();
         foreach (var file in files)
@@ -28,15 +33,22 @@ public static class CatalogLoader
             }
             else
             {
-                controls.Add(ParseControls(text, file, "cis-1.23"));
+                controls.Add(ParseControls(text, file, name));
             }
         }
-        return new Catalog("cis-1.23", settings, controls.OrderBy(c => c.Id, SectionIdComparer.Instance).ToList());
+        return new Catalog(name, settings, controls.OrderBy(c => c.Id, SectionIdComparer.Instance).ToList());
     }
 
-    /// <summary>The built-in DISA STIG catalog (uses the CIS catalog's settings and checks).</summary>
-    public static Catalog LoadStig(EmbeddedData data, CatalogSettings settings) =>
-        new("stig", settings, [ParseControls(data.ReadText(StigFile), StigFile, "stig")]);
+    /// <summary>
+    /// The built-in STIG catalogs (stig/*.yaml), each one controls file whose id names the benchmark (stig, rke2-stig)
+    /// and whose benchmark: key is the id DISA gives the STIG's XCCDF Benchmark (Kubernetes_STIG, RGS_RKE2_STIG).
+    /// </summary>
+    public static IReadOnlyList<Catalog> LoadStigs(EmbeddedData data, CatalogSettings settings) =>
+        EmbeddedData.List(StigRoot).Where(p => p.EndsWith(".yaml", StringComparison.Ordinal)).Select(file =>
+        {
+            var controls = ParseControls(data.ReadText(file), file, "");
+            return new Catalog(controls.Id, settings, [controls with { Benchmark = controls.Id }]) { StigBenchmarkId = controls.XccdfBenchmark };
+        }).ToList();
 
     /// <summary>A catalog from a folder on disk (e.g. kube-bench's cfg/rke2-cis-1.23): its *.yaml controls files and optional config.yaml.</summary>
     public static Catalog LoadDirectory(string directory, CatalogSettings defaults)
@@ -79,11 +91,14 @@ public static class CatalogLoader
             var groupType = Str(group, "type");
             foreach (var checkNode in Seq(group, "checks", file))
             {
-                checks.Add(ParseCheck(AsMap(checkNode, file, "a check"), file, groupType));
+                checks.Add(ParseCheckOrInvalid(AsMap(checkNode, file, "a check"), file, groupType));
             }
             groups.Add(new CheckGroup(Required(group, "id", file), Str(group, "text") ?? "", checks));
         }
-        var controls = new Controls(benchmark, Str(root, "id") ?? "", Str(root, "version") ?? "", Str(root, "text") ?? "", Str(root, "type") ?? "", file, groups);
+        var controls = new Controls(benchmark, Str(root, "id") ?? "", Str(root, "version") ?? "", Str(root, "text") ?? "", Str(root, "type") ?? "", file, groups)
+        {
+            XccdfBenchmark = Str(root, "benchmark"),
+        };
         var duplicate = groups.SelectMany(g => g.Checks).GroupBy(c => c.Id).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
@@ -94,7 +109,10 @@ public static class CatalogLoader
 
     public static CatalogSettings ParseSettings(string text, string file)
     {
-        var root = LoadRoot(text, file);
+        if (LoadYaml(text, file) is not { } root)
+        {
+            return CatalogSettings.Empty;
+        }
         var components = new Dictionary<string, ComponentSource>(StringComparer.Ordinal);
         if (Map(root, "components", file) is { } componentMap)
         {
@@ -129,6 +147,26 @@ public static class CatalogLoader
             }
         }
         return new CatalogSettings(components, variables);
+    }
+
+    /// <summary>One check that cannot be understood does not refuse the catalog (kube-bench runs the rest): it becomes an ERROR result saying why.</summary>
+    private static CheckDefinition ParseCheckOrInvalid(YamlMappingNode m, string file, string? groupType)
+    {
+        try
+        {
+            return ParseCheck(m, file, groupType);
+        }
+        catch (CatalogException e)
+        {
+            return new CheckDefinition
+            {
+                Id = Str(m, "id") ?? $"(no id, {file}:{m.Start.Line})",
+                Text = Str(m, "text") ?? "",
+                Scored = Str(m, "scored") == "true",
+                Invalid = e.Message,
+                Location = $"{file}:{m.Start.Line}",
+            };
+        }
     }
 
     private static CheckDefinition ParseCheck(YamlMappingNode m, string file, string? groupType)
@@ -231,7 +269,7 @@ public static class CatalogLoader
         }
         return new EvidenceSpec
         {
-            Args = Str(m, "args"),
+            Args = List(m, "args", file),
             Stat = List(m, "stat", file),
             Config = Str(m, "config"),
             File = List(m, "file", file),
@@ -241,23 +279,27 @@ public static class CatalogLoader
         };
     }
 
-    private static YamlMappingNode LoadRoot(string text, string file)
+    /// <summary>
+    /// Parses one YAML document as go-yaml would (<see cref="GoYamlText"/>); null for a file with no document
+    /// (only comments, as kube-bench's published rke2 config.yaml files are).
+    /// </summary>
+    public static YamlMappingNode? LoadYaml(string text, string file)
     {
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(new StringReader(GoYamlText.Normalize(text)));
         }
         catch (YamlException e)
         {
             throw new CatalogException($"{file}:{e.Start.Line}: not valid YAML: {e.Message}");
         }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
-        {
-            throw new CatalogException($"{file}: expected a YAML mapping at the top (id, version, groups …).");
-        }
-        return root;
+        return stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" } ? null
+            : stream.Documents[0].RootNode as YamlMappingNode ?? throw new CatalogException($"{file}: expected a YAML mapping at the top.");
     }
+
+    private static YamlMappingNode LoadRoot(string text, string file) =>
+        LoadYaml(text, file) ?? throw new CatalogException($"{file}: no controls in this file; expected a YAML mapping at the top (id, version, groups …).");
 
     private static YamlNode? Get(YamlMappingNode m, string key) =>
         m.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v : null;
@@ -310,6 +352,9 @@ public static class CatalogLoader
 /// <summary>A loaded benchmark: its controls files and the settings that resolve its variables.</summary>
 public sealed record Catalog(string Name, CatalogSettings Settings, IReadOnlyList<Controls> Controls)
 {
+    /// <summary>For a STIG catalog: the id of DISA's XCCDF Benchmark it implements; null for other catalogs.</summary>
+    public string? StigBenchmarkId { get; init; }
+
     public IEnumerable<CheckDefinition> AllChecks => Controls.SelectMany(c => c.Groups).SelectMany(g => g.Checks);
 }
 

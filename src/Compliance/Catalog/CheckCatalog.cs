@@ -5,7 +5,11 @@ namespace Bulwark.Compliance.Catalog;
 /// extensions (native evidence, levels, severities, cross-references). <see cref="Benchmark"/> names the
 /// benchmark the file belongs to (cis-1.23, stig, or a user catalog's folder name).
 /// </summary>
-public sealed record Controls(string Benchmark, string Id, string Version, string Text, string Type, string SourceFile, IReadOnlyList<CheckGroup> Groups);
+public sealed record Controls(string Benchmark, string Id, string Version, string Text, string Type, string SourceFile, IReadOnlyList<CheckGroup> Groups)
+{
+    /// <summary>A STIG controls file's benchmark: key, the id of DISA's XCCDF Benchmark (e.g. RGS_RKE2_STIG).</summary>
+    public string? XccdfBenchmark { get; init; }
+}
 
 /// <summary>A section of checks (kube-bench "group"), e.g. 1.2 API Server.</summary>
 public sealed record CheckGroup(string Id, string Text, IReadOnlyList<CheckDefinition> Checks);
@@ -52,6 +56,9 @@ public sealed record CheckDefinition
     /// <summary>STIG only: the rule identity DISA publishes.</summary>
     public StigIdentity? Stig { get; init; }
 
+    /// <summary>Why the check as written cannot be evaluated (an unknown op, no tests…); it is reported as ERROR, the catalog still loads.</summary>
+    public string? Invalid { get; init; }
+
     /// <summary>Where in the catalog file the check is defined (file:line), for errors.</summary>
     public string Location { get; init; } = "";
 }
@@ -91,7 +98,8 @@ public sealed record CompareSpec(string Op, string Value);
 /// </summary>
 public sealed record EvidenceSpec
 {
-    public string? Args { get; init; }
+    /// <summary>The components whose arguments to read (one evidence line each).</summary>
+    public IReadOnlyList<string> Args { get; init; } = [];
     public IReadOnlyList<string> Stat { get; init; } = [];
     public string? Config { get; init; }
     public IReadOnlyList<string> File { get; init; } = [];

@@ -52,11 +52,13 @@ public static partial class KubeBenchAudit
             }
             config = cat.Groups["path"].Value;
         }
-        return args is null && stat.Count == 0 && config is null ? null : new EvidenceSpec { Args = args, Stat = stat, Config = config };
+        return args is null && stat.Count == 0 && config is null ? null : new EvidenceSpec { Args = args is null ? [] : [args], Stat = stat, Config = config };
     }
 
     /// <summary>Command substitutions, redirections into files or loops are beyond what is recognised.</summary>
-    private static bool Unsafe(string command) => command.Contains("$(", StringComparison.Ordinal) || command.Contains('`') || command.Contains(" for ", StringComparison.Ordinal);
+    /// <summary>Command substitutions, shell variables left to the shell, loops and if/else scripts are beyond what is recognised.</summary>
+    private static bool Unsafe(string command) => command.Contains('$', StringComparison.Ordinal) || command.Contains('`') || command.Contains(" for ", StringComparison.Ordinal)
+        || command.Contains("else", StringComparison.Ordinal);
 
     [GeneratedRegex(@"^\s*(/bin/|/usr/bin/)?ps\s+(-ef|-fC|aux)\s*(\|\s*grep\s+)?['""]?(?<bin>[\w./-]+)['""]?(\s*\|\s*grep\s+-v\s+grep)?\s*$")]
     private static partial Regex ProcessPattern();

@@ -30,7 +30,7 @@ public sealed class EvidenceCollector(NodePaths node, VariableResolver variables
         MissingEvidence? missing = null;
         void Absent(MissingPolicy kindDefault, string reason) => missing ??= new MissingEvidence(spec.Missing ?? kindDefault, reason);
 
-        if (spec.Args is { } component)
+        foreach (var component in spec.Args)
         {
             var read = args.Read(component);
             if (read is null)
@@ -40,26 +40,30 @@ public sealed class EvidenceCollector(NodePaths node, VariableResolver variables
             else
             {
                 segments.Add(new EvidenceSegment(read.Source, read.CommandLine));
-                env = read.Environment;
-                envSource = read.Source;
+                if (envSource is null)
+                {
+                    env = read.Environment;
+                    envSource = read.Source;
+                }
             }
         }
+        // Several patterns (a folder and its files, several folders) are absent together only when none matches.
+        var statted = 0;
         foreach (var pattern in spec.Stat)
         {
             var files = PathPattern.Expand(node, variables.Expand(pattern));
-            var found = 0;
             foreach (var hostPath in files)
             {
                 if (FileStatusReader.Read(node.Resolve(hostPath)) is { } status)
                 {
-                    found++;
+                    statted++;
                     segments.Add(new EvidenceSegment(hostPath, $"permissions={status.Permissions} owner={accounts.User(status.Uid)}:{accounts.Group(status.Gid)}"));
                 }
             }
-            if (found == 0)
-            {
-                Absent(MissingPolicy.NotApplicable, $"no file at {variables.Expand(pattern)} on this node");
-            }
+        }
+        if (spec.Stat.Count > 0 && statted == 0)
+        {
+            Absent(MissingPolicy.NotApplicable, $"no file at {string.Join(", ", spec.Stat.Select(variables.Expand))} on this node");
         }
         if (spec.Config is { } configPattern)
         {

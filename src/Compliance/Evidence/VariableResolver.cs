@@ -17,6 +17,13 @@ public sealed partial class VariableResolver(NodePaths node, CatalogSettings set
     public string Expand(string template) =>
         node.ExpandPlaceholders(VariablePattern().Replace(template, m => Resolve(m.Groups[1].Value)));
 
+    /// <summary>
+    /// For shell commands (--allow-exec): replaces only the variables the catalog defines, as kube-bench does, and
+    /// leaves other $NAMEs (shell variables such as $ENCRYPTION_PROVIDER_CONFIG) to the shell.
+    /// </summary>
+    public string ExpandCatalogVariables(string command) =>
+        VariablePattern().Replace(command, m => settings.Variables.ContainsKey(m.Groups[1].Value) ? Resolve(m.Groups[1].Value) : m.Value);
+
     public string Resolve(string name)
     {
         if (_values.TryGetValue(name, out var known))

@@ -12,8 +12,9 @@ public static class CklReport
 {
     public static string Render(AuditReport report, StigBenchmark? disa)
     {
-        var stig = report.Benchmarks.FirstOrDefault(b => b.Id == "stig")
-            ?? throw new InvalidOperationException("a checklist needs STIG results: run the audit with --benchmark stig");
+        var stig = report.Stig
+            ?? throw new InvalidOperationException("a checklist needs STIG results: run the audit with --benchmark stig or rke2-stig");
+        var stigId = disa?.Id ?? stig.StigBenchmarkId!;
         return XmlText.Write(w =>
         {
             w.WriteStartElement("CHECKLIST");
@@ -38,18 +39,18 @@ public static class CklReport
             Info(w, "version", disa?.Version ?? "1");
             Info(w, "classification", "UNCLASSIFIED");
             Info(w, "customname", "");
-            Info(w, "stigid", disa?.Id ?? "Kubernetes_STIG");
+            Info(w, "stigid", stigId);
             Info(w, "description", "");
-            Info(w, "filename", disa?.FileName ?? "bulwark stig/kubernetes-stig.yaml");
+            Info(w, "filename", disa?.FileName ?? $"bulwark built-in catalog {stig.Id}");
             Info(w, "releaseinfo", disa?.ReleaseInfo ?? $"Bulwark catalog {stig.Version}");
-            Info(w, "title", disa?.Title ?? "Kubernetes Security Technical Implementation Guide");
-            Info(w, "uuid", DeterministicUuid(disa?.Id ?? "Kubernetes_STIG", stig.Version));
+            Info(w, "title", disa?.Title ?? stig.Title);
+            Info(w, "uuid", DeterministicUuid(stigId, stig.Version));
             Info(w, "notice", "terms-of-use");
             Info(w, "source", "STIG.DOD.MIL");
             w.WriteEndElement();
             foreach (var check in stig.Checks)
             {
-                WriteVuln(w, check, disa?.Rules.GetValueOrDefault(check.Id), disa?.Id ?? "Kubernetes_STIG", stig.Version);
+                WriteVuln(w, check, disa?.Rules.GetValueOrDefault(check.Id), stigId, stig.Version);
             }
             w.WriteEndElement();
             w.WriteEndElement();

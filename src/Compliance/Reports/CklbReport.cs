@@ -11,9 +11,9 @@ public static class CklbReport
 {
     public static string Render(AuditReport report, StigBenchmark? disa)
     {
-        var stig = report.Benchmarks.FirstOrDefault(b => b.Id == "stig")
-            ?? throw new InvalidOperationException("a checklist needs STIG results: run the audit with --benchmark stig");
-        var stigId = disa?.Id ?? "Kubernetes_STIG";
+        var stig = report.Stig
+            ?? throw new InvalidOperationException("a checklist needs STIG results: run the audit with --benchmark stig or rke2-stig");
+        var stigId = disa?.Id ?? stig.StigBenchmarkId!;
         var stigUuid = CklReport.DeterministicUuid(stigId, stig.Version);
         var time = report.Finished;
         var rules = stig.Checks.Select(check =>
@@ -34,7 +34,7 @@ public static class CklbReport
             false, 1, true,
             new CklbTarget("Computing", report.Node.Hostname, "", "", report.Node.Hostname,
                 $"Audited by {report.Tool} {report.Version} (data dir {report.Node.DataDir})", "None", false, "", "", ""),
-            [new CklbStig(disa?.Title ?? "Kubernetes Security Technical Implementation Guide", "Kubernetes", stigId,
+            [new CklbStig(disa?.Title ?? stig.Title, "Kubernetes", stigId,
                 disa?.ReleaseInfo ?? $"Bulwark catalog {stig.Version}", disa?.Version ?? "1", stigUuid, "5376", rules.Count, rules)]);
         return JsonSerializer.Serialize(checklist, ComplianceJsonContext.Default.CklbChecklist);
     }

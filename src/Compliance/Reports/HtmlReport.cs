@@ -19,6 +19,7 @@ public static class HtmlReport
         (CheckStatus.Manual, "manual", "Manual", "#0969da"),
         (CheckStatus.Skip, "skip", "Skipped", "#6e7781"),
         (CheckStatus.NotApplicable, "na", "Not applicable", "#afb8c1"),
+        (CheckStatus.Error, "error", "Could not be evaluated", "#8250df"),
     ];
 
     public static string Render(AuditReport report)

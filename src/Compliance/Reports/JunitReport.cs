@@ -4,7 +4,12 @@ using System.Xml;
 
 namespace Bulwark.Compliance.Reports;
 
-/// <summary>JUnit XML: a testsuite per section, a testcase per check; FAIL is a failure, everything not PASS is skipped with its reason.</summary>
+/// <summary>
+/// JUnit XML as the Jenkins xunit junit-10.xsd defines it (with the Ant schema's id, package, time and properties
+/// on each testsuite): a testsuite per section, a testcase per check. FAIL is a failure of type FAIL; an unscored
+/// WARN is a failure of type WARN (CI sees it, and can tell it from a scored one); ERROR (could not be evaluated)
+/// is an error; MANUAL, SKIP and NOT_APPLICABLE are skipped with their status as type and the reason.
+/// </summary>
 public static class JunitReport
 {
     public static string Render(AuditReport report)
@@ -15,9 +20,10 @@ public static class JunitReport
             w.WriteStartElement("testsuites");
             w.WriteAttributeString("name", "bulwark audit");
             w.WriteAttributeString("tests", Num(all.Total));
-            w.WriteAttributeString("failures", Num(all.Fail));
-            w.WriteAttributeString("skipped", Num(all.Total - all.Pass - all.Fail));
+            w.WriteAttributeString("failures", Num(all.Fail + all.Warn));
+            w.WriteAttributeString("errors", Num(all.Error));
             w.WriteAttributeString("time", Seconds(report.Finished - report.Started));
+            var id = 0;
             foreach (var benchmark in report.Benchmarks)
             {
                 foreach (var section in benchmark.Sections)
@@ -26,32 +32,42 @@ public static class JunitReport
                     w.WriteStartElement("testsuite");
                     w.WriteAttributeString("name", $"{benchmark.Id} {section.Id} {section.Text}");
                     w.WriteAttributeString("tests", Num(t.Total));
-                    w.WriteAttributeString("failures", Num(t.Fail));
-                    w.WriteAttributeString("errors", "0");
-                    w.WriteAttributeString("skipped", Num(t.Total - t.Pass - t.Fail));
+                    w.WriteAttributeString("failures", Num(t.Fail + t.Warn));
+                    w.WriteAttributeString("errors", Num(t.Error));
+                    w.WriteAttributeString("skipped", Num(t.Manual + t.Skip + t.NotApplicable));
+                    w.WriteAttributeString("time", "0");
                     w.WriteAttributeString("timestamp", report.Started.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture));
                     w.WriteAttributeString("hostname", report.Node.Hostname);
+                    w.WriteAttributeString("id", Num(id++));
+                    w.WriteAttributeString("package", benchmark.Id);
+                    w.WriteStartElement("properties");
+                    Property(w, "benchmark", $"{benchmark.Title} {benchmark.Version}");
+                    Property(w, "section", section.Id);
+                    Property(w, "node.data-dir", report.Node.DataDir);
+                    w.WriteEndElement();
                     foreach (var check in section.Checks)
                     {
                         w.WriteStartElement("testcase");
                         w.WriteAttributeString("classname", $"{benchmark.Id}.{section.Id}");
                         w.WriteAttributeString("name", $"{check.Id} {check.Title}");
                         w.WriteAttributeString("time", "0");
-                        if (check.Status == CheckStatus.Fail)
+                        var (element, message) = check.Status switch
                         {
-                            w.WriteStartElement("failure");
-                            w.WriteAttributeString("message", check.Reason ?? "failed");
-                            w.WriteAttributeString("type", "FAIL");
+                            CheckStatus.Pass => (null, null),
+                            CheckStatus.Fail => ("failure", check.Reason ?? "failed"),
+                            CheckStatus.Warn => ("failure", $"WARN (not scored by the benchmark): {check.Reason ?? "did not pass"}"),
+                            CheckStatus.Error => ("error", check.Reason ?? "could not be evaluated"),
+                            _ => ("skipped", $"{check.Status.Label()}: {check.Reason ?? ""}".TrimEnd(' ', ':')),
+                        };
+                        if (element is not null)
+                        {
+                            w.WriteStartElement(element);
+                            w.WriteAttributeString("type", check.Status.Label());
+                            w.WriteAttributeString("message", message);
                             w.WriteString(Details(check));
                             w.WriteEndElement();
                         }
-                        else if (check.Status != CheckStatus.Pass)
-                        {
-                            w.WriteStartElement("skipped");
-                            w.WriteAttributeString("message", $"{check.Status.Label()}: {check.Reason ?? ""}".TrimEnd(' ', ':'));
-                            w.WriteEndElement();
-                        }
-                        if (check.Evidence.Count > 0)
+                        else if (check.Evidence.Count > 0)
                         {
                             w.WriteElementString("system-out", Details(check));
                         }
@@ -62,6 +78,14 @@ public static class JunitReport
             }
             w.WriteEndElement();
         });
+    }
+
+    private static void Property(XmlWriter w, string name, string value)
+    {
+        w.WriteStartElement("property");
+        w.WriteAttributeString("name", name);
+        w.WriteAttributeString("value", value);
+        w.WriteEndElement();
     }
 
     internal static string Details(CheckResult check)

@@ -39,6 +39,8 @@ public static partial class SarifReport
                         CheckStatus.Pass => ("pass", "none"),
                         CheckStatus.Fail => ("fail", FailLevel(check)),
                         CheckStatus.NotApplicable => ("notApplicable", "none"),
+                        CheckStatus.Warn => ("fail", "warning"),
+                        CheckStatus.Error => ("open", "warning"),
                         _ => ("review", "none"),
                     };
                     results.Add(new SarifResult(ruleId, rules.Count - 1, kind, level, new SarifText(Message(check)), Locations(check)));

@@ -18,6 +18,7 @@ public static class TextReport
             CheckStatus.Warn => Paint("WARN  ", "33"),
             CheckStatus.Manual => Paint("MANUAL", "36"),
             CheckStatus.Skip => Paint("SKIP  ", "90"),
+            CheckStatus.Error => Paint("ERROR ", "1;35"),
             _ => Paint("N/A   ", "90"),
         };
         var o = new StringBuilder();
@@ -31,12 +32,12 @@ public static class TextReport
             {
                 var t = StatusTotals.Of(section.Checks);
                 o.AppendLine();
-                o.AppendLine(Paint($"[{section.Id}] {section.Text}", "1") + $"  ({t.Pass} pass, {t.Fail} fail, {t.Warn} warn, {t.Manual} manual, {t.NotApplicable} n/a)");
+                o.AppendLine(Paint($"[{section.Id}] {section.Text}", "1") + $"  ({t.Pass} pass, {t.Fail} fail, {t.Warn} warn, {t.Manual} manual, {t.NotApplicable} n/a{(t.Error > 0 ? $", {t.Error} error" : "")})");
                 var idWidth = Math.Max(6, section.Checks.Max(c => (int?)c.Id.Length) ?? 6);
                 foreach (var check in section.Checks)
                 {
                     o.Append("  ").Append(Status(check.Status)).Append("  ").Append(check.Id.PadRight(idWidth)).Append("  ").AppendLine(check.Title);
-                    if (check.Status is CheckStatus.Fail or CheckStatus.Warn)
+                    if (check.Status is CheckStatus.Fail or CheckStatus.Warn or CheckStatus.Error)
                     {
                         foreach (var e in check.Evidence.Where(e => !e.Passed).Take(8))
                         {
@@ -68,5 +69,5 @@ public static class TextReport
 
     private static string Summary(StatusTotals t, Func<string, string, string> paint) =>
         $"{t.Total} checks: {paint($"{t.Pass} pass", "32")}, {paint($"{t.Fail} fail", t.Fail > 0 ? "1;31" : "0")}, {paint($"{t.Warn} warn", t.Warn > 0 ? "33" : "0")}, " +
-        $"{t.Manual} manual, {t.Skip} skipped, {t.NotApplicable} not applicable";
+        $"{t.Manual} manual, {t.Skip} skipped, {t.NotApplicable} not applicable" + (t.Error > 0 ? $", {paint($"{t.Error} could not be evaluated (ERROR)", "1;35")}" : "");
 }

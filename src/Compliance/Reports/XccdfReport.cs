@@ -22,8 +22,9 @@ public static class XccdfReport
 
     public static string Render(AuditReport report) => XmlText.Write(w =>
     {
+        var benchmarkId = $"xccdf_{Vendor}_benchmark_{Id(string.Join("-", report.Benchmarks.Select(b => b.Id)))}";
         w.WriteStartElement("xccdf", "Benchmark", Ns);
-        w.WriteAttributeString("id", $"xccdf_{Vendor}_benchmark_{Id(string.Join("-", report.Benchmarks.Select(b => b.Id)))}");
+        w.WriteAttributeString("id", benchmarkId);
         w.WriteAttributeString("resolved", "1");
         w.WriteAttributeString("xml", "lang", null, "en");
         w.WriteAttributeString("style", "SCAP_1.2");
@@ -60,6 +61,11 @@ public static class XccdfReport
         w.WriteAttributeString("end-time", Time(report.Finished));
         w.WriteAttributeString("version", report.Version);
         w.WriteAttributeString("test-system", $"cpe:/a:bulwark:bulwark:{report.Version}");
+        // The Benchmark this result is of (the one around it), so viewers name its source.
+        w.WriteStartElement("benchmark", Ns);
+        w.WriteAttributeString("href", "#" + benchmarkId);
+        w.WriteAttributeString("id", benchmarkId);
+        w.WriteEndElement();
         Element(w, "title", $"Bulwark audit of {report.Node.Hostname}");
         Element(w, "identity", Environment.UserName, ("authenticated", "false"), ("privileged", Environment.UserName == "root" ? "true" : "false"));
         Element(w, "target", report.Node.Hostname);
@@ -100,7 +106,8 @@ public static class XccdfReport
     {
         CheckStatus.Pass => "pass",
         CheckStatus.Fail => "fail",
-        CheckStatus.Warn => check.Error ? "error" : "informational",
+        CheckStatus.Warn => "informational",
+        CheckStatus.Error => "error",
         CheckStatus.NotApplicable => "notapplicable",
         _ => "notchecked",
     };
@@ -146,7 +153,7 @@ public static class XccdfReport
         w.WriteStartElement("check", Ns);
         w.WriteAttributeString("system", CheckSystem);
         w.WriteStartElement("check-content-ref", Ns);
-        w.WriteAttributeString("href", benchmark.Id == "stig" ? "stig/kubernetes-stig.yaml" : $"bulwark:{benchmark.Id}");
+        w.WriteAttributeString("href", $"bulwark:{benchmark.Id}");
         w.WriteAttributeString("name", check.Id);
         w.WriteEndElement();
         if (withContent)
@@ -158,15 +165,25 @@ public static class XccdfReport
         w.WriteEndElement();
     }
 
+    /// <summary>
+    /// Messages of a rule-result. Only a finding carries error or warning messages: on a passing rule the losing
+    /// branch of an OR test is information, not an error.
+    /// </summary>
     private static IEnumerable<(string Severity, string Text)> Messages(CheckResult check)
     {
+        var finding = check.Status switch
+        {
+            CheckStatus.Fail or CheckStatus.Error => "error",
+            CheckStatus.Warn => "warning",
+            _ => "info",
+        };
         if (check.Reason is not null)
         {
-            yield return (check.Status is CheckStatus.Fail ? "error" : check.Status is CheckStatus.Warn ? "warning" : "info", check.Reason);
+            yield return (finding, check.Reason);
         }
         foreach (var e in check.Evidence.Take(20))
         {
-            yield return (e.Passed ? "info" : "error", $"{e.Subject} = {e.Actual} (expected {e.Expected}) in {e.Source}");
+            yield return (e.Passed ? "info" : finding, $"{e.Subject} = {e.Actual} (expected {e.Expected}) in {e.Source}");
         }
     }
 

@@ -26,7 +26,8 @@ public sealed class ReportFormatTests
         Assert.Empty(errors);
         Assert.Equal(report.Totals.Total, json.RootElement.GetProperty("totals").GetProperty("total").GetInt32());
         var failed = json.RootElement.GetProperty("benchmarks")[0].GetProperty("sections").EnumerateArray()
-            .SelectMany(s => s.GetProperty("checks").EnumerateArray()).Single(c => c.GetProperty("status").GetString() == "FAIL");
+            .SelectMany(s => s.GetProperty("checks").EnumerateArray()).Single(c => c.GetProperty("id").GetString() == "1.2.1");
+        Assert.Equal("WARN", failed.GetProperty("status").GetString());
         Assert.Equal("1.2.1", failed.GetProperty("id").GetString());
         Assert.Equal("true", failed.GetProperty("evidence")[0].GetProperty("actual").GetString());
     }
@@ -56,12 +57,15 @@ public sealed class ReportFormatTests
         Assert.Equal(results.Count, rules.Count);
         Assert.All(results, r =>
         {
-            Assert.Contains(r.GetProperty("kind").GetString(), new[] { "pass", "fail", "review", "notApplicable" });
+            Assert.Contains(r.GetProperty("kind").GetString(), new[] { "pass", "fail", "review", "notApplicable", "open" });
             Assert.Equal(r.GetProperty("ruleId").GetString(), rules[r.GetProperty("ruleIndex").GetInt32()].GetProperty("id").GetString());
-            Assert.Equal(r.GetProperty("kind").GetString() == "fail" ? "error" : "none", r.GetProperty("level").GetString());
+            Assert.Contains(r.GetProperty("level").GetString(), r.GetProperty("kind").GetString() == "fail" ? new[] { "error", "warning" } : ["none"]);
         });
-        var fail = results.Where(r => r.GetProperty("kind").GetString() == "fail").Select(r => r.GetProperty("ruleId").GetString()).Order().ToList();
-        Assert.Equal(["cis-1.23/1.2.1", "stig/V-242390"], fail);
+        List<string> Kind(string level) => [.. results.Where(r => r.GetProperty("kind").GetString() == "fail" && r.GetProperty("level").GetString() == level)
+            .Select(r => r.GetProperty("ruleId").GetString()!).Order(StringComparer.Ordinal)];
+        // CIS 1.23 scores 1.2.1 as manual (an unscored failure: a warning); the STIG rule is a finding (an error).
+        Assert.Equal(["stig/V-242390"], Kind("error"));
+        Assert.Equal(["cis-1.23/1.2.1", "cis-1.23/1.2.10"], Kind("warning"));
         var stigRule = rules.Single(r => r.GetProperty("id").GetString() == "stig/V-242390");
         var tags = stigRule.GetProperty("properties").GetProperty("tags").EnumerateArray().Select(t => t.GetString()).ToList();
         Assert.Contains("CIS-1.2.1", tags);
@@ -79,10 +83,16 @@ public sealed class ReportFormatTests
         var root = xml.Root!;
         Assert.Equal("testsuites", root.Name.LocalName);
         Assert.Equal(report.Totals.Total, root.Descendants("testcase").Count());
-        Assert.Equal("2", root.Attribute("failures")!.Value);
-        var failure = root.Descendants("failure").First();
-        Assert.Contains("--anonymous-auth = true (expected = false)", failure.Value, StringComparison.Ordinal);
-        Assert.Equal(report.Totals.Manual + report.Totals.NotApplicable, root.Descendants("skipped").Count());
+        // The scored STIG finding and the unscored CIS warning are both failures, told apart by their type.
+        Assert.Equal((report.Totals.Fail + report.Totals.Warn).ToString(System.Globalization.CultureInfo.InvariantCulture), root.Attribute("failures")!.Value);
+        var failures = root.Descendants("failure").ToList();
+        Assert.Equal(report.Totals.Fail, failures.Count(f => f.Attribute("type")!.Value == "FAIL"));
+        Assert.Equal(report.Totals.Warn, failures.Count(f => f.Attribute("type")!.Value == "WARN"));
+        var anonymous = failures.Single(f => f.Parent!.Attribute("name")!.Value.StartsWith("1.2.1 ", StringComparison.Ordinal));
+        Assert.Equal("WARN", anonymous.Attribute("type")!.Value);
+        Assert.Contains("--anonymous-auth = true (expected = false)", anonymous.Value, StringComparison.Ordinal);
+        Assert.Equal(report.Totals.Manual + report.Totals.NotApplicable + report.Totals.Skip, root.Descendants("skipped").Count());
+        Assert.Null(root.Attribute("skipped"));
     }
 
     [Fact]
@@ -157,9 +167,9 @@ public sealed class ReportFormatTests
         var colour = TextReport.Render(report, color: true);
         Assert.DoesNotContain('\u001b', plain);
         Assert.Contains("\u001b[1;31mFAIL", colour, StringComparison.Ordinal);
-        Assert.Contains("FAIL    1.2.1   API server refuses anonymous requests", plain, StringComparison.Ordinal);
+        Assert.Contains("WARN    1.2.1   API server refuses anonymous requests", plain, StringComparison.Ordinal);
         Assert.Contains("found --anonymous-auth = true, expected = false", plain, StringComparison.Ordinal);
-        Assert.Contains($"Summary: {report.Totals.Total} checks: {report.Totals.Pass} pass, 2 fail", plain, StringComparison.Ordinal);
+        Assert.Contains($"Summary: {report.Totals.Total} checks: {report.Totals.Pass} pass, 1 fail", plain, StringComparison.Ordinal);
     }
 
     [Fact]
