@@ -48,7 +48,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
         await server.WaitForLineAsync("[ready]");
         var etcdPid = server.EtcdPid!.Value;
 
-        Assert.Contains("[control-plane] etcd-only node", server.Output, StringComparison.Ordinal);
+        Assert.Contains("[components] etcd-only node", server.Output, StringComparison.Ordinal);
         Assert.Contains($"etcd endpoint https://127.0.0.1:{_ports[0]}", server.Output, StringComparison.Ordinal);
         Assert.Equal(AtomicModes.Directory, File.GetUnixFileMode(new EtcdPaths(DataDir).MemberDir));
         Assert.Equal(AtomicModes.File, File.GetUnixFileMode(new EtcdPaths(DataDir).ConfigFile));
@@ -146,10 +146,10 @@ public sealed class ServerCommandTests : IAsyncLifetime
         await server.WaitForLineAsync("[ready]");
 
         // The control plane is rendered (upstream binaries are not installable here), then not launched, with the ways forward.
-        Assert.Contains("[control-plane] rendered ", server.Output, StringComparison.Ordinal);
+        Assert.Contains("[render] rendered ", server.Output, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(DataDir, "agent", "pod-manifests", "kube-apiserver.yaml")));
         Assert.False(File.Exists(Path.Combine(DataDir, "agent", "pod-manifests", "kube-scheduler.yaml")));
-        var launch = server.Output.Split('\n').Single(l => l.StartsWith("[control-plane] not launched:", StringComparison.Ordinal));
+        var launch = server.Output.Split('\n').Single(l => l.StartsWith("[components] not launched:", StringComparison.Ordinal));
         Assert.Contains("lacks kube-apiserver, kube-controller-manager", launch, StringComparison.Ordinal);
         Assert.DoesNotContain("kube-scheduler,", launch, StringComparison.Ordinal);
         Assert.Contains("install the runtime bundle", launch, StringComparison.Ordinal);
@@ -309,8 +309,8 @@ public sealed class ServerCommandTests : IAsyncLifetime
         var result = await CliRunner.RunAsync(["server", "--data-dir", DataDir, "--disable-etcd", .. Args()]);
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("disable-etcd", result.Out, StringComparison.Ordinal);
-        Assert.Contains("not yet supported", result.Out, StringComparison.Ordinal);
+        Assert.Contains("disable-etcd", result.Error, StringComparison.Ordinal);
+        Assert.Contains("not yet supported", result.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(new EtcdPaths(DataDir).DbDir));
     }
 

@@ -19,7 +19,7 @@ public sealed class ServerProcess : IAsyncDisposable
         _pidFile = Path.Combine(dataDir, "server", "db", "etcd.pid");
     }
 
-    public static string Binary => Path.Combine(RepoPaths.Root, "src", "bin", "Release", "net10.0", "bulwark");
+    public static string Binary => BulwarkBinary.Path;
 
     public int Pid => _process.Id;
 
