@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Bulwark.Config;
+using Bulwark.Diagnostics;
 using Bulwark.Runtime;
 
 namespace Bulwark.Cli;
@@ -30,10 +31,10 @@ internal static class NodeCommand
                     : $"node check FAILED at \"{report.FirstFailure?.Name}\"");
                 return report.Passed ? ExitCodes.Ok : ExitCodes.Failed;
             }
-            catch (RuntimeException e)
+            catch (BulwarkException e)
             {
                 env.Error.WriteLine("error: " + e.Message);
-                return e.Kind switch { RuntimeFailure.Config => ExitCodes.Usage, RuntimeFailure.CheckFailed => ExitCodes.Failed, _ => ExitCodes.Unavailable };
+                return ExitCodes.For(e.Kind);
             }
         });
         return new Command("node", "Inspect this node's runtime") { check };

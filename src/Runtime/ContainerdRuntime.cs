@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
+using Bulwark.Diagnostics;
 using Bulwark.FileSystem;
 using Bulwark.Processes;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Runtime;
 
@@ -111,7 +112,7 @@ public sealed class ContainerdRuntime : IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             if (diedWithLog?.Invoke() is { } log)
             {
-                throw new RuntimeException(RuntimeFailure.Unavailable, $"containerd exited during start. Last log lines:\n{log}");
+                throw new BulwarkException(ErrorKind.Unavailable, $"containerd exited during start. Last log lines:\n{log}");
             }
             if (File.Exists(socket))
             {
@@ -140,7 +141,7 @@ public sealed class ContainerdRuntime : IAsyncDisposable
             }
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
-        throw new RuntimeException(RuntimeFailure.Unavailable, $"containerd was not ready within {timeout.TotalSeconds:0} s: {last}");
+        throw new BulwarkException(ErrorKind.Unavailable, $"containerd was not ready within {timeout.TotalSeconds:0} s: {last}");
     }
 
     /// <summary>A containerd left running by a crashed Bulwark holds the socket and root: stop it by its recorded pid.</summary>

@@ -1,4 +1,5 @@
 using Bulwark.Config;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.Runtime;
 
@@ -19,7 +20,7 @@ public sealed record ContainerdSettings(
 
     public static ContainerdSettings From(EffectiveConfig config)
     {
-        var paths = RuntimePaths.For(config.DataDir);
+        var paths = RuntimePaths.For(config.Layout);
         return new ContainerdSettings(
             paths,
             SandboxImageFor(config.Get(ConfigKeys.PauseImage), config.Get(ConfigKeys.SystemDefaultRegistry)),
@@ -37,7 +38,7 @@ public sealed record ContainerdSettings(
     {
         var image = pauseImage.Length > 0 ? pauseImage : DefaultPauseImage;
         var reference = ImageReference.TryParse(image)
-            ?? throw new RuntimeException(RuntimeFailure.Config, $"pause-image \"{image}\" is not an image reference (registry/repository:tag)");
+            ?? throw new BulwarkException(ErrorKind.Usage, $"pause-image \"{image}\" is not an image reference (registry/repository:tag)");
         // system-default-registry replaces docker.io for system images only (RKE2): an explicit registry is kept.
         return systemDefaultRegistry.Length > 0 && reference.Registry == ImageReference.DockerHub && !image.StartsWith("docker.io/", StringComparison.Ordinal)
             ? reference.WithRegistry(systemDefaultRegistry.TrimEnd('/')).ToString()

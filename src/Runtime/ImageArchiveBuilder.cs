@@ -1,7 +1,7 @@
 using System.Formats.Tar;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 
 namespace Bulwark.Runtime;
 

@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using Bulwark.Diagnostics;
 using Bulwark.Processes;
 using CliWrap;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using ZstdSharp;
+using Microsoft.Extensions.Logging;
 using ZstdSharp.Unsafe;
+using ZstdSharp;
 
 namespace Bulwark.Runtime;
 
@@ -60,12 +61,12 @@ public sealed class ImageImporter(string socket, ILogger? logger = null)
         catch (Exception e) when (e is InvalidDataException or IOException or ZstdException)
         {
             await RemoveTemporaryNamesAsync(ctr, prefix, CancellationToken.None).ConfigureAwait(false);
-            throw new RuntimeException(RuntimeFailure.CheckFailed, $"{name}: not a readable image archive ({e.Message}); nothing was imported from it");
+            throw new BulwarkException(ErrorKind.Refused, $"{name}: not a readable image archive ({e.Message}); nothing was imported from it");
         }
         if (result.ExitCode != 0)
         {
             await RemoveTemporaryNamesAsync(ctr, prefix, CancellationToken.None).ConfigureAwait(false);
-            throw new RuntimeException(RuntimeFailure.CheckFailed,
+            throw new BulwarkException(ErrorKind.Refused,
                 $"{name}: containerd refused the archive ({Tail(stderr.ToString())}); nothing was imported from it. Check it is a docker-archive or OCI archive (tar, tar.gz or tar.zst).");
         }
         try
@@ -122,7 +123,7 @@ public sealed class ImageImporter(string socket, ILogger? logger = null)
                     warnings.Add($"{key}: imported, but it names no image the kubelet could ask for");
                 }
             }
-            catch (RuntimeException e)
+            catch (BulwarkException e)
             {
                 _logger.LogWarning("{Error}", e.Message);
                 failed.Add(new ImportFailure(key, e.Message));
@@ -215,7 +216,7 @@ public sealed class ImageImporter(string socket, ILogger? logger = null)
                 await RunCtrAsync(ctr, ["images", "rm", .. temporary], cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (RuntimeException e)
+        catch (BulwarkException e)
         {
             _logger.LogWarning("could not remove temporary import names {Prefix}@*: {Error}", prefix, e.Message);
         }
@@ -232,7 +233,7 @@ public sealed class ImageImporter(string socket, ILogger? logger = null)
             .ExecuteAsync(cancellationToken).ConfigureAwait(false);
         return result.ExitCode == 0
             ? stdout.ToString()
-            : throw new RuntimeException(RuntimeFailure.Unavailable, $"ctr {string.Join(' ', args)}: exited with {result.ExitCode}: {Tail(stderr.ToString())}");
+            : throw new BulwarkException(ErrorKind.Unavailable, $"ctr {string.Join(' ', args)}: exited with {result.ExitCode}: {Tail(stderr.ToString())}");
     }
 
     private static async Task<bool> AllPresentAsync(CriClient cri, IReadOnlyList<string> images, CancellationToken cancellationToken)

@@ -1,10 +1,11 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Net;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using Bulwark.Diagnostics;
 using Bulwark.FileSystem;
 using Bulwark.Runtime.Cri;
 using Grpc.Core;
@@ -249,7 +250,7 @@ public sealed class NodeCheck(CriClient cri, ContainerdSettings settings, string
         {
             outcome = Fail($"CRI refused: {e.Status.Detail}", "see " + settings.Paths.LogFile);
         }
-        catch (RuntimeException e)
+        catch (BulwarkException e)
         {
             outcome = Fail(e.Message, null);
         }
@@ -337,7 +338,7 @@ public sealed class NodeCheck(CriClient cri, ContainerdSettings settings, string
             .SelectMany(n => n.GetIPProperties().UnicastAddresses)
             .Select(a => a.Address)
             .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))?.ToString()
-            ?? throw new RuntimeException(RuntimeFailure.Unavailable, "this host has no non-loopback IPv4 address for the hostPort check; set node-ip");
+            ?? throw new BulwarkException(ErrorKind.Unavailable, "this host has no non-loopback IPv4 address for the hostPort check; set node-ip");
     }
 
     private static int FreePort()

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Bulwark.Config;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Runtime;
 

@@ -1,4 +1,5 @@
 using Bulwark.ControlPlane;
+using Bulwark.Diagnostics;
 using Bulwark.FileSystem;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -44,7 +45,7 @@ public sealed record RegistriesFile(IReadOnlyDictionary<string, RegistryMirror> 
         }
         catch (YamlException e)
         {
-            throw new RuntimeException(RuntimeFailure.Config, $"{path}:{e.Start.Line}: not valid YAML: {e.InnerException?.Message ?? e.Message}");
+            throw new BulwarkException(ErrorKind.Usage, $"{path}:{e.Start.Line}: not valid YAML: {e.InnerException?.Message ?? e.Message}");
         }
         if (stream.Documents.Count == 0)
         {
@@ -52,7 +53,7 @@ public sealed record RegistriesFile(IReadOnlyDictionary<string, RegistryMirror> 
         }
         if (stream.Documents.Count > 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
-            throw new RuntimeException(RuntimeFailure.Config, $"{path}:1: expected one YAML mapping with \"mirrors\" and \"configs\"");
+            throw new BulwarkException(ErrorKind.Usage, $"{path}:1: expected one YAML mapping with \"mirrors\" and \"configs\"");
         }
         var mirrors = new Dictionary<string, RegistryMirror>(StringComparer.Ordinal);
         var configs = new Dictionary<string, RegistryHostConfig>(StringComparer.Ordinal);
@@ -84,7 +85,7 @@ public sealed record RegistriesFile(IReadOnlyDictionary<string, RegistryMirror> 
             }
         }
         return problems.Count > 0
-            ? throw new RuntimeException(RuntimeFailure.Config,
+            ? throw new BulwarkException(ErrorKind.Usage,
                 $"{path}: {problems.Count} problem(s); fix them and start again (nothing was written):\n  " + string.Join("\n  ", problems))
             : new RegistriesFile(mirrors, configs);
     }

@@ -1,3 +1,4 @@
+using Bulwark.Diagnostics;
 using Tomlyn.Model;
 
 namespace Bulwark.Runtime;
@@ -34,7 +35,7 @@ public static class RegistryHosts
             {
                 if (endpoints.Count == 0)
                 {
-                    throw new RuntimeException(RuntimeFailure.Config,
+                    throw new BulwarkException(ErrorKind.Usage,
                         $"{sourcePath}:{mirror.Line}: mirrors.{host} has no endpoint and the default endpoint is disabled " +
                         (host == "*" ? "(\"*\" has no default)" : "(disable-default-registry-endpoint)") + ": nothing could be pulled. Add an endpoint.");
                 }

@@ -1,6 +1,6 @@
-using Tomlyn;
 using Tomlyn.Model;
 using Tomlyn.Serialization;
+using Tomlyn;
 
 namespace Bulwark.Runtime;
 

@@ -25,9 +25,10 @@ public static class ServerPlan
             .. joining ? new IStage[] { new JoinStage(), new RenderStage() } : [new PkiStage(), new RenderStage(), new EtcdStage()],
             new SecretsStateStage(),
             new SupervisorStage(),
-            // The container runtime (containerd) stage goes here.
+            new RuntimeStage(),
             new ComponentsStage(),
             new SnapshotsStage(),
+            new NodeCheckStage(),
             new ReadyStage(),
         ], Serve: true);
     }
