@@ -11,7 +11,8 @@ public static class AgentPlan
         new DataDirStage(),
         new CryptoStage(),
         new AgentJoinStage(),
-        // The container runtime (containerd) stage goes here.
+        new RuntimeStage(),
+        new NodeCheckStage(),
         new KubeletStage(),
     ], Serve: false);
 }

@@ -86,6 +86,9 @@ public static class ConfigKeys
     public static readonly BoolKey SecretsEncryption = new("secrets-encryption", true, "Encrypt Secrets at rest", S);
     public static readonly StringKey SystemDefaultRegistry = new("system-default-registry", "", "Private registry for all system images");
     public static readonly StringKey PrivateRegistry = new("private-registry", "/etc/bulwark/registries.yaml", "Private registry configuration file");
+    public static readonly BoolKey DisableDefaultRegistryEndpoint = new("disable-default-registry-endpoint", false, "Pull only from the mirrors in registries.yaml, never from a registry's own endpoint");
+    public static readonly StringKey PauseImage = new("pause-image", "", "Sandbox (pause) image (default rancher/mirrored-pause:3.6 under system-default-registry)");
+    public static readonly BoolKey NodeCheck = new("node-check", false, "After start, prove the node runs a pod (bulwark node check: sandbox, container, pod IP, hostPort)");
     public static readonly EnumKey PkiKeyAlgorithm = new("pki-key-algorithm", "ecdsa-p256", ["ecdsa-p256", "ecdsa-p384", "rsa-3072"], "Key algorithm of generated CAs and certificates", S);
 
     public static readonly IReadOnlyList<ConfigKey> All =
@@ -101,6 +104,7 @@ public static class ConfigKeys
         KubeApiserverArg, KubeControllerManagerArg, KubeSchedulerArg, EtcdArg, KubeletArg, KubeProxyArg,
         WriteKubeconfig, WriteKubeconfigMode, PodSecurityAdmissionConfigFile, AuditPolicyFile, SecretsEncryption,
         SystemDefaultRegistry, PrivateRegistry, PkiKeyAlgorithm,
+        DisableDefaultRegistryEndpoint, PauseImage, NodeCheck,
     ];
 
     private static readonly Dictionary<string, ConfigKey> ByName = All.ToDictionary(k => k.Name, StringComparer.Ordinal);

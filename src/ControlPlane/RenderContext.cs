@@ -62,6 +62,7 @@ public sealed partial class RenderContext
             ["advertise-address"] = config.Get(ConfigKeys.AdvertiseAddress) is { Length: > 0 } advertise ? advertise : Node.PrimaryAddress,
             ["node-labels"] = string.Join(',', labels),
             ["node-taints"] = string.Join(',', taints),
+            ["containerd-endpoint"] = Runtime.RuntimePaths.For(config.Layout).Endpoint,
         };
         _switches = new Dictionary<string, bool>(StringComparer.Ordinal)
         {

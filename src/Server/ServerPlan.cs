@@ -25,10 +25,11 @@ public static class ServerPlan
             .. joining ? new IStage[] { new JoinStage(), new RenderStage(), new AddonsStage() } : [new PkiStage(), new RenderStage(), new AddonsStage(), new EtcdStage()],
             new SecretsStateStage(),
             new SupervisorStage(),
-            // The container runtime (containerd) stage goes here.
+            new RuntimeStage(),
             new ComponentsStage(),
             new ManifestsStage(),
             new SnapshotsStage(),
+            new NodeCheckStage(),
             new ReadyStage(),
         ], Serve: true);
     }
