@@ -18,6 +18,8 @@ public static class BulwarkCli
         root.Subcommands.Add(HardeningCommand.Create(env));
         root.Subcommands.Add(FipsCommand.Create(env));
         root.Subcommands.Add(AuditCommand.Create(env));
+        root.Subcommands.Add(ScanCommand.Create(env));
+        root.Subcommands.Add(AirgapCommand.Create(env));
         root.Subcommands.Add(ConfigCommand.Create(env));
         root.Subcommands.Add(VersionCommand.Create(env));
         return root;
