@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Bulwark.Pipeline;
@@ -7,7 +9,17 @@ namespace Bulwark.Pipeline;
     WriteIndented = true)]
 [JsonSerializable(typeof(CycloneDxBom))]
 [JsonSerializable(typeof(ScanResult))]
-internal sealed partial class PipelineJsonContext : JsonSerializerContext;
+internal sealed partial class PipelineJsonContext : JsonSerializerContext
+{
+    /// <summary>The same, without escaping '&amp;' and '+' (purls stay readable; still valid JSON).</summary>
+    public static PipelineJsonContext Readable { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}
 
 /// <summary>Trivy's own report and database metadata keep Trivy's PascalCase names.</summary>
 [JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true)]

@@ -66,7 +66,7 @@ public static class SbomBuilder
             components, dependencies);
     }
 
-    public static string ToJson(CycloneDxBom bom) => JsonSerializer.Serialize(bom, PipelineJsonContext.Default.CycloneDxBom);
+    public static string ToJson(CycloneDxBom bom) => JsonSerializer.Serialize(bom, PipelineJsonContext.Readable.CycloneDxBom);
 
     private static string RepositoryOf(string imageName)
     {
