@@ -1,0 +1,16 @@
+using System.Security.Cryptography;
+using Bulwark.Pipeline;
+
+namespace Bulwark.Airgap;
+
+/// <summary>What <c>bulwark airgap bundle</c> puts in one archive, and how it scans and signs.</summary>
+/// <param name="Trivy">The vulnerability stage with its prepared DB dir; null bundles without scanning (recorded per image).</param>
+public sealed record BundleRequest(
+    IReadOnlyList<ImageReference> Images,
+    IReadOnlyList<OciPlatform> Platforms,
+    IReadOnlyList<string> Files,
+    RegistriesFile Registries,
+    AsymmetricAlgorithm SigningKey,
+    string Output,
+    string ToolVersion,
+    (TrivyStage Stage, string DbDirectory, GatePolicy Policy)? Trivy = null);

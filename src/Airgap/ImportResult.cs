@@ -1,0 +1,4 @@
+namespace Bulwark.Airgap;
+
+/// <summary>What an import did: the verification, the images pushed (as named in the registry) and the archives written.</summary>
+public sealed record ImportResult(BundleVerification Verification, IReadOnlyList<string> Pushed, IReadOnlyList<string> Archives, string? RegistriesFile);
