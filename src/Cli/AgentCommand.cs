@@ -1,10 +1,10 @@
 using System.CommandLine;
+using Bulwark.Agent;
 using Bulwark.Config;
-using Bulwark.Supervisor;
 
 namespace Bulwark.Cli;
 
-/// <summary><c>bulwark agent --server URL --token T</c>: parse, hand the config to <see cref="AgentRunner"/>, map its outcome to an exit code.</summary>
+/// <summary><c>bulwark agent --server URL --token T</c>: parse, run the agent's stage list (<see cref="AgentPlan"/>), map how it ended to an exit code.</summary>
 internal static class AgentCommand
 {
     public static Command Create(CliEnvironment env)
@@ -14,18 +14,9 @@ internal static class AgentCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var config = GlobalOptions.LoadConfig(parse, env, ConfigRole.Agent, flags);
-            if (config is null)
-            {
-                return ExitCodes.Usage;
-            }
-            using var loggers = GlobalOptions.CreateLoggerFactory(config, env);
-            var outcome = await new AgentRunner(config, env.Out, loggers).RunAsync(cancellationToken);
-            return outcome switch
-            {
-                AgentOutcome.Usage => ExitCodes.Usage,
-                AgentOutcome.Refused => ExitCodes.Failed,
-                _ => ExitCodes.Unavailable,
-            };
+            return config is null
+                ? ExitCodes.Usage
+                : await NodeRun.RunAsync(AgentPlan.Standard(), config, env, new Hardening.HostRoot("/"), cancellationToken);
         });
         return command;
     }

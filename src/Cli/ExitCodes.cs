@@ -1,3 +1,5 @@
+using Bulwark.Diagnostics;
+
 namespace Bulwark.Cli;
 
 /// <summary>Bulwark's exit codes. Documented in README.md; scripts depend on them, so never renumber.</summary>
@@ -18,6 +20,15 @@ public static class ExitCodes
     /// <summary>A bug in Bulwark: an unexpected exception. Please report it.</summary>
     public const int Internal = 70;
 
-    /// <summary>Stopped by SIGINT before finishing.</summary>
+    /// <summary>Stopped by SIGINT/SIGTERM before it was ready (or before it finished).</summary>
     public const int Interrupted = 130;
+
+    /// <summary>The one place an error kind becomes an exit code.</summary>
+    public static int For(ErrorKind kind) => kind switch
+    {
+        ErrorKind.Usage => Usage,
+        ErrorKind.Refused => Failed,
+        ErrorKind.Unavailable => Unavailable,
+        _ => Internal,
+    };
 }

@@ -39,7 +39,7 @@ public sealed class GlobalOptions
         {
             settings.Add(new RawSetting(ConfigKeys.LogFormat.Name, false, [format], false, ConfigSource.Flag("--log-format")));
         }
-        var request = new ConfigRequest(role, parse.GetValue(ConfigFlags.ConfigFile), env.Variables, settings);
+        var request = new ConfigRequest(role, parse.GetValue(ConfigFlags.ConfigFile), env.Variables, settings) { Checks = ConfigChecks.All };
         var result = ConfigLoader.Load(request);
         foreach (var warning in result.Warnings)
         {

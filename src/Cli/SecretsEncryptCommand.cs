@@ -56,7 +56,7 @@ internal static class SecretsEncryptCommand
             catch (SecretsEncryptionException e)
             {
                 env.Error.WriteLine($"error: {e.Message}");
-                return e.Unavailable ? ExitCodes.Unavailable : ExitCodes.Failed;
+                return ExitCodes.For(e.Kind);
             }
             catch (Exception e) when (e is ControlPlaneDataException or IOException or UnauthorizedAccessException or Processes.ProcessFailedException
                 or Etcd.EtcdException or HttpRequestException)

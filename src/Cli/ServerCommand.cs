@@ -4,12 +4,12 @@ using Bulwark.Server;
 
 namespace Bulwark.Cli;
 
-/// <summary><c>bulwark server</c>: parse, hand the config to <see cref="ServerRunner"/>, map its outcome to an exit code.</summary>
+/// <summary><c>bulwark server</c>: parse, run the server's stage list (<see cref="ServerPlan"/>), map how it ended to an exit code.</summary>
 internal static class ServerCommand
 {
-    public static Command Create(CliEnvironment env, ServerStages? stages = null)
+    public static Command Create(CliEnvironment env)
     {
-        var command = new Command("server", "Run a Bulwark server: host preflight, crypto self-tests, PKI, hardened control plane, embedded etcd, supervisor API, snapshots (until SIGTERM/SIGINT)");
+        var command = new Command("server", "Run a Bulwark server: host preflight, data-dir lock, crypto self-tests, PKI, hardened control plane, embedded etcd, supervisor API, snapshots (until SIGTERM/SIGINT)");
         command.Options.Add(HardeningCommand.HostRootOption);
         var flags = ConfigFlags.AddTo(command, ConfigKeys.ForRole(ConfigRole.Server).Where(k => k != ConfigKeys.Debug && k != ConfigKeys.LogFormat));
         command.SetAction(async (parse, cancellationToken) =>
@@ -25,17 +25,7 @@ internal static class ServerCommand
                 env.Error.WriteLine($"error: --host-root {hostRoot.Path}: no such directory");
                 return ExitCodes.Usage;
             }
-            using var loggers = GlobalOptions.CreateLoggerFactory(config, env);
-            var runner = new ServerRunner(config, stages ?? ServerStages.Standard(), env.Out, loggers, BuildInfo.Current.Version, hostRoot);
-            var outcome = await runner.RunAsync(cancellationToken);
-            return outcome switch
-            {
-                ServerOutcome.Stopped => ExitCodes.Ok,
-                ServerOutcome.Refused => ExitCodes.Failed,
-                ServerOutcome.Unsupported => ExitCodes.Usage,
-                ServerOutcome.Interrupted => ExitCodes.Interrupted,
-                _ => ExitCodes.Unavailable,
-            };
+            return await NodeRun.RunAsync(ServerPlan.For(config), config, env, hostRoot, cancellationToken);
         });
         return command;
     }

@@ -9,6 +9,9 @@ public sealed record ConfigRequest(
     IReadOnlyDictionary<string, string> Environment,
     IReadOnlyList<RawSetting> Flags)
 {
+    /// <summary>Checks registered by the capabilities that own a key's meaning (composed at the CLI edge).</summary>
+    public IReadOnlyList<ConfigCheck> Checks { get; init; } = [];
+
     public static ConfigRequest FromProcess(ConfigRole role, string? configFile, IReadOnlyList<RawSetting> flags)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -70,7 +73,7 @@ public static class ConfigLoader
             Apply(setting, request.Role, values, problems);
         }
         var config = new EffectiveConfig(request.Role, values.ToImmutable(), files);
-        config = ConfigValidator.Validate(config, problems);
+        config = ConfigValidator.Validate(config, request.Checks, problems);
         return problems.Any(p => p.Severity == ProblemSeverity.Error)
             ? new ConfigLoadResult(null, problems)
             : new ConfigLoadResult(config, problems);

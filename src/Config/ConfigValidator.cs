@@ -1,9 +1,12 @@
 namespace Bulwark.Config;
 
+/// <summary>A configuration check owned by a capability: adds a problem (with its source) for each thing wrong.</summary>
+public delegate void ConfigCheck(EffectiveConfig config, List<ConfigProblem> problems);
+
 /// <summary>Checks that span several keys, after merging. Adds every problem found; applies what a profile forces.</summary>
 internal static class ConfigValidator
 {
-    public static EffectiveConfig Validate(EffectiveConfig config, List<ConfigProblem> problems)
+    public static EffectiveConfig Validate(EffectiveConfig config, IReadOnlyList<ConfigCheck> checks, List<ConfigProblem> problems)
     {
         var profile = config.Get(ConfigKeys.Profile);
         if (config.Profile == HardeningProfile.Cis)
@@ -37,15 +40,12 @@ internal static class ConfigValidator
             }
         }
 
-        foreach (var check in ExtraChecks)
+        foreach (var check in checks)
         {
             check(config, problems);
         }
         return config;
     }
-
-    /// <summary>Checks contributed by capabilities that own a key's syntax (e.g. the snapshot cron), kept in one list.</summary>
-    private static readonly Action<EffectiveConfig, List<ConfigProblem>>[] ExtraChecks = [Etcd.SnapshotConfigChecks.Cron];
 
     private static void ExclusivePair(EffectiveConfig config, ConfigKey a, ConfigKey b, List<ConfigProblem> problems)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Bulwark.FileSystem;
 
 namespace Bulwark.Config;
 
@@ -40,6 +41,22 @@ public sealed class EffectiveConfig
     // Convenience views used across capabilities.
     public string DataDir => Path.GetFullPath(Get(ConfigKeys.DataDir));
     public HardeningProfile Profile => HardeningProfiles.Parse(Get(ConfigKeys.Profile));
+
+    /// <summary>This node's paths: the data dir, and <c>&lt;etc&gt;</c> = the folder of the first config file read.</summary>
+    public NodeLayout Layout => new(DataDir, EtcDir);
+
+    private string EtcDir
+    {
+        get
+        {
+            if (Files.FirstOrDefault() is not { } first)
+            {
+                return Path.GetDirectoryName(ConfigLoader.DefaultConfigFile)!;
+            }
+            var dir = Path.GetDirectoryName(Path.GetFullPath(first))!;
+            return dir.EndsWith(".yaml.d", StringComparison.Ordinal) ? Path.GetDirectoryName(dir)! : dir;
+        }
+    }
 }
 
 public enum HardeningProfile

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Bulwark.Processes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.ControlPlane;
 
@@ -34,7 +35,7 @@ public static class RuntimeBundle
 
 /// <summary>Component binaries are missing from the runtime bundle; the message lists them and the two ways forward.</summary>
 public sealed class ComponentBinariesMissingException(IReadOnlyList<string> missing, string binDirectory)
-    : Exception(
+    : BulwarkException(ErrorKind.Unavailable, 
         $"the runtime bundle at {binDirectory} lacks {string.Join(", ", missing)}. Either install the runtime bundle " +
         $"(the upstream Kubernetes binaries) into {binDirectory}, or run an etcd-only node by setting " +
         "disable-apiserver: true, disable-controller-manager: true and disable-scheduler: true in the config file.")
@@ -43,7 +44,7 @@ public sealed class ComponentBinariesMissingException(IReadOnlyList<string> miss
 }
 
 /// <summary>A component exited or never became ready while the control plane was starting.</summary>
-public sealed class ComponentStartException(string message) : Exception(message);
+public sealed class ComponentStartException(string message) : BulwarkException(ErrorKind.Unavailable, message);
 
 /// <summary>
 /// Starts the rendered components from the runtime bundle as supervised processes, in dependency order

@@ -1,6 +1,7 @@
 using Bulwark.Config;
 using Bulwark.FileSystem;
 using Bulwark.Resources;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.ControlPlane;
 
@@ -27,7 +28,7 @@ public sealed record RenderResult(
 
 /// <summary>The configuration asks for something the hardened control plane refuses. Nothing was written.</summary>
 public sealed class ControlPlaneConfigException(IReadOnlyList<string> problems)
-    : Exception(string.Join("\n", problems))
+    : BulwarkException(ErrorKind.Usage, string.Join("\n", problems))
 {
     public IReadOnlyList<string> Problems { get; } = problems;
 }
@@ -81,15 +82,7 @@ public sealed class ControlPlaneRenderer
         config.IsSet(ConfigKeys.WriteKubeconfig) ? Path.GetFullPath(config.Get(ConfigKeys.WriteKubeconfig)) : Path.Combine(Path.GetFullPath(etcDir), "bulwark.yaml");
 
     /// <summary>The folder of the config file (docs/layout.md's &lt;etc&gt;): of the first file read, else /etc/bulwark.</summary>
-    public static string EtcDirectory(EffectiveConfig config)
-    {
-        if (config.Files.FirstOrDefault() is not { } first)
-        {
-            return Path.GetDirectoryName(ConfigLoader.DefaultConfigFile)!;
-        }
-        var dir = Path.GetDirectoryName(Path.GetFullPath(first))!;
-        return dir.EndsWith(".yaml.d", StringComparison.Ordinal) ? Path.GetDirectoryName(dir)! : dir;
-    }
+    public static string EtcDirectory(EffectiveConfig config) => config.Layout.EtcDir;
 
     public Task<RenderResult> RenderAsync(EffectiveConfig config, string etcDir, CancellationToken cancellationToken = default) =>
         RenderAsync(new RenderContext(config, etcDir), null, cancellationToken);

@@ -3,6 +3,7 @@ using Bulwark.Config;
 using Bulwark.Resources;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.ControlPlane;
 
@@ -230,7 +231,7 @@ public sealed partial record PodSecurityConfig(IReadOnlyList<KeyValuePair<string
 
 /// <summary>An AdmissionConfiguration is invalid; each problem names file:line and the field path.</summary>
 public sealed class PodSecurityConfigException(IReadOnlyList<string> problems)
-    : Exception("invalid Pod Security Admission configuration:\n  " + string.Join("\n  ", problems))
+    : BulwarkException(ErrorKind.Usage, "invalid Pod Security Admission configuration:\n  " + string.Join("\n  ", problems))
 {
     public IReadOnlyList<string> Problems { get; } = problems;
 }

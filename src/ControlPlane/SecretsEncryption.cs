@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Bulwark.FileSystem;
 using Bulwark.Processes;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.ControlPlane;
 
@@ -103,11 +104,8 @@ public sealed record SecretsEncryptionStatus(bool Enabled, SecretsEncryptionStag
 }
 
 /// <summary>A secrets-encrypt step was asked for at the wrong stage, or cannot run on this node. Nothing was changed.</summary>
-public sealed class SecretsEncryptionException(string message, bool unavailable = false) : Exception(message)
-{
-    /// <summary>True when something needed (the API server) is missing rather than the request being out of order.</summary>
-    public bool Unavailable { get; } = unavailable;
-}
+/// <remarks>Unavailable when something needed (the API server) is missing rather than the request being out of order.</remarks>
+public sealed class SecretsEncryptionException(string message, bool unavailable = false) : BulwarkException(unavailable ? ErrorKind.Unavailable : ErrorKind.Refused, message);
 
 /// <summary>
 /// The secrets-encryption key file (server/cred/encryption-config.json) and its lifecycle, as RKE2:

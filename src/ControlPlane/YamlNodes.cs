@@ -1,6 +1,7 @@
 using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.ControlPlane;
 
@@ -131,4 +132,4 @@ internal static class YamlNodes
 }
 
 /// <summary>A built-in or operator-supplied data file under policies/ is malformed.</summary>
-public sealed class ControlPlaneDataException(string message) : Exception(message);
+public sealed class ControlPlaneDataException(string message) : BulwarkException(ErrorKind.Bug, message);

@@ -1,4 +1,5 @@
 using Bulwark.Resources;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.Crypto;
 
@@ -48,7 +49,7 @@ public sealed record PolicyDecision(string Algorithm, bool Approved, string Rule
 
 /// <summary>An algorithm was requested that the FIPS policy does not allow. The message names the algorithm and the rule.</summary>
 public sealed class CryptoPolicyException(PolicyDecision decision, FipsMode mode)
-    : Exception($"{decision.Algorithm} is not an approved algorithm under fips-mode {mode.Name()}: {decision.Rule}. " +
+    : BulwarkException(ErrorKind.Refused, $"{decision.Algorithm} is not an approved algorithm under fips-mode {mode.Name()}: {decision.Rule}. " +
         "Use an approved algorithm (SHA-256/384, ECDSA P-256/P-384, RSA >= 2048, AES-GCM), or set fips-mode: off if this host does not need FIPS conformance.")
 {
     public PolicyDecision Decision { get; } = decision;

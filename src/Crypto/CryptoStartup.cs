@@ -1,4 +1,5 @@
 using Bulwark.Config;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.Crypto;
 
@@ -6,7 +7,7 @@ namespace Bulwark.Crypto;
 public sealed record CryptoStartupResult(CryptoService Service, SelfTestReport? SelfTests, OpenSslStatus OpenSsl);
 
 /// <summary>Bulwark refuses to start: a self-test failed, or strict mode found no active FIPS provider.</summary>
-public sealed class FipsStartupException(string message) : Exception(message);
+public sealed class FipsStartupException(string message) : BulwarkException(ErrorKind.Unavailable, message);
 
 /// <summary>The first thing <c>bulwark server</c>/<c>agent</c> run: build the crypto service and run the power-on self-tests.</summary>
 public static class CryptoStartup

@@ -12,7 +12,8 @@ public sealed class TlsPolicy
 {
     public const string ResourcePath = "policies/crypto/tls.yaml";
 
-    public TlsPolicy(IReadOnlyList<TlsCipherSuite> tls12Suites, IReadOnlyList<TlsCipherSuite> tls13Suites, IReadOnlyList<string> controls, string rule)
+    public TlsPolicy(IReadOnlyList<TlsCipherSuite> tls12Suites, IReadOnlyList<TlsCipherSuite> tls13Suites, IReadOnlyList<string> controls, string rule,
+        IReadOnlyList<string>? groups = null)
     {
         if (tls12Suites.Count == 0)
         {
@@ -22,14 +23,19 @@ public sealed class TlsPolicy
         Tls13Suites = tls13Suites;
         Controls = controls;
         Rule = rule;
+        Groups = groups ?? ["P-256", "P-384"];
     }
 
-    public static TlsPolicy BuiltIn { get; } = Load(EmbeddedData.BuiltIn);
+    /// <summary>The built-in policy. Reading it first restricts this process's TLS groups, before any TLS context exists.</summary>
+    public static TlsPolicy BuiltIn { get; } = Enforced(Load(EmbeddedData.BuiltIn));
 
     public IReadOnlyList<TlsCipherSuite> Tls12Suites { get; }
     public IReadOnlyList<TlsCipherSuite> Tls13Suites { get; }
     public IReadOnlyList<string> Controls { get; }
     public string Rule { get; }
+
+    /// <summary>Key-exchange groups, OpenSSL names (P-256, P-384).</summary>
+    public IReadOnlyList<string> Groups { get; }
 
     /// <summary>TLS 1.2 and 1.3; never older.</summary>
     public SslProtocols Protocols => SslProtocols.Tls12 | SslProtocols.Tls13;
@@ -74,9 +80,20 @@ public sealed class TlsPolicy
         {
             throw new FormatException($"{file.Where(file.Root)}: min-version must be \"1.2\" (NIST SP 800-52 rev2); got \"{min}\"");
         }
+        var groups = file.Strings(file.Root, "groups");
+        if (groups.Count == 0 || groups.Any(g => g is not ("P-256" or "P-384")))
+        {
+            throw new FormatException($"{file.Where(file.Root)}: groups must list P-256 and/or P-384 ({file.String(file.Root, "groups-rule")}); got [{string.Join(", ", groups)}]");
+        }
         return new TlsPolicy(
             Suites(file, "tls12-suites"), Suites(file, "tls13-suites"),
-            file.Strings(file.Root, "controls"), file.String(file.Root, "min-version-rule"));
+            file.Strings(file.Root, "controls"), file.String(file.Root, "min-version-rule"), groups);
+    }
+
+    private static TlsPolicy Enforced(TlsPolicy policy)
+    {
+        OpenSslTlsGroups.Restrict(policy.Groups);
+        return policy;
     }
 
     private static List<TlsCipherSuite> Suites(DataFile file, string key) =>

@@ -4,11 +4,12 @@ using System.Security.Cryptography;
 using Bulwark.FileSystem;
 using Bulwark.Processes;
 using Microsoft.Extensions.Logging;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.Etcd;
 
 /// <summary>A reset or restore that Bulwark refused before changing anything, with the reason and the fix.</summary>
-public sealed class ResetRefusedException(string message) : Exception(message);
+public sealed class ResetRefusedException(string message) : BulwarkException(ErrorKind.Refused, message);
 
 /// <summary>What a finished reset did, and what the operator must do next.</summary>
 public sealed record ResetOutcome(string MemberName, string? RestoredFrom, string? OldDataMovedTo, IReadOnlyList<string> Guidance);

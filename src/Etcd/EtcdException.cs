@@ -1,3 +1,5 @@
+using Bulwark.Diagnostics;
+
 namespace Bulwark.Etcd;
 
 /// <summary>
@@ -5,10 +7,10 @@ namespace Bulwark.Etcd;
 /// The codes are gRPC's: 3 invalid argument, 4 deadline exceeded, 5 not found, 8 resource exhausted,
 /// 9 failed precondition, 11 out of range, 14 unavailable, 16 unauthenticated.
 /// </summary>
-public sealed class EtcdException : Exception
+public sealed class EtcdException : BulwarkException
 {
     public EtcdException(int code, string etcdMessage, int httpStatus, string endpoint)
-        : base($"etcd at {endpoint}: {etcdMessage} (code {code} {NameOf(code)}, HTTP {httpStatus})")
+        : base(ErrorKind.Unavailable, $"etcd at {endpoint}: {etcdMessage} (code {code} {NameOf(code)}, HTTP {httpStatus})")
     {
         Code = code;
         EtcdMessage = etcdMessage;
@@ -17,7 +19,7 @@ public sealed class EtcdException : Exception
     }
 
     public EtcdException(string message, Exception inner, string endpoint)
-        : base($"etcd at {endpoint}: {message}", inner)
+        : base(ErrorKind.Unavailable, $"etcd at {endpoint}: {message}", inner)
     {
         Code = GrpcCodes.Unavailable;
         EtcdMessage = message;

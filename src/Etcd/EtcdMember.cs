@@ -6,6 +6,7 @@ using System.Text.Json;
 using Bulwark.FileSystem;
 using Bulwark.Processes;
 using Microsoft.Extensions.Logging;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.Etcd;
 
@@ -34,7 +35,7 @@ public enum EtcdMemberState
 }
 
 /// <summary>etcd did not become healthy; the message carries the end of its log.</summary>
-public sealed class EtcdStartException(string message) : Exception(message);
+public sealed class EtcdStartException(string message) : BulwarkException(ErrorKind.Unavailable, message);
 
 /// <summary>
 /// Runs etcd as a supervised child: stale member from a previous run handled, config file written, health-gated start,

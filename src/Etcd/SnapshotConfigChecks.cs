@@ -2,7 +2,7 @@ using Bulwark.Config;
 
 namespace Bulwark.Etcd;
 
-/// <summary>Config checks owned by the snapshot capability (registered in ConfigValidator.ExtraChecks).</summary>
+/// <summary>Config checks owned by the snapshot capability (registered in Cli/ConfigChecks).</summary>
 public static class SnapshotConfigChecks
 {
     /// <summary>A bad etcd-snapshot-schedule-cron is a configuration error (unless scheduled snapshots are disabled).</summary>

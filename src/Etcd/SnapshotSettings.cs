@@ -1,4 +1,5 @@
 using Bulwark.Config;
+using Bulwark.Pki;
 
 namespace Bulwark.Etcd;
 
@@ -12,35 +13,8 @@ public sealed record SnapshotSettings(string Directory, string ScheduledName, bo
         config.Get(ConfigKeys.EtcdSnapshotRetention),
         config.Get(ConfigKeys.EtcdSnapshotScheduleCron),
         config.Get(ConfigKeys.EtcdDisableSnapshots),
-        TokenFingerprint.Of(ConfiguredToken.Read(config, node.Paths)));
+        TokenFingerprint.Of(TokenSource.ServerOrStored(config)));
 
     public SnapshotRequest Request(string baseName, string kind, string node, string bulwarkVersion, bool? compress = null) =>
         new(baseName, node, kind, compress ?? Compress, TokenHash, bulwarkVersion);
-}
-
-/// <summary>The cluster token as configured (token, token-file) or as written by the PKI (server/token); empty when none.</summary>
-public static class ConfiguredToken
-{
-    public static string Read(EffectiveConfig config, EtcdPaths paths)
-    {
-        if (config.Get(ConfigKeys.Token) is { Length: > 0 } token)
-        {
-            return token;
-        }
-        foreach (var file in new[] { config.Get(ConfigKeys.TokenFile), paths.TokenFile })
-        {
-            if (file.Length > 0 && File.Exists(file))
-            {
-                try
-                {
-                    return File.ReadAllText(file).Trim();
-                }
-                catch (UnauthorizedAccessException)
-                {
-                    return "";
-                }
-            }
-        }
-        return "";
-    }
 }

@@ -3,11 +3,12 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Bulwark.FileSystem;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.Etcd;
 
 /// <summary>A snapshot operation failed with a reason an operator can act on.</summary>
-public sealed class SnapshotException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class SnapshotException(string message, Exception? inner = null) : BulwarkException(ErrorKind.Unavailable, message, inner);
 
 /// <summary>What to call a new snapshot and what to record about it.</summary>
 public sealed record SnapshotRequest(string BaseName, string Node, string Kind, bool Compress, string TokenHash, string BulwarkVersion);

@@ -1,11 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using Bulwark.Crypto;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.Pki;
 
 /// <summary>A token was malformed. The message never contains the secret.</summary>
-public sealed class TokenFormatException(string message) : Exception(message);
+public sealed class TokenFormatException(string message) : BulwarkException(ErrorKind.Usage, message);
 
 /// <summary>
 /// The cluster join token: <c>K10&lt;sha256 hex of server-ca.crt&gt;::&lt;user&gt;:&lt;secret&gt;</c> (RKE2/k3s format; user

@@ -3,11 +3,12 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Bulwark.Crypto;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.Pki;
 
 /// <summary>A certificate signing request was refused; the message says which check failed.</summary>
-public sealed class CsrRejectedException(string message) : Exception(message);
+public sealed class CsrRejectedException(string message) : BulwarkException(ErrorKind.Refused, message);
 
 /// <summary>
 /// What a CSR from a node may ask for, decided by the supervisor (e.g. CN=system:node:&lt;name&gt;, O=system:nodes,
@@ -31,6 +32,11 @@ public sealed class CsrSigner(CryptoService crypto, TimeProvider? clock = null)
 
     public X509Certificate2 Sign(string csrPem, IssuedCertificate ca, CsrPolicy policy, TimeSpan? validity = null)
     {
+        // .NET cannot load a CSR whose key it does not know (Ed25519, DSA, …): name the key and refuse it first.
+        if (UnsupportedKeyOf(csrPem) is { } unsupported)
+        {
+            throw new CsrRejectedException($"the CSR's key is {unsupported}, which the policy does not allow; use an ECDSA P-256/P-384 or RSA (2048 bits or more) key");
+        }
         CertificateRequest request;
         try
         {
@@ -38,7 +44,7 @@ public sealed class CsrSigner(CryptoService crypto, TimeProvider? clock = null)
             request = CertificateRequest.LoadSigningRequestPem(csrPem, HashAlgorithmName.SHA256,
                 CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions, RSASignaturePadding.Pkcs1);
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or NotSupportedException)
         {
             throw new CsrRejectedException($"the CSR is not a valid, self-signed PKCS#10 request: {e.Message}");
         }
@@ -79,6 +85,38 @@ public sealed class CsrSigner(CryptoService crypto, TimeProvider? clock = null)
             .Order(StringComparer.Ordinal)
             .ToList();
         return Attributes(actual).SequenceEqual(Attributes(expected), StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The CSR's public-key algorithm when it is neither EC nor RSA (PKCS#10: SEQUENCE { SEQUENCE { version, subject,
+    /// SubjectPublicKeyInfo { AlgorithmIdentifier { OID … } … } … } … }); null for EC, RSA, or an unreadable CSR (the load rejects that).
+    /// </summary>
+    private static string? UnsupportedKeyOf(string csrPem)
+    {
+        try
+        {
+            var fields = PemEncoding.Find(csrPem);
+            var der = Convert.FromBase64String(csrPem[fields.Base64Data]);
+            var info = new AsnReader(der, AsnEncodingRules.DER).ReadSequence().ReadSequence();
+            info.ReadInteger();
+            info.ReadEncodedValue();
+            var oid = info.ReadSequence().ReadSequence().ReadObjectIdentifier();
+            return oid switch
+            {
+                "1.2.840.10045.2.1" or "1.2.840.113549.1.1.1" => null,
+                "1.3.101.112" => "Ed25519",
+                "1.3.101.113" => "Ed448",
+                "1.3.101.110" => "X25519",
+                "1.3.101.111" => "X448",
+                "1.2.840.10040.4.1" => "DSA",
+                "1.2.840.113549.1.1.10" => "RSA-PSS",
+                _ => $"key algorithm {oid}",
+            };
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or AsnContentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The hash of the CSR's own signature (PKCS#10: SEQUENCE { info, signatureAlgorithm, signature }), in policy names.</summary>

@@ -28,29 +28,8 @@ public sealed record ServerPkiOptions(
         config.Get(ConfigKeys.TlsSan),
         config.Get(ConfigKeys.ServiceCidr).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
         config.Get(ConfigKeys.ClusterDomain),
-        TokenFrom(config, ConfigKeys.Token, ConfigKeys.TokenFile),
-        TokenFrom(config, ConfigKeys.AgentToken, ConfigKeys.AgentTokenFile));
-
-    private static string? TokenFrom(EffectiveConfig config, StringKey value, StringKey file)
-    {
-        if (config.Get(value) is { Length: > 0 } token)
-        {
-            return token;
-        }
-        var path = config.Get(file);
-        if (path.Length == 0)
-        {
-            return null;
-        }
-        try
-        {
-            return File.ReadAllText(path).Trim();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new PkiException($"{file.Name} {path}: cannot read the token file ({e.Message}); check the path and that it is readable by root");
-        }
-    }
+        TokenSource.Server(config),
+        TokenSource.Agent(config));
 }
 
 public enum PkiAction
@@ -363,11 +342,24 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
 
     private IssuedCertificate? Load(CertificateFiles files)
     {
-        var cert = X509Certificate2.CreateFromPem(File.ReadAllText(files.Certificate));
+        X509Certificate2 cert;
+        try
+        {
+            cert = X509Certificate2.CreateFromPem(File.ReadAllText(files.Certificate));
+        }
+        catch (CryptographicException e)
+        {
+            throw Corrupt(files.Certificate, "certificate", e);
+        }
         AsymmetricAlgorithm key;
         try
         {
             key = crypto.ImportPrivateKeyPem(File.ReadAllText(files.Key), files.Key);
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            cert.Dispose();
+            throw Corrupt(files.Key, "private key", e);
         }
         catch
         {
@@ -382,6 +374,10 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
         }
         return new IssuedCertificate(cert, key);
     }
+
+    private static PkiException Corrupt(string path, string what, Exception e) =>
+        new($"{path} is not a valid PEM {what} ({e.Message}). Restore it from a backup of <data-dir>/server/tls; a CA cannot be re-made " +
+            "without re-joining every node, while a leaf certificate may be deleted (with its key) and is re-issued on the next start", e);
 
     private void EnsureToken(string path, string? configured, string user, string caHash, string keyName, List<PkiChange> changes)
     {
@@ -404,7 +400,7 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
             ClusterToken existing;
             try
             {
-                existing = ClusterToken.Parse(File.ReadAllText(path));
+                existing = ClusterToken.Parse(TokenSource.ReadFile(path, "the token file"));
             }
             catch (TokenFormatException e)
             {

@@ -1,21 +1,27 @@
+using Bulwark.FileSystem;
+
 namespace Bulwark.Pki;
 
 /// <summary>A certificate file and its key file.</summary>
 public sealed record CertificateFiles(string Certificate, string Key);
 
 /// <summary>
-/// Where the server PKI lives (docs/layout.md; RKE2's file names, so its documentation and custom-CA procedure apply):
+/// The PKI's view of the node layout (<see cref="NodeLayout"/>, docs/layout.md; RKE2's file names, so its documentation and custom-CA procedure apply):
 /// <c>&lt;data&gt;/server/tls/</c> and <c>&lt;data&gt;/server/tls/etcd/</c>, and the token files under <c>&lt;data&gt;/server/</c>.
 /// </summary>
 public sealed record ServerPkiPaths(string DataDir)
 {
-    public string ServerDirectory => Path.Combine(DataDir, "server");
-    public string TlsDirectory => Path.Combine(ServerDirectory, "tls");
-    public string EtcdDirectory => Path.Combine(TlsDirectory, "etcd");
+    public NodeLayout Layout => new(DataDir);
+    public string ServerDirectory => Layout.ServerDir;
+    public string TlsDirectory => Layout.TlsDir;
+    public string EtcdDirectory => Layout.EtcdTlsDir;
 
     /// <summary>Files by stem relative to the tls folder, e.g. "client-admin" or "etcd/server-client".</summary>
-    public CertificateFiles Files(string stem) =>
-        new(Path.Combine(TlsDirectory, stem + ".crt"), Path.Combine(TlsDirectory, stem + ".key"));
+    public CertificateFiles Files(string stem)
+    {
+        var (certificate, key) = Layout.TlsFiles(stem);
+        return new(certificate, key);
+    }
 
     public CertificateFiles ServerCa => Files(PkiCatalog.ServerCa);
     public CertificateFiles ClientCa => Files(PkiCatalog.ClientCa);
@@ -45,6 +51,6 @@ public sealed record ServerPkiPaths(string DataDir)
     public string ServiceKey => Path.Combine(TlsDirectory, "service.key");
     public string ServiceCurrentKey => Path.Combine(TlsDirectory, "service.current.key");
 
-    public string Token => Path.Combine(ServerDirectory, "token");
-    public string AgentToken => Path.Combine(ServerDirectory, "agent-token");
+    public string Token => Layout.TokenFile;
+    public string AgentToken => Layout.AgentTokenFile;
 }

@@ -2,11 +2,12 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Bulwark.Crypto;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.Pki;
 
 /// <summary>Sealed data could not be opened: wrong token, corrupted or truncated data, or an unknown format.</summary>
-public sealed class SealedDataException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class SealedDataException(string message, Exception? inner = null) : BulwarkException(ErrorKind.Refused, message, inner);
 
 /// <summary>
 /// Seals data (the cluster's bootstrap data) with the token secret: AES-256-GCM under a key from

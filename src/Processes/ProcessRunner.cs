@@ -1,46 +1,51 @@
 using System.Diagnostics;
-using System.Text;
+using CliWrap;
+using CliWrap.Buffered;
 
 namespace Bulwark.Processes;
 
-/// <summary>Runs a program to completion: argument array, captured output, timeout, cancellation.</summary>
+/// <summary>
+/// Runs one-shot programs (sysctl, useradd, etcdctl, openssl, oscap…) to completion through CliWrap: an argument array,
+/// captured output, a timeout and cancellation (both kill the process tree). Also builds the start info the long-running
+/// supervisor uses, so both start a <see cref="ProcessSpec"/> the same way.
+/// </summary>
 public static class ProcessRunner
 {
     public static async Task<ProcessResult> RunAsync(ProcessSpec spec, CancellationToken cancellationToken = default)
     {
-        using var process = new Process { StartInfo = BuildStartInfo(spec, redirectInput: spec.StandardInput is not null) };
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (stdout) { stdout.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (stderr) { stderr.AppendLine(e.Data); } } };
-
-        var watch = Stopwatch.StartNew();
-        StartOrExplain(process, spec);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (spec.StandardInput is { } input)
+        var (program, arguments) = Invocation(spec);
+        var command = CliWrap.Cli.Wrap(program)
+            .WithArguments(arguments)
+            .WithEnvironmentVariables(variables =>
+            {
+                foreach (var (name, value) in spec.Environment)
+                {
+                    variables.Set(name, value);
+                }
+            })
+            .WithValidation(CommandResultValidation.None)
+            .WithStandardInputPipe(spec.StandardInput is { } input ? PipeSource.FromBytes(input) : PipeSource.Null);
+        if (spec.WorkingDirectory is { } folder)
         {
-            await process.StandardInput.BaseStream.WriteAsync(input, cancellationToken).ConfigureAwait(false);
-            process.StandardInput.Close();
+            command = command.WithWorkingDirectory(folder);
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(spec.Timeout);
         try
         {
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            // The token is CliWrap's forceful one: cancelling kills the process (and its children) at once.
+            var result = await command.ExecuteBufferedAsync(timeout.Token).ConfigureAwait(false);
+            return new ProcessResult(result.ExitCode, result.StandardOutput, result.StandardError, result.RunTime);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            KillTree(process);
-            if (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
             throw new ProcessTimeoutException(spec.Display, spec.Timeout);
         }
-        // WaitForExitAsync returns after the output streams reach EOF, so the buffers are complete.
-        return new ProcessResult(process.ExitCode, stdout.ToString(), stderr.ToString(), watch.Elapsed);
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException { InnerException: System.ComponentModel.Win32Exception })
+        {
+            throw new ProgramNotFoundException(spec.FileName, $"It could not be started ({(e.InnerException ?? e).Message}); install it or check the path.");
+        }
     }
 
     /// <summary>Runs and requires exit code 0.</summary>
@@ -49,6 +54,12 @@ public static class ProcessRunner
         var result = await RunAsync(spec, cancellationToken).ConfigureAwait(false);
         return result.Succeeded ? result : throw new ProcessFailedException(spec.Display, result);
     }
+
+    /// <summary>The program and arguments to execute: the spec's own, or setpriv dropping to its account first (no shell in between).</summary>
+    private static (string Program, IReadOnlyList<string> Arguments) Invocation(ProcessSpec spec) => spec.RunAs is { } user
+        ? (ProgramLocator.Require("setpriv", "Install util-linux (apt-get install util-linux)."),
+            ["--reuid", user.User, "--regid", user.Group, "--init-groups", "--", spec.FileName, .. spec.Arguments])
+        : (spec.FileName, spec.Arguments);
 
     internal static ProcessStartInfo BuildStartInfo(ProcessSpec spec, bool redirectInput)
     {
@@ -60,20 +71,9 @@ public static class ProcessRunner
             UseShellExecute = false,
             WorkingDirectory = spec.WorkingDirectory ?? "",
         };
-        if (spec.RunAs is { } user)
-        {
-            // setpriv drops to the account before exec; no shell in between.
-            info.FileName = ProgramLocator.Require("setpriv", "Install util-linux (apt-get install util-linux).");
-            foreach (var arg in new[] { "--reuid", user.User, "--regid", user.Group, "--init-groups", "--", spec.FileName })
-            {
-                info.ArgumentList.Add(arg);
-            }
-        }
-        else
-        {
-            info.FileName = spec.FileName;
-        }
-        foreach (var arg in spec.Arguments)
+        var (program, arguments) = Invocation(spec);
+        info.FileName = program;
+        foreach (var arg in arguments)
         {
             info.ArgumentList.Add(arg);
         }

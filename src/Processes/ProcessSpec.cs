@@ -1,3 +1,5 @@
+using Bulwark.Diagnostics;
+
 namespace Bulwark.Processes;
 
 /// <summary>
@@ -28,17 +30,17 @@ public sealed record ProcessResult(int ExitCode, string StandardOutput, string S
 
 /// <summary>A program Bulwark needs is not installed or not executable.</summary>
 public sealed class ProgramNotFoundException(string program, string hint)
-    : Exception($"{program}: not found. {hint}")
+    : BulwarkException(ErrorKind.Unavailable, $"{program}: not found. {hint}")
 {
     public string Program { get; } = program;
 }
 
 public sealed class ProcessTimeoutException(string display, TimeSpan timeout)
-    : Exception($"{display}: did not finish within {timeout.TotalSeconds:0.#} s and was killed");
+    : BulwarkException(ErrorKind.Unavailable, $"{display}: did not finish within {timeout.TotalSeconds:0.#} s and was killed");
 
 /// <summary>A program exited with a non-zero code where success was required.</summary>
 public sealed class ProcessFailedException(string display, ProcessResult result)
-    : Exception($"{display}: exited with code {result.ExitCode}: {Tail(result.StandardError.Length > 0 ? result.StandardError : result.StandardOutput)}")
+    : BulwarkException(ErrorKind.Unavailable, $"{display}: exited with code {result.ExitCode}: {Tail(result.StandardError.Length > 0 ? result.StandardError : result.StandardOutput)}")
 {
     public ProcessResult Result { get; } = result;
 

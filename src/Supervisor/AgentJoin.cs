@@ -34,18 +34,19 @@ public sealed record AgentMaterial(string NodeName, AgentClusterConfig Config, b
 /// <summary>What the join wrote.</summary>
 public sealed record AgentJoinResult(string NodeName, AgentClusterConfig Config, IReadOnlyList<string> FilesWritten, bool CaPinned);
 
-/// <summary>Where an agent keeps its files (docs/layout.md).</summary>
+/// <summary>An agent's view of the node layout (<see cref="NodeLayout"/>, docs/layout.md).</summary>
 public sealed record AgentPaths(string DataDir)
 {
-    public string AgentDir => Path.Combine(DataDir, "agent");
-    public string EtcDir => Path.Combine(AgentDir, "etc");
-    public string NodePassword => Path.Combine(AgentDir, "node-password");
-    public string NodeId => Path.Combine(AgentDir, "node-id");
-    public string ServerCa => Path.Combine(AgentDir, "server-ca.crt");
-    public string ClientCa => Path.Combine(AgentDir, "client-ca.crt");
-    public string KubeletKubeconfig => Path.Combine(AgentDir, "kubelet.kubeconfig");
-    public string KubeProxyKubeconfig => Path.Combine(AgentDir, "kubeproxy.kubeconfig");
-    public string AgentConfig => Path.Combine(EtcDir, "agent-config.json");
+    public NodeLayout Layout => new(DataDir);
+    public string AgentDir => Layout.AgentDir;
+    public string EtcDir => Layout.AgentEtcDir;
+    public string NodePassword => Layout.NodePassword;
+    public string NodeId => Layout.NodeId;
+    public string ServerCa => Layout.AgentServerCa;
+    public string ClientCa => Layout.AgentClientCa;
+    public string KubeletKubeconfig => Layout.KubeletKubeconfig;
+    public string KubeProxyKubeconfig => Layout.KubeProxyKubeconfig;
+    public string AgentConfig => Layout.AgentConfig;
 
     public CertificateFiles Files(NodeCertificateKind kind) => kind switch
     {
@@ -84,9 +85,9 @@ public sealed class AgentJoin(CryptoService crypto, ILogger logger)
         var config = await JoinRetry.RunAsync(client.GetConfigAsync, options.ReadyTimeout, logger, "fetching the agent config", cancellationToken).ConfigureAwait(false);
         AtomicFile.EnsureDirectory(options.DataDir, AtomicFile.PrivateDirectory);
         AtomicFile.EnsureDirectory(paths.AgentDir, AtomicFile.PrivateDirectory);
-        var nodeName = options.WithNodeId ? $"{options.NodeName}-{ExistingOrNew(paths.NodeId, 4)}" : options.NodeName;
+        var nodeName = options.WithNodeId ? $"{options.NodeName}-{NodePasswords.ReadOrCreate(crypto, paths.NodeId, 4)}" : options.NodeName;
         // Kept before any certificate is asked for: the server records its hash at the first request.
-        var nodePassword = ExistingOrNew(paths.NodePassword, 32);
+        var nodePassword = NodePasswords.ReadOrCreate(crypto, paths.NodePassword);
         var issued = new List<NodeCertificateMaterial>();
         foreach (var kind in Kinds)
         {
@@ -190,17 +191,6 @@ public sealed class AgentJoin(CryptoService crypto, ILogger logger)
     }
 
     /// <summary>Reads a secret kept in a 0600 file, or creates it with <paramref name="bytes"/> random bytes (hex).</summary>
-    private string ExistingOrNew(string path, int bytes)
-    {
-        if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: > 0 } existing)
-        {
-            return existing;
-        }
-        AtomicFile.EnsureDirectory(Path.GetDirectoryName(path)!, AtomicFile.PrivateDirectory);
-        var value = Convert.ToHexStringLower(crypto.RandomBytes(bytes));
-        AtomicFile.WriteAllText(path, value + "\n", AtomicFile.Private);
-        return value;
-    }
 }
 
 /// <summary>Writes a kubeconfig (YAML built as nodes; file paths, not embedded keys).</summary>

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Collections.Concurrent;
 using Bulwark.Crypto;
+using Bulwark.FileSystem;
 
 namespace Bulwark.Supervisor;
 
@@ -41,6 +42,33 @@ public sealed class NodePasswords(SupervisorDatastore store, CryptoService crypt
             }
         }
         return Verify(stored, password) ? NodePasswordCheck.Matched : NodePasswordCheck.Mismatch;
+    }
+
+    /// <summary>A node's random value from its file (its password, its id), or a new one (hex) written 0600 when there is none.</summary>
+    public static string ReadOrCreate(CryptoService crypto, string path, int bytes = 32)
+    {
+        if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: > 0 } existing)
+        {
+            return existing;
+        }
+        AtomicFile.EnsureDirectory(Path.GetDirectoryName(path)!, AtomicFile.PrivateDirectory);
+        var value = Convert.ToHexStringLower(crypto.RandomBytes(bytes));
+        AtomicFile.WriteAllText(path, value + "\n", AtomicFile.Private);
+        return value;
+    }
+
+    /// <summary>
+    /// A server reserves its own node name when its supervisor starts, so that no agent-token holder can claim it
+    /// (and obtain a kubelet certificate for system:node:&lt;server&gt;) by being first to present a password.
+    /// </summary>
+    public async Task RegisterOwnAsync(string nodeName, string passwordFile, CancellationToken cancellationToken)
+    {
+        var password = ReadOrCreate(crypto, passwordFile);
+        if (await CheckAsync(nodeName, password, cancellationToken).ConfigureAwait(false) == NodePasswordCheck.Mismatch)
+        {
+            throw new Pki.PkiException($"node name '{nodeName}' is already registered in this cluster with another node password (another host joined " +
+                $"under this name, or {passwordFile} was lost). Give this server another node-name, or restore its {passwordFile}.");
+        }
     }
 
     internal byte[] Hash(string password, byte[] salt)

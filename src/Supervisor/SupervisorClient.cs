@@ -10,14 +10,15 @@ using System.Text.Json.Serialization.Metadata;
 using Bulwark.Crypto;
 using Bulwark.Pki;
 using Microsoft.Extensions.Logging;
+using Bulwark.Diagnostics;
 
 namespace Bulwark.Supervisor;
 
 /// <summary>Joining failed for a reason the operator must fix (wrong token, foreign CA, duplicate node name...). Not retried.</summary>
-public sealed class JoinException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class JoinException(string message, Exception? inner = null) : BulwarkException(ErrorKind.Refused, message, inner);
 
 /// <summary>The supervisor answered with a status that may clear by itself (503: not ready, another server joining).</summary>
-public sealed class SupervisorUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class SupervisorUnavailableException(string message, Exception? inner = null) : BulwarkException(ErrorKind.Unavailable, message, inner);
 
 /// <summary>
 /// A client of a server's supervisor API with the cluster CA pinned as RKE2 does: <c>/cacerts</c> is fetched once

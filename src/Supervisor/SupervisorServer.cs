@@ -54,6 +54,15 @@ public sealed record SupervisorSettings
     public int ConcurrencyLimit { get; init; } = 128;
     public int QueueLimit { get; init; } = 4096;
 
+    /// <summary>Requests one source address may have in service at once (more wait in its own queue), so one client cannot take every slot.</summary>
+    public int PerClientConcurrencyLimit { get; init; } = 16;
+    public int PerClientQueueLimit { get; init; } = 512;
+
+    /// <summary>A request body must arrive at this rate after <see cref="MinBodyGrace"/> and within <see cref="BodyTimeout"/> in all (a CSR is ~1 KB).</summary>
+    public double MinBodyBytesPerSecond { get; init; } = 1024;
+    public TimeSpan MinBodyGrace { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan BodyTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     public FailedAuthLimiter? AuthLimiter { get; init; }
 }
 
@@ -66,6 +75,7 @@ public sealed class SupervisorServer : IAsyncDisposable
     public const string NodeNameHeader = "Bulwark-Node-Name";
     public const string NodePasswordHeader = "Bulwark-Node-Password";
     private const int MaxNodePasswordLength = 256;
+    private const string NodeItem = "node";
 
     private readonly SupervisorSettings _settings;
     private readonly ILogger _log;
@@ -139,6 +149,8 @@ public sealed class SupervisorServer : IAsyncDisposable
             kestrel.Limits.MaxRequestHeaderCount = 50;
             kestrel.Limits.MaxRequestLineSize = 4096;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            // A token holder trickling bodies must not hold request slots (issue 12, item 7): Kestrel drops too-slow bodies.
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(_settings.MinBodyBytesPerSecond, _settings.MinBodyGrace);
             kestrel.Limits.MaxConcurrentConnections = 10_000;
             kestrel.Listen(_settings.BindAddress, _settings.Port, listen =>
             {
@@ -157,25 +169,31 @@ public sealed class SupervisorServer : IAsyncDisposable
         builder.Services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status503ServiceUnavailable;
-            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(_ => RateLimitPartition.GetConcurrencyLimiter("all", _ =>
-                new ConcurrencyLimiterOptions { PermitLimit = _settings.ConcurrencyLimit, QueueLimit = _settings.QueueLimit, QueueProcessingOrder = QueueProcessingOrder.OldestFirst }));
+            // Per source address first, then all together: one client waits in its own queue instead of taking every slot.
+            options.GlobalLimiter = PartitionedRateLimiter.CreateChained(
+                PartitionedRateLimiter.Create<HttpContext, IPAddress>(context => RateLimitPartition.GetConcurrencyLimiter(RemoteAddress(context), _ =>
+                    new ConcurrencyLimiterOptions { PermitLimit = _settings.PerClientConcurrencyLimit, QueueLimit = _settings.PerClientQueueLimit, QueueProcessingOrder = QueueProcessingOrder.OldestFirst })),
+                PartitionedRateLimiter.Create<HttpContext, string>(_ => RateLimitPartition.GetConcurrencyLimiter("all", _ =>
+                    new ConcurrencyLimiterOptions { PermitLimit = _settings.ConcurrencyLimit, QueueLimit = _settings.QueueLimit, QueueProcessingOrder = QueueProcessingOrder.OldestFirst })));
         });
         var app = builder.Build();
         app.Use(AccessLogAsync);
         app.UseRateLimiter();
-        app.MapGet("/cacerts", (RequestDelegate)CaCertsAsync);
-        app.MapGet("/ping", (RequestDelegate)PingAsync);
-        app.MapGet("/v1/readyz", (RequestDelegate)ReadyAsync);
-        app.MapGet("/v1/config", (RequestDelegate)ConfigAsync);
-        app.MapPost("/v1/certs/kubelet-client", context => SignAsync(context, NodeCertificateKind.KubeletClient));
-        app.MapPost("/v1/certs/kubelet-serving", context => SignAsync(context, NodeCertificateKind.KubeletServing));
-        app.MapPost("/v1/certs/kube-proxy", context => SignAsync(context, NodeCertificateKind.KubeProxy));
-        app.MapGet("/v1/server-bootstrap", (RequestDelegate)BootstrapAsync);
-        app.MapGet("/v1/etcd/members", (RequestDelegate)MembersAsync);
-        app.MapPost("/v1/etcd/join", (RequestDelegate)EtcdJoinAsync);
+        app.UseRouting();
+        app.Use(AuthenticateAsync);
+        app.MapGet("/cacerts", (RequestDelegate)CaCertsAsync).WithMetadata(SupervisorAccess.Public);
+        app.MapGet("/ping", (RequestDelegate)PingAsync).WithMetadata(SupervisorAccess.Public);
+        app.MapGet("/v1/readyz", (RequestDelegate)ReadyAsync).WithMetadata(SupervisorAccess.Public);
+        app.MapGet("/v1/config", (RequestDelegate)ConfigAsync).WithMetadata(SupervisorAccess.Node);
+        app.MapPost("/v1/certs/kubelet-client", context => SignAsync(context, NodeCertificateKind.KubeletClient)).WithMetadata(SupervisorAccess.NodeWithIdentity);
+        app.MapPost("/v1/certs/kubelet-serving", context => SignAsync(context, NodeCertificateKind.KubeletServing)).WithMetadata(SupervisorAccess.NodeWithIdentity);
+        app.MapPost("/v1/certs/kube-proxy", context => SignAsync(context, NodeCertificateKind.KubeProxy)).WithMetadata(SupervisorAccess.NodeWithIdentity);
+        app.MapGet("/v1/server-bootstrap", (RequestDelegate)BootstrapAsync).WithMetadata(SupervisorAccess.Server);
+        app.MapGet("/v1/etcd/members", (RequestDelegate)MembersAsync).WithMetadata(SupervisorAccess.Server);
+        app.MapPost("/v1/etcd/join", (RequestDelegate)EtcdJoinAsync).WithMetadata(SupervisorAccess.Server);
         if (_settings.Metrics)
         {
-            app.MapGet("/metrics", (RequestDelegate)MetricsAsync);
+            app.MapGet("/metrics", (RequestDelegate)MetricsAsync).WithMetadata(SupervisorAccess.Node);
         }
         return app;
     }
@@ -205,7 +223,7 @@ public sealed class SupervisorServer : IAsyncDisposable
             if (_log.IsEnabled(LogLevel.Debug))
             {
                 _log.LogDebug("access {Method} {Path} {Status} from {Remote} as {Role} node {Node} in {Ms:0.0} ms",
-                context.Request.Method, route, status, RemoteAddress(context), context.Items["role"] ?? "-", context.Items["node"] ?? "-",
+                context.Request.Method, route, status, RemoteAddress(context), context.Items["role"] ?? "-", context.Items[NodeItem] ?? "-",
                     Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
         }
@@ -246,25 +264,12 @@ public sealed class SupervisorServer : IAsyncDisposable
         await context.Response.WriteAsync(ready ? "ok" : "etcd is not ready (no leader or no quorum)", context.RequestAborted).ConfigureAwait(false);
     }
 
-    private async Task ConfigAsync(HttpContext context)
-    {
-        if (await AuthorizeAsync(context, SupervisorRole.Node).ConfigureAwait(false))
-        {
-            await JsonAsync(context, 200, _settings.AgentConfig, SupervisorJsonContext.Default.AgentClusterConfig).ConfigureAwait(false);
-        }
-    }
+    private Task ConfigAsync(HttpContext context) =>
+        JsonAsync(context, 200, _settings.AgentConfig, SupervisorJsonContext.Default.AgentClusterConfig);
 
     private async Task SignAsync(HttpContext context, NodeCertificateKind kind)
     {
-        if (!await AuthorizeAsync(context, SupervisorRole.Node).ConfigureAwait(false))
-        {
-            return;
-        }
-        var node = await AuthorizeNodeAsync(context).ConfigureAwait(false);
-        if (node is null)
-        {
-            return;
-        }
+        var node = (string)context.Items[NodeItem]!;
         var request = await ReadJsonAsync(context, SupervisorJsonContext.Default.CsrRequest).ConfigureAwait(false);
         if (request is null)
         {
@@ -288,21 +293,14 @@ public sealed class SupervisorServer : IAsyncDisposable
         }
     }
 
-    private async Task BootstrapAsync(HttpContext context)
+    private Task BootstrapAsync(HttpContext context)
     {
-        if (await AuthorizeAsync(context, SupervisorRole.Server).ConfigureAwait(false))
-        {
-            context.Response.ContentType = "application/octet-stream";
-            await context.Response.Body.WriteAsync(_settings.SealedBootstrap, context.RequestAborted).ConfigureAwait(false);
-        }
+        context.Response.ContentType = "application/octet-stream";
+        return context.Response.Body.WriteAsync(_settings.SealedBootstrap, context.RequestAborted).AsTask();
     }
 
     private async Task MembersAsync(HttpContext context)
     {
-        if (!await AuthorizeAsync(context, SupervisorRole.Server).ConfigureAwait(false))
-        {
-            return;
-        }
         try
         {
             var list = await _settings.Datastore.Etcd.MemberListAsync(context.RequestAborted).ConfigureAwait(false);
@@ -317,10 +315,6 @@ public sealed class SupervisorServer : IAsyncDisposable
 
     private async Task EtcdJoinAsync(HttpContext context)
     {
-        if (!await AuthorizeAsync(context, SupervisorRole.Server).ConfigureAwait(false))
-        {
-            return;
-        }
         var request = await ReadJsonAsync(context, SupervisorJsonContext.Default.EtcdJoinRequest).ConfigureAwait(false);
         if (request is null)
         {
@@ -333,36 +327,21 @@ public sealed class SupervisorServer : IAsyncDisposable
             return;
         }
         var peerUrl = peer.GetLeftPart(UriPartial.Authority);
-        var etcd = _settings.Datastore.Etcd;
         try
         {
-            var list = await etcd.MemberListAsync(context.RequestAborted).ConfigureAwait(false);
-            var existing = list.Members.FirstOrDefault(m => m.PeerUrls.Contains(peerUrl, StringComparer.Ordinal));
-            IReadOnlyList<Member> members = list.Members;
-            ulong id;
-            if (existing is not null)
+            var admission = await new LearnerAdmissions(_settings.Datastore.Etcd).AdmitAsync(request.Name, peerUrl, context.RequestAborted).ConfigureAwait(false);
+            if (!admission.AlreadyMember)
             {
-                // A restarted or retrying server: already a member (possibly still a learner). Hand back the same answer.
-                id = existing.Id;
-            }
-            else
-            {
-                var added = await etcd.MemberAddAsync([peerUrl], isLearner: true, context.RequestAborted).ConfigureAwait(false);
-                id = added.Member.Id;
-                members = added.Members;
                 Metrics.EtcdJoin();
                 _log.LogInformation("added etcd learner {Name} ({PeerUrl}) for a joining server", request.Name, peerUrl);
             }
-            var initialCluster = string.Join(",", members.Select(m =>
-                $"{(m.Id == id ? request.Name : m.Name.Length > 0 ? m.Name : "pending-" + m.IdHex)}={m.PeerUrls.FirstOrDefault()}"));
-            var clientUrls = members.Where(m => !m.IsLearner && m.Id != id).SelectMany(m => m.ClientUrls).ToList();
-            await JsonAsync(context, 200, new EtcdJoinResponse(id.ToString(System.Globalization.CultureInfo.InvariantCulture), initialCluster, clientUrls, existing is not null),
+            await JsonAsync(context, 200, new EtcdJoinResponse(admission.MemberIdText, admission.InitialCluster, admission.VoterClientUrls, admission.AlreadyMember),
                 SupervisorJsonContext.Default.EtcdJoinResponse).ConfigureAwait(false);
         }
-        catch (EtcdException e) when (e.Code == GrpcCodes.FailedPrecondition && e.EtcdMessage.Contains("too many learner", StringComparison.Ordinal))
+        catch (LearnerSlotBusyException e)
         {
             context.Response.Headers.RetryAfter = "2";
-            await ErrorAsync(context, 503, "another server is joining etcd right now (etcd allows one learner at a time); retry shortly").ConfigureAwait(false);
+            await ErrorAsync(context, 503, e.Message).ConfigureAwait(false);
         }
         catch (EtcdException e)
         {
@@ -370,16 +349,34 @@ public sealed class SupervisorServer : IAsyncDisposable
         }
     }
 
-    private async Task MetricsAsync(HttpContext context)
+    private Task MetricsAsync(HttpContext context)
     {
-        if (await AuthorizeAsync(context, SupervisorRole.Node).ConfigureAwait(false))
-        {
-            context.Response.ContentType = "text/plain; version=0.0.4";
-            await context.Response.WriteAsync(Metrics.Render(), context.RequestAborted).ConfigureAwait(false);
-        }
+        context.Response.ContentType = "text/plain; version=0.0.4";
+        return context.Response.WriteAsync(Metrics.Render(), context.RequestAborted);
     }
 
-    // ---- authentication ----
+    // ---- authentication: the one place every endpoint's access is enforced ----
+
+    /// <summary>Applies the endpoint's <see cref="SupervisorAccess"/> (servers only when it has none) before its handler runs.</summary>
+    private async Task AuthenticateAsync(HttpContext context, Func<Task> next)
+    {
+        var endpoint = context.GetEndpoint();
+        if (endpoint is null)
+        {
+            await next().ConfigureAwait(false); // no such route: 404
+            return;
+        }
+        var access = endpoint.Metadata.GetMetadata<SupervisorAccess>() ?? SupervisorAccess.Server;
+        if (access.Role != SupervisorRole.None && !await AuthorizeAsync(context, access.Role).ConfigureAwait(false))
+        {
+            return;
+        }
+        if (access.NodeIdentity && await AuthorizeNodeAsync(context).ConfigureAwait(false) is null)
+        {
+            return;
+        }
+        await next().ConfigureAwait(false);
+    }
 
     /// <summary>Basic auth as server or node; 429 while the source address is blocked, 401 on bad credentials, 403 on the wrong role.</summary>
     private async Task<bool> AuthorizeAsync(HttpContext context, SupervisorRole required)
@@ -428,7 +425,7 @@ public sealed class SupervisorServer : IAsyncDisposable
             await ErrorAsync(context, 400, $"header {NodePasswordHeader} must carry the node password (1 to {MaxNodePasswordLength} characters, from <data-dir>/agent/node-password)").ConfigureAwait(false);
             return null;
         }
-        context.Items["node"] = name;
+        context.Items[NodeItem] = name;
         NodePasswordCheck check;
         try
         {
@@ -464,11 +461,13 @@ public sealed class SupervisorServer : IAsyncDisposable
         await ErrorAsync(context, 503, "the cluster datastore (etcd) is not ready on this server; retry shortly").ConfigureAwait(false);
     }
 
-    private static async Task<T?> ReadJsonAsync<T>(HttpContext context, JsonTypeInfo<T> type) where T : class
+    private async Task<T?> ReadJsonAsync<T>(HttpContext context, JsonTypeInfo<T> type) where T : class
     {
+        using var bodyTime = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        bodyTime.CancelAfter(_settings.BodyTimeout);
         try
         {
-            var value = await JsonSerializer.DeserializeAsync(context.Request.Body, type, context.RequestAborted).ConfigureAwait(false);
+            var value = await JsonSerializer.DeserializeAsync(context.Request.Body, type, bodyTime.Token).ConfigureAwait(false);
             if (value is not null)
             {
                 return value;
@@ -477,9 +476,17 @@ public sealed class SupervisorServer : IAsyncDisposable
         catch (JsonException)
         {
         }
-        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
-            await ErrorAsync(context, 413, "the request body is too large").ConfigureAwait(false);
+            // The whole body did not arrive in time: answer and close, freeing the slot.
+            context.Response.Headers.Connection = "close";
+            await ErrorAsync(context, StatusCodes.Status408RequestTimeout, $"the request body did not arrive within {_settings.BodyTimeout.TotalSeconds:0} s").ConfigureAwait(false);
+            return null;
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
+        {
+            // 413: too large; 408: slower than the minimum data rate (Kestrel closes the connection).
+            await ErrorAsync(context, e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "the request body is too large" : "the request body was not received: " + e.Message).ConfigureAwait(false);
             return null;
         }
         await ErrorAsync(context, 400, $"the request body must be JSON ({typeof(T).Name})").ConfigureAwait(false);

@@ -56,13 +56,14 @@ public static class SupervisorStartup
         {
             throw new PkiException($"{paths.Token} is missing; the server PKI stage writes it before the supervisor starts");
         }
-        var token = ClusterToken.Parse(File.ReadAllText(paths.Token));
-        var agentSecret = File.Exists(paths.AgentToken) ? ClusterToken.Parse(File.ReadAllText(paths.AgentToken)).Secret : token.Secret;
+        var token = TokenSource.ParseFile(paths.Token, "the server token file");
+        var agentSecret = File.Exists(paths.AgentToken) ? TokenSource.ParseFile(paths.AgentToken, "the agent token file").Secret : token.Secret;
         var datastore = new SupervisorDatastore(etcd);
         var sealer = new TokenSealer(crypto);
         var sealedBootstrap = BootstrapData.Seal(BootstrapData.Collect(options.DataDir), sealer, token.Secret);
         // The same blob in etcd, under a key only token holders can derive: a joining server can read it from the datastore too.
         await StoreBootstrapAsync(datastore, BootstrapData.StorageKey(crypto, token.Secret), sealedBootstrap, cancellationToken).ConfigureAwait(false);
+        await new NodePasswords(datastore, crypto).RegisterOwnAsync(options.Node.Name, new AgentPaths(options.DataDir).NodePassword, cancellationToken).ConfigureAwait(false);
         var issuer = new CertificateIssuer(crypto, TimeProvider.System);
         var signer = NodeCertificateSigner.Load(crypto, paths);
         using var serverCa = PkiFiles.LoadCa(crypto, paths.ServerCa);

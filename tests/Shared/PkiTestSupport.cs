@@ -1,15 +1,14 @@
 using System.Net;
 using Bulwark.Crypto;
 using Bulwark.Pki;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Bulwark.Tests;
 
 /// <summary>A clock set to a given instant, so certificates can be made that are already expired or close to expiry.</summary>
-public sealed class FixedClock(DateTimeOffset now) : TimeProvider
+public static class FixedClock
 {
-    public override DateTimeOffset GetUtcNow() => now;
-
-    public static FixedClock DaysFromNow(double days) => new(DateTimeOffset.UtcNow.AddDays(days));
+    public static FakeTimeProvider DaysFromNow(double days) => new(DateTimeOffset.UtcNow.AddDays(days));
 }
 
 /// <summary>Server PKI options for tests: a node with a fixed name and address, one tls-san name and IP.</summary>

@@ -1,5 +1,7 @@
 using Bulwark.Etcd;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Bulwark.Tests.Etcd;
 
@@ -206,15 +208,15 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
     public async Task The_scheduler_survives_an_unwritable_snapshot_folder_and_prunes_only_scheduled_snapshots()
     {
         var blocked = _etcd.Dir.Write("not-a-dir", "a file where the snapshot folder should be");
-        var logger = new ListLogger();
+        var logger = new FakeLogger();
         var failing = new SnapshotScheduler(CronSchedule.Parse("* * * * *"), 2, new SnapshotStore(Path.Combine(blocked, "snapshots")), _etcd.Client,
             () => Request("etcd-snapshot") with { Kind = SnapshotMetadata.ScheduledKind }, logger);
 
         Assert.False(await failing.RunOnceAsync(Ct));
-        Assert.Contains(logger.Lines, l => l.Contains("cannot use snapshot folder", StringComparison.Ordinal) && l.Contains("server keeps running", StringComparison.Ordinal));
+        Assert.Contains(logger.Collector.GetSnapshot(), l => l.Message.Contains("cannot use snapshot folder", StringComparison.Ordinal) && l.Message.Contains("server keeps running", StringComparison.Ordinal));
         Assert.True(await _etcd.Member!.IsHealthyAsync(Ct));
 
-        var store = new SnapshotStore(SnapshotDir, new SteppingClock());
+        var store = new SnapshotStore(SnapshotDir, new FakeTimeProvider(DateTimeOffset.UtcNow) { AutoAdvanceAmount = TimeSpan.FromSeconds(1) });
         using (var client = _etcd.Client())
         {
             await store.SaveAsync(client, Request("etcd-snapshot"), Ct); // on-demand kind with the scheduled base name: never pruned by the schedule
@@ -228,31 +230,5 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
         var kinds = store.List().Select(e => e.Metadata!.Kind).ToList();
         Assert.Equal(2, kinds.Count(k => k == SnapshotMetadata.ScheduledKind));
         Assert.Equal(1, kinds.Count(k => k == SnapshotMetadata.OnDemandKind));
-    }
-
-    /// <summary>Each reading is one second later, so snapshot names (unix seconds) differ.</summary>
-    private sealed class SteppingClock : TimeProvider
-    {
-        private DateTimeOffset _now = DateTimeOffset.UtcNow;
-
-        public override DateTimeOffset GetUtcNow() => _now = _now.AddSeconds(1);
-    }
-}
-
-/// <summary>Captures log lines (a real ILogger sink, not a stand-in for a program).</summary>
-public sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
-{
-    public List<string> Lines { get; } = [];
-
-    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
-
-    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        lock (Lines)
-        {
-            Lines.Add(formatter(state, exception));
-        }
     }
 }

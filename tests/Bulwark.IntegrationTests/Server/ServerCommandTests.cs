@@ -41,6 +41,30 @@ public sealed class ServerCommandTests : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>What systemd's Type=notify sees: READY=1 only after the ready stage, STOPPING=1 on SIGTERM (a real datagram socket stands in for systemd, which does not run here).</summary>
+    [Fact]
+    public async Task Server_notifies_systemd_ready_after_every_stage_and_stopping_on_SIGTERM()
+    {
+        var socketPath = _dir.Combine("notify.sock");
+        using var systemd = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
+        systemd.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+        await using var server = ServerProcess.Start(new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socketPath }, DataDir,
+            Args("--disable-apiserver", "--disable-controller-manager", "--disable-scheduler"));
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(TimeSpan.FromMinutes(2));
+        var buffer = new byte[4096];
+        var ready = System.Text.Encoding.UTF8.GetString(buffer, 0, await systemd.ReceiveAsync(buffer, deadline.Token));
+        Assert.StartsWith("READY=1\n", ready, StringComparison.Ordinal);
+        Assert.Contains($"MAINPID={server.Pid}", ready, StringComparison.Ordinal);
+        await server.WaitForLineAsync("[ready]");
+
+        server.Signal(Signals.SigTerm);
+        var stopping = System.Text.Encoding.UTF8.GetString(buffer, 0, await systemd.ReceiveAsync(buffer, deadline.Token));
+        Assert.Equal("STOPPING=1", stopping);
+        Assert.Equal(0, await server.WaitForExitAsync());
+    }
+
     [Fact]
     public async Task Server_starts_etcd_serves_etcdctl_and_snapshots_then_stops_cleanly_on_SIGTERM()
     {
@@ -48,7 +72,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
         await server.WaitForLineAsync("[ready]");
         var etcdPid = server.EtcdPid!.Value;
 
-        Assert.Contains("[control-plane] etcd-only node", server.Output, StringComparison.Ordinal);
+        Assert.Contains("[components] etcd-only node", server.Output, StringComparison.Ordinal);
         Assert.Contains($"etcd endpoint https://127.0.0.1:{_ports[0]}", server.Output, StringComparison.Ordinal);
         Assert.Equal(AtomicModes.Directory, File.GetUnixFileMode(new EtcdPaths(DataDir).MemberDir));
         Assert.Equal(AtomicModes.File, File.GetUnixFileMode(new EtcdPaths(DataDir).ConfigFile));
@@ -146,10 +170,10 @@ public sealed class ServerCommandTests : IAsyncLifetime
         await server.WaitForLineAsync("[ready]");
 
         // The control plane is rendered (upstream binaries are not installable here), then not launched, with the ways forward.
-        Assert.Contains("[control-plane] rendered ", server.Output, StringComparison.Ordinal);
+        Assert.Contains("[render] rendered ", server.Output, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(DataDir, "agent", "pod-manifests", "kube-apiserver.yaml")));
         Assert.False(File.Exists(Path.Combine(DataDir, "agent", "pod-manifests", "kube-scheduler.yaml")));
-        var launch = server.Output.Split('\n').Single(l => l.StartsWith("[control-plane] not launched:", StringComparison.Ordinal));
+        var launch = server.Output.Split('\n').Single(l => l.StartsWith("[components] not launched:", StringComparison.Ordinal));
         Assert.Contains("lacks kube-apiserver, kube-controller-manager", launch, StringComparison.Ordinal);
         Assert.DoesNotContain("kube-scheduler,", launch, StringComparison.Ordinal);
         Assert.Contains("install the runtime bundle", launch, StringComparison.Ordinal);
@@ -309,8 +333,8 @@ public sealed class ServerCommandTests : IAsyncLifetime
         var result = await CliRunner.RunAsync(["server", "--data-dir", DataDir, "--disable-etcd", .. Args()]);
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("disable-etcd", result.Out, StringComparison.Ordinal);
-        Assert.Contains("not yet supported", result.Out, StringComparison.Ordinal);
+        Assert.Contains("disable-etcd", result.Error, StringComparison.Ordinal);
+        Assert.Contains("not yet supported", result.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(new EtcdPaths(DataDir).DbDir));
     }
 

@@ -19,7 +19,7 @@ public sealed class ServerProcess : IAsyncDisposable
         _pidFile = Path.Combine(dataDir, "server", "db", "etcd.pid");
     }
 
-    public static string Binary => Path.Combine(RepoPaths.Root, "src", "bin", "Release", "net10.0", "bulwark");
+    public static string Binary => BulwarkBinary.Path;
 
     public int Pid => _process.Id;
 
@@ -37,7 +37,9 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The etcd child's pid, from the pid file the server writes.</summary>
     public int? EtcdPid => File.Exists(_pidFile) && int.TryParse(File.ReadAllText(_pidFile).Trim(), out var p) ? p : null;
 
-    public static ServerProcess Start(string dataDir, params string[] args)
+    public static ServerProcess Start(string dataDir, params string[] args) => Start(new Dictionary<string, string>(), dataDir, args);
+
+    public static ServerProcess Start(IReadOnlyDictionary<string, string> environment, string dataDir, params string[] args)
     {
         var info = new ProcessStartInfo(Binary)
         {
@@ -50,6 +52,10 @@ public sealed class ServerProcess : IAsyncDisposable
             info.ArgumentList.Add(a);
         }
         info.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
         var process = new Process { StartInfo = info };
         var server = new ServerProcess(process, dataDir);
         process.OutputDataReceived += (_, e) => server.Add(e.Data);

@@ -303,7 +303,7 @@ public sealed class AgentJoinTests(SingleServerFixture fixture) : IClassFixture<
         Assert.True(run.ExitCode == 3, run.Out + run.Error);
         Assert.Contains("[join] node agent-cli joined", run.Out);
         Assert.Contains("cluster CA pinned by the token", run.Out);
-        Assert.Contains("[kubelet] not started: the kubelet binary is not in", run.Out);
+        Assert.Contains("[kubelet] failed: not started: the kubelet binary is not in", run.Out);
         Assert.True(File.Exists(dirs.Combine("data", "agent", "client-kubelet.crt")));
 
         var wrong = await CliRunner.RunAsync("agent", "--server", Server.SupervisorUrl.ToString(), "--token", "K10" + new string('a', 64) + "::node:whatever",

@@ -52,7 +52,7 @@ public sealed class ServerProcessClusterTests : IDisposable
         var node = NewNode(4);
         var result = await CliRunner.RunAsync(["server", "--data-dir", node.DataDir, .. Args(node, "--server", "https://127.0.0.11:9345")]);
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("needs the cluster token: --token T or --token-file FILE", result.Out);
+        Assert.Contains("needs its token: --token T or --token-file FILE", result.Error);
         Assert.False(Directory.Exists(node.DataDir));
     }
 

@@ -89,7 +89,7 @@ public sealed class SecretsEncryptionTests : IDisposable
         var stateBefore = File.ReadAllBytes(StatePath);
 
         var error = await Assert.ThrowsAsync<SecretsEncryptionException>(() => manager.ReencryptAsync(AbsentApiServer(), Token));
-        Assert.True(error.Unavailable);
+        Assert.Equal(Bulwark.Diagnostics.ErrorKind.Unavailable, error.Kind);
         Assert.Contains("needs a running kube-apiserver", error.Message);
         Assert.Contains("Nothing was changed", error.Message);
         Assert.Equal(configBefore, File.ReadAllBytes(ConfigPath));
@@ -102,7 +102,7 @@ public sealed class SecretsEncryptionTests : IDisposable
             await other.EnsureAsync(Token);
             await other.RotateKeysAsync(AbsentApiServer(), Token);
         });
-        Assert.True(rotateKeys.Unavailable);
+        Assert.Equal(Bulwark.Diagnostics.ErrorKind.Unavailable, rotateKeys.Kind);
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public sealed class SecretsEncryptionTests : IDisposable
         var rotate = await Assert.ThrowsAsync<SecretsEncryptionException>(() => manager.RotateAsync(Token));
         Assert.Contains("current stage is start", rotate.Message);
         Assert.Contains("Next step: bulwark secrets-encrypt prepare", rotate.Message);
-        Assert.False(rotate.Unavailable);
+        Assert.NotEqual(Bulwark.Diagnostics.ErrorKind.Unavailable, rotate.Kind);
         await manager.PrepareAsync(Token);
         var again = await Assert.ThrowsAsync<SecretsEncryptionException>(() => manager.PrepareAsync(Token));
         Assert.Contains("Next step: bulwark secrets-encrypt rotate", again.Message);

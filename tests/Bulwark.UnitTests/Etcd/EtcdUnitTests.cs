@@ -232,7 +232,7 @@ public sealed class EtcdMemberConfigTests
     public void A_bad_snapshot_cron_is_a_config_error_unless_snapshots_are_disabled()
     {
         static ConfigLoadResult Load(params (string, string)[] settings) => ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, null, new Dictionary<string, string>(),
-            settings.Select(s => new RawSetting(s.Item1, false, [s.Item2], false, ConfigSource.Flag("--" + s.Item1))).ToList()));
+            settings.Select(s => new RawSetting(s.Item1, false, [s.Item2], false, ConfigSource.Flag("--" + s.Item1))).ToList()) { Checks = [SnapshotConfigChecks.Cron] });
 
         var bad = Load(("etcd-snapshot-schedule-cron", "61 * * * *"));
         Assert.Null(bad.Config);

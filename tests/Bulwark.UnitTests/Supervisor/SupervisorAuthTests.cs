@@ -3,6 +3,7 @@ using System.Text;
 using Bulwark.Supervisor;
 using FsCheck;
 using FsCheck.Fluent;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Bulwark.Tests.Supervisor;
 
@@ -54,7 +55,7 @@ public sealed class SupervisorAuthTests
     [Fact]
     public void Failed_auth_limiter_blocks_after_the_burst_and_refills_with_time()
     {
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider();
         var limiter = new FailedAuthLimiter(3, TimeSpan.FromSeconds(10), clock);
         var attacker = IPAddress.Parse("10.0.0.66");
         var other = IPAddress.Parse("10.0.0.7");
@@ -70,16 +71,5 @@ public sealed class SupervisorAuthTests
         Assert.False(limiter.IsBlocked(attacker));
         Assert.True(limiter.RecordFailure(attacker));
         Assert.Equal(10, limiter.RetryAfterSeconds);
-    }
-
-    private sealed class ManualClock : TimeProvider
-    {
-        private long _ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _ticks;
-
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 }

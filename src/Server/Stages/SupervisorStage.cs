@@ -1,0 +1,49 @@
+using Bulwark.Diagnostics;
+using Bulwark.Etcd;
+using Bulwark.Pki;
+using Bulwark.Supervisor;
+
+namespace Bulwark.Server.Stages;
+
+/// <summary>The supervisor API (joins, node certificates, bootstrap data) on its HTTPS port, once the PKI and etcd are up.</summary>
+public sealed class SupervisorStage : IStage
+{
+    public string Name => "supervisor";
+
+    public async Task<StageResult> RunAsync(NodeContext node, CancellationToken cancellationToken)
+    {
+        var paths = new ServerPkiPaths(node.Layout.DataDir);
+        var missing = new[] { paths.Token, paths.ServerCa.Key, paths.ClientCa.Key }.Where(f => !File.Exists(f)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new BulwarkException(ErrorKind.Unavailable,
+                $"the server PKI is incomplete ({string.Join(", ", missing)} missing); the PKI stage (or the join) writes it. Check --data-dir.");
+        }
+        var options = SupervisorOptions.FromConfig(node.Config, NodeIdentity.Resolve(node.Config));
+        var etcd = new EtcdClient(NodeContext.Require(node.EtcdNode, "etcd").ClientOptions());
+        try
+        {
+            var supervisor = await SupervisorStartup.StartAsync(options, NodeContext.Require(node.Crypto, "the crypto service"), etcd, node.Loggers, cancellationToken)
+                .ConfigureAwait(false);
+            return new StageResult($"listening on https://{options.BindAddress}:{supervisor.Port} (join with --server {options.AgentConfig.SupervisorEndpoints.FirstOrDefault()} --token-file {paths.Token})")
+            {
+                Running = new Stoppable(supervisor, etcd),
+            };
+        }
+        catch
+        {
+            etcd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Stops the listener, then closes its etcd client.</summary>
+    private sealed class Stoppable(SupervisorServer supervisor, EtcdClient etcd) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await supervisor.DisposeAsync().ConfigureAwait(false);
+            etcd.Dispose();
+        }
+    }
+}
