@@ -77,8 +77,8 @@ publish: deps
 release: publish
 	@./scripts/release.sh dist/bulwark dist/release
 
-## bench: speed and memory figures, printed as ratios against a peer run in the same go
-bench: build
+## bench: speed and memory figures, printed as ratios against a peer run in the same go (CLI figures use dist/bulwark)
+bench: build publish
 	@$(DOTNET) run --project tests/Bulwark.Benchmarks -c Release --no-build -- $(BENCH)
 
 clean:

@@ -1,5 +1,6 @@
 using Bulwark.Config;
 using Bulwark.Hardening;
+using Bulwark.Operations;
 using Bulwark.Server;
 
 namespace Bulwark.Cli;
@@ -11,7 +12,7 @@ internal static class NodeRun
     {
         using var loggers = GlobalOptions.CreateLoggerFactory(config, env);
         var node = new NodeContext(config, loggers, BuildInfo.Current.Version, hostRoot);
-        var result = await new StageLoop(env.Out).RunAsync(plan, node, cancellationToken).ConfigureAwait(false);
+        var result = await new StageLoop(env.Out, SystemdNotifier.From(env.Variables)).RunAsync(plan, node, cancellationToken).ConfigureAwait(false);
         return result switch
         {
             { Failure: { } kind } => ExitCodes.For(kind),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Bulwark.Config;
 using Bulwark.ControlPlane;
+using Bulwark.Diagnostics;
 using Bulwark.Operations;
 
 namespace Bulwark.Cli;
@@ -40,10 +41,10 @@ internal static class RuntimeCommand
                 env.Out.WriteLine($"installed Kubernetes {manifest.KubernetesVersion} into {Path.Combine(installer.DataRoot, manifest.KubernetesVersion, "bin")} (now active)");
                 return ExitCodes.Ok;
             }
-            catch (RuntimeBundleException e)
+            catch (BulwarkException e)
             {
                 env.Error.WriteLine($"error: {e.Message}");
-                return ExitCodes.Failed;
+                return ExitCodes.For(e.Kind);
             }
         });
         return command;

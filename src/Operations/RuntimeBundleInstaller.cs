@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Bulwark.ControlPlane;
+using Bulwark.Diagnostics;
 using Bulwark.FileSystem;
 
 using CliWrap.Buffered;
@@ -34,7 +35,7 @@ public sealed partial class RuntimeBundleInstaller(string dataDir, string pinned
         var full = Path.GetFullPath(source);
         if (!File.Exists(full) && !Directory.Exists(full))
         {
-            throw new RuntimeBundleException($"{source}: no such file or folder; give the Kubernetes server release archive or a folder of its binaries");
+            throw BulwarkException.Refused($"{source}: no such file or folder; give the Kubernetes server release archive or a folder of its binaries");
         }
         Directory.CreateDirectory(DataRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var staging = Path.Combine(DataRoot, $".staging-{Guid.NewGuid():N}");
@@ -62,12 +63,12 @@ public sealed partial class RuntimeBundleInstaller(string dataDir, string pinned
             var versions = binaries.Select(b => b.Version).Distinct(StringComparer.Ordinal).ToList();
             if (versions.Count > 1)
             {
-                throw new RuntimeBundleException($"the binaries are from different releases ({string.Join(", ", binaries.Select(b => $"{b.Name} {b.Version}"))}); install one release's binaries together. Nothing was changed.");
+                throw BulwarkException.Refused($"the binaries are from different releases ({string.Join(", ", binaries.Select(b => $"{b.Name} {b.Version}"))}); install one release's binaries together. Nothing was changed.");
             }
             var release = versions[0];
             if (MinorOf(release) != pinnedMinor)
             {
-                throw new RuntimeBundleException($"the binaries are Kubernetes {release}, but this Bulwark runs Kubernetes {pinnedMinor}.x; install a {pinnedMinor} release (e.g. kubernetes-server-linux-amd64.tar.gz of v{pinnedMinor}.N). Nothing was changed.");
+                throw BulwarkException.Refused($"the binaries are Kubernetes {release}, but this Bulwark runs Kubernetes {pinnedMinor}.x; install a {pinnedMinor} release (e.g. kubernetes-server-linux-amd64.tar.gz of v{pinnedMinor}.N). Nothing was changed.");
             }
             var manifest = new RuntimeBundleManifest(release, (clock ?? TimeProvider.System).GetUtcNow(), full, binaries);
             await using (var stream = new FileStream(Path.Combine(staging, "bundle.json"), new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = (UnixFileMode)0b110_100_100 }))
@@ -111,7 +112,7 @@ public sealed partial class RuntimeBundleInstaller(string dataDir, string pinned
         {
             0 => ReadDigestFile(archive + ".sha512", archive),
             1 => ParseHex(sha512[0], "--sha512"),
-            _ => throw new RuntimeBundleException("an archive has one digest: give --sha512 once"),
+            _ => throw BulwarkException.Refused("an archive has one digest: give --sha512 once"),
         };
         progress?.Invoke($"checking the sha512 of {Path.GetFileName(archive)}");
         byte[] actual;
@@ -121,7 +122,7 @@ public sealed partial class RuntimeBundleInstaller(string dataDir, string pinned
         }
         if (!CryptographicOperations.FixedTimeEquals(actual, Convert.FromHexString(expected)))
         {
-            throw new RuntimeBundleException($"{archive}: sha512 {Convert.ToHexStringLower(actual)} is not the published {expected}; the archive is corrupt or not the release you meant. Nothing was changed.");
+            throw BulwarkException.Refused($"{archive}: sha512 {Convert.ToHexStringLower(actual)} is not the published {expected}; the archive is corrupt or not the release you meant. Nothing was changed.");
         }
     }
 
@@ -143,7 +144,7 @@ public sealed partial class RuntimeBundleInstaller(string dataDir, string pinned
                 }
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null)
                 {
-                    throw new RuntimeBundleException($"{archive}: {name} is not a regular file ({entry.EntryType}); refusing links in a release archive. Nothing was changed.");
+                    throw BulwarkException.Refused($"{archive}: {name} is not a regular file ({entry.EntryType}); refusing links in a release archive. Nothing was changed.");
                 }
                 await using var output = new FileStream(Path.Combine(bin, name[ArchiveBinPrefix.Length..]), new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = (UnixFileMode)0b111_101_101 });
                 await entry.DataStream.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
@@ -153,11 +154,11 @@ public sealed partial class RuntimeBundleInstaller(string dataDir, string pinned
         }
         catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException)
         {
-            throw new RuntimeBundleException($"{archive}: not a readable .tar.gz ({e.Message}). Nothing was changed.");
+            throw BulwarkException.Refused($"{archive}: not a readable .tar.gz ({e.Message}). Nothing was changed.");
         }
         if (wanted.Count > 0)
         {
-            throw new RuntimeBundleException($"{archive} lacks {string.Join(", ", wanted.Select(w => ArchiveBinPrefix + w))}; is it kubernetes-server-linux-<arch>.tar.gz? Nothing was changed.");
+            throw BulwarkException.Refused($"{archive} lacks {string.Join(", ", wanted.Select(w => ArchiveBinPrefix + w))}; is it kubernetes-server-linux-<arch>.tar.gz? Nothing was changed.");
         }
     }
 
@@ -176,14 +177,14 @@ public sealed partial class RuntimeBundleInstaller(string dataDir, string pinned
             var eq = pair.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0 || !RequiredBinaries.Contains(pair[..eq]))
             {
-                throw new RuntimeBundleException($"--sha512 {pair}: for a folder give NAME=HEX, NAME one of {string.Join(", ", RequiredBinaries)}");
+                throw BulwarkException.Refused($"--sha512 {pair}: for a folder give NAME=HEX, NAME one of {string.Join(", ", RequiredBinaries)}");
             }
             given[pair[..eq]] = ParseHex(pair[(eq + 1)..], $"--sha512 {pair[..eq]}");
         }
         var missing = RequiredBinaries.Where(n => !File.Exists(Path.Combine(folder, n))).ToList();
         if (missing.Count > 0)
         {
-            throw new RuntimeBundleException($"{folder} lacks {string.Join(", ", missing)}; a runtime bundle needs {string.Join(", ", RequiredBinaries)}. Nothing was changed.");
+            throw BulwarkException.Refused($"{folder} lacks {string.Join(", ", missing)}; a runtime bundle needs {string.Join(", ", RequiredBinaries)}. Nothing was changed.");
         }
         foreach (var name in RequiredBinaries)
         {
@@ -200,7 +201,7 @@ public sealed partial class RuntimeBundleInstaller(string dataDir, string pinned
             var actual = HashFile(destination);
             if (!CryptographicOperations.FixedTimeEquals(Convert.FromHexString(actual), Convert.FromHexString(expected)))
             {
-                throw new RuntimeBundleException($"{source}: sha512 {actual} is not the published {expected}. Nothing was changed.");
+                throw BulwarkException.Refused($"{source}: sha512 {actual} is not the published {expected}. Nothing was changed.");
             }
             progress?.Invoke($"{name}: sha512 verified");
         }
@@ -210,7 +211,7 @@ public sealed partial class RuntimeBundleInstaller(string dataDir, string pinned
     {
         if (!File.Exists(path))
         {
-            throw new RuntimeBundleException($"no digest for {of}: put the release's {Path.GetFileName(path)} beside it or pass --sha512 (the digests are published with every Kubernetes release). Nothing was changed.");
+            throw BulwarkException.Refused($"no digest for {of}: put the release's {Path.GetFileName(path)} beside it or pass --sha512 (the digests are published with every Kubernetes release). Nothing was changed.");
         }
         var first = File.ReadAllText(path).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
         return ParseHex(first, path);
@@ -221,7 +222,7 @@ public sealed partial class RuntimeBundleInstaller(string dataDir, string pinned
         var hex = text.Trim().ToLowerInvariant();
         if (hex.Length != 128 || !hex.All(char.IsAsciiHexDigit))
         {
-            throw new RuntimeBundleException($"{where}: expected a sha512 digest (128 hex digits), got \"{(text.Length > 140 ? text[..140] + "…" : text)}\"");
+            throw BulwarkException.Refused($"{where}: expected a sha512 digest (128 hex digits), got \"{(text.Length > 140 ? text[..140] + "…" : text)}\"");
         }
         return hex;
     }
@@ -245,12 +246,12 @@ public sealed partial class RuntimeBundleInstaller(string dataDir, string pinned
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            throw new RuntimeBundleException($"{Path.GetFileName(binary)} --version could not run ({e.Message}); is it a binary for this architecture? Nothing was changed.");
+            throw BulwarkException.Refused($"{Path.GetFileName(binary)} --version could not run ({e.Message}); is it a binary for this architecture? Nothing was changed.");
         }
         var match = VersionPattern().Match(result.StandardOutput);
         if (result.ExitCode != 0 || !match.Success)
         {
-            throw new RuntimeBundleException($"{Path.GetFileName(binary)} --version exited {result.ExitCode} and printed \"{result.StandardOutput.Trim()}\", not \"Kubernetes vX.Y.Z\"; is it an upstream Kubernetes binary? Nothing was changed.");
+            throw BulwarkException.Refused($"{Path.GetFileName(binary)} --version exited {result.ExitCode} and printed \"{result.StandardOutput.Trim()}\", not \"Kubernetes vX.Y.Z\"; is it an upstream Kubernetes binary? Nothing was changed.");
         }
         return match.Groups["version"].Value;
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Bulwark.Diagnostics;
+using Bulwark.Operations;
 
 namespace Bulwark.Server;
 
@@ -14,12 +15,13 @@ public sealed record NodeRunResult(ErrorKind? Failure, bool Interrupted)
 /// SIGINT/SIGTERM; on a stop, a failure or an interruption it stops everything the stages left running, in reverse
 /// order, once. A failure is printed under the label of the stage that was running.
 /// </summary>
-public sealed class StageLoop(TextWriter output)
+public sealed class StageLoop(TextWriter output, SystemdNotifier? notifier = null)
 {
     public async Task<NodeRunResult> RunAsync(NodePlan plan, NodeContext node, CancellationToken stop)
     {
         var running = new Stack<(string Name, IAsyncDisposable Running)>();
         var current = "";
+        var lastSummary = "";
         try
         {
             foreach (var stage in plan.Stages)
@@ -33,6 +35,7 @@ public sealed class StageLoop(TextWriter output)
                     running.Push((stage.Name, started));
                 }
                 Print(stage.Name, result.Summary);
+                lastSummary = result.Summary;
                 foreach (var detail in result.Details)
                 {
                     Print(null, "  " + detail);
@@ -43,6 +46,8 @@ public sealed class StageLoop(TextWriter output)
                 return NodeRunResult.Stopped;
             }
             current = "";
+            // systemd (Type=notify) marks the unit started only now, so `systemctl start` returns when the node is ready.
+            notifier?.Ready(lastSummary);
             try
             {
                 await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
@@ -51,6 +56,7 @@ public sealed class StageLoop(TextWriter output)
             {
                 // SIGTERM/SIGINT: the normal way to stop a ready node.
             }
+            notifier?.Stopping();
             Print("stop", "signal received; stopping in reverse order");
             return NodeRunResult.Stopped;
         }

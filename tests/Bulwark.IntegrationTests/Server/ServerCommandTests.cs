@@ -41,6 +41,30 @@ public sealed class ServerCommandTests : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>What systemd's Type=notify sees: READY=1 only after the ready stage, STOPPING=1 on SIGTERM (a real datagram socket stands in for systemd, which does not run here).</summary>
+    [Fact]
+    public async Task Server_notifies_systemd_ready_after_every_stage_and_stopping_on_SIGTERM()
+    {
+        var socketPath = _dir.Combine("notify.sock");
+        using var systemd = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
+        systemd.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+        await using var server = ServerProcess.Start(new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socketPath }, DataDir,
+            Args("--disable-apiserver", "--disable-controller-manager", "--disable-scheduler"));
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(TimeSpan.FromMinutes(2));
+        var buffer = new byte[4096];
+        var ready = System.Text.Encoding.UTF8.GetString(buffer, 0, await systemd.ReceiveAsync(buffer, deadline.Token));
+        Assert.StartsWith("READY=1\n", ready, StringComparison.Ordinal);
+        Assert.Contains($"MAINPID={server.Pid}", ready, StringComparison.Ordinal);
+        await server.WaitForLineAsync("[ready]");
+
+        server.Signal(Signals.SigTerm);
+        var stopping = System.Text.Encoding.UTF8.GetString(buffer, 0, await systemd.ReceiveAsync(buffer, deadline.Token));
+        Assert.Equal("STOPPING=1", stopping);
+        Assert.Equal(0, await server.WaitForExitAsync());
+    }
+
     [Fact]
     public async Task Server_starts_etcd_serves_etcdctl_and_snapshots_then_stops_cleanly_on_SIGTERM()
     {

@@ -37,13 +37,9 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The etcd child's pid, from the pid file the server writes.</summary>
     public int? EtcdPid => File.Exists(_pidFile) && int.TryParse(File.ReadAllText(_pidFile).Trim(), out var p) ? p : null;
 
-    public static ServerProcess Start(string dataDir, params string[] args) => Start("server", dataDir, inOwnProcessGroup: false, args);
+    public static ServerProcess Start(string dataDir, params string[] args) => Start(new Dictionary<string, string>(), dataDir, args);
 
-    /// <summary>
-    /// Runs <c>bulwark &lt;command&gt;</c>; with <paramref name="inOwnProcessGroup"/> through <c>setsid</c>, as a service
-    /// manager or a shell job does, so <see cref="SignalGroup"/> reaches the whole group (<c>kill -TERM -- -PGID</c>).
-    /// </summary>
-    public static ServerProcess Start(string command, string dataDir, bool inOwnProcessGroup, params string[] args)
+    public static ServerProcess Start(IReadOnlyDictionary<string, string> environment, string dataDir, params string[] args)
     {
         var info = new ProcessStartInfo(inOwnProcessGroup ? "setsid" : Binary)
         {
@@ -61,6 +57,10 @@ public sealed class ServerProcess : IAsyncDisposable
             info.ArgumentList.Add(a);
         }
         info.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
         var process = new Process { StartInfo = info };
         var server = new ServerProcess(process, dataDir);
         process.OutputDataReceived += (_, e) => server.Add(e.Data);
