@@ -37,9 +37,19 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The etcd child's pid, from the pid file the server writes.</summary>
     public int? EtcdPid => File.Exists(_pidFile) && int.TryParse(File.ReadAllText(_pidFile).Trim(), out var p) ? p : null;
 
-    public static ServerProcess Start(string dataDir, params string[] args) => Start(new Dictionary<string, string>(), dataDir, args);
+    public static ServerProcess Start(string dataDir, params string[] args) => Start("server", dataDir, inOwnProcessGroup: false, args);
 
-    public static ServerProcess Start(IReadOnlyDictionary<string, string> environment, string dataDir, params string[] args)
+    public static ServerProcess Start(IReadOnlyDictionary<string, string> environment, string dataDir, params string[] args) =>
+        Start("server", dataDir, inOwnProcessGroup: false, args, environment);
+
+    /// <summary>
+    /// Runs <c>bulwark &lt;command&gt;</c>; with <paramref name="inOwnProcessGroup"/> through <c>setsid</c>, as a service
+    /// manager or a shell job does, so the whole group can be signalled (<c>kill -TERM -- -PGID</c>).
+    /// </summary>
+    public static ServerProcess Start(string command, string dataDir, bool inOwnProcessGroup, params string[] args) =>
+        Start(command, dataDir, inOwnProcessGroup, args, new Dictionary<string, string>());
+
+    private static ServerProcess Start(string command, string dataDir, bool inOwnProcessGroup, string[] args, IReadOnlyDictionary<string, string> environment)
     {
         var info = new ProcessStartInfo(inOwnProcessGroup ? "setsid" : Binary)
         {
