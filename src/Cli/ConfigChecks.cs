@@ -11,5 +11,6 @@ public static class ConfigChecks
         Server.ServerConfigChecks.Roles,
         Agent.AgentConfigChecks.JoinTarget,
         Cni.CniConfigChecks.Check,
+        ControlPlane.ComponentArgChecks.Validate,
     ];
 }
