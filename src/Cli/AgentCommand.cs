@@ -13,7 +13,7 @@ internal static class AgentCommand
         var flags = ConfigFlags.AddTo(command, ConfigKeys.ForRole(ConfigRole.Agent).Where(k => k != ConfigKeys.Debug && k != ConfigKeys.LogFormat));
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var config = GlobalOptions.LoadConfig(parse, env, ConfigRole.Agent, flags);
+            var config = GlobalOptions.LoadConfig(parse, env, ConfigRole.Agent, flags, ConfigChecks.ForNodeRun);
             return config is null
                 ? ExitCodes.Usage
                 : await NodeRun.RunAsync(AgentPlan.Standard(), config, env, new Hardening.HostRoot("/"), cancellationToken);

@@ -22,6 +22,7 @@ public static class BulwarkCli
         root.Subcommands.Add(AuditCommand.Create(env));
         root.Subcommands.Add(ScanCommand.Create(env));
         root.Subcommands.Add(AirgapCommand.Create(env));
+        root.Subcommands.Add(CniCommand.Create(env));
         root.Subcommands.Add(ConfigCommand.Create(env));
         root.Subcommands.Add(RuntimeCommand.Create(env));
         root.Subcommands.Add(VersionCommand.Create(env));

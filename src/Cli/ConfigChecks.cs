@@ -9,8 +9,13 @@ public static class ConfigChecks
     [
         Etcd.SnapshotConfigChecks.Cron,
         Server.ServerConfigChecks.Roles,
-        Agent.AgentConfigChecks.JoinTarget,
         Cni.CniConfigChecks.Check,
         ControlPlane.ComponentArgChecks.Validate,
     ];
+
+    /// <summary>
+    /// Running a node (bulwark agent, or config check of what it would run) also needs where and how to join; commands
+    /// that only read an agent's settings (hardening check --role agent) do not.
+    /// </summary>
+    public static readonly IReadOnlyList<ConfigCheck> ForNodeRun = [.. All, Agent.AgentConfigChecks.JoinTarget];
 }

@@ -16,7 +16,7 @@ internal static class ConfigCommand
         print.SetAction(parse =>
         {
             var configRole = parse.GetValue(role) == "agent" ? ConfigRole.Agent : ConfigRole.Server;
-            var config = GlobalOptions.LoadConfig(parse, env, configRole, flags);
+            var config = GlobalOptions.LoadConfig(parse, env, configRole, flags, ConfigChecks.ForNodeRun);
             if (config is null)
             {
                 return ExitCodes.Usage;

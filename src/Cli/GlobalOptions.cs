@@ -28,7 +28,7 @@ public sealed class GlobalOptions
     }
 
     /// <summary>Loads configuration for a command. On errors prints them all and returns null (the caller exits with <see cref="ExitCodes.Usage"/>).</summary>
-    public static EffectiveConfig? LoadConfig(ParseResult parse, CliEnvironment env, ConfigRole role, ConfigFlags? flags)
+    public static EffectiveConfig? LoadConfig(ParseResult parse, CliEnvironment env, ConfigRole role, ConfigFlags? flags, IReadOnlyList<ConfigCheck>? checks = null)
     {
         var settings = new List<RawSetting>(flags?.Read(parse) ?? []);
         if (parse.GetResult(Debug) is { Implicit: false })
@@ -39,7 +39,7 @@ public sealed class GlobalOptions
         {
             settings.Add(new RawSetting(ConfigKeys.LogFormat.Name, false, [format], false, ConfigSource.Flag("--log-format")));
         }
-        var request = new ConfigRequest(role, parse.GetValue(ConfigFlags.ConfigFile), env.Variables, settings) { Checks = ConfigChecks.All };
+        var request = new ConfigRequest(role, parse.GetValue(ConfigFlags.ConfigFile), env.Variables, settings) { Checks = checks ?? ConfigChecks.All };
         var result = ConfigLoader.Load(request);
         foreach (var warning in result.Warnings)
         {

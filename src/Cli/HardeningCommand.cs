@@ -126,6 +126,6 @@ internal static class PreflightRenderer
         var failed = report.Violations.Count();
         output.WriteLine(failed == 0
             ? $"All {report.Findings.Count} checks passed."
-            : $"{failed} of {report.Findings.Count} checks failed. Fix them all at once with: bulwark hardening apply");
+            : $"{failed} of {report.Findings.Count} checks failed. {report.Advice}");
     }
 }

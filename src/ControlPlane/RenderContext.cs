@@ -72,6 +72,7 @@ public sealed partial class RenderContext
             ["kubelet-static-pods"] = kubeletRunsStaticPods,
             ["node-labels"] = labels.Count > 0,
             ["node-taints"] = taints.Count > 0,
+            ["hostname-override"] = Node.OverridesHostname,
         };
     }
 

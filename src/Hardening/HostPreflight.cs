@@ -16,6 +16,18 @@ public sealed record PreflightReport(string Profile, string HostRoot, string Rol
 {
     public bool Passed => Findings.All(f => f.Passed);
     public IEnumerable<PreflightFinding> Violations => Findings.Where(f => !f.Passed);
+
+    /// <summary>What to do about the violations: <c>hardening apply</c> fixes kernel parameters and accounts, not the rest.</summary>
+    public string Advice
+    {
+        get
+        {
+            var byApply = Violations.Count(f => f.Check is HostPreflight.KernelParameterCheck or HostPreflight.AccountCheck);
+            return byApply == Violations.Count() ? "Fix them all at once with: bulwark hardening apply"
+                : byApply > 0 ? "bulwark hardening apply fixes the kernel parameters and the etcd account at once; the others need the fix shown with each."
+                : "Each needs the fix shown with it.";
+        }
+    }
 }
 
 /// <summary>
@@ -25,6 +37,8 @@ public sealed record PreflightReport(string Profile, string HostRoot, string Rol
 public sealed class HostPreflight(HostRoot host, SysctlProfile sysctl)
 {
     public const string EtcdAccount = "etcd";
+    public const string KernelParameterCheck = "kernel parameter";
+    public const string AccountCheck = "account";
 
     /// <summary>Runs the profile's checks; with a CNI selection also that CNI's host prerequisites (src/Cni).</summary>
     public PreflightReport Run(string profileName, ConfigRole role, Cni.CniSelection? cni = null)
@@ -62,7 +76,7 @@ public sealed class HostPreflight(HostRoot host, SysctlProfile sysctl)
             current = $"(unreadable: {e.Message})";
         }
         return new PreflightFinding(
-            "kernel parameter",
+            KernelParameterCheck,
             parameter.Name,
             parameter.Controls,
             current == parameter.Value,
@@ -72,5 +86,5 @@ public sealed class HostPreflight(HostRoot host, SysctlProfile sysctl)
     }
 
     private static PreflightFinding CheckAccount(string subject, bool exists, string file, string fix) =>
-        new("account", subject, ["CIS-1.1.11", "CIS-1.1.12"], exists, exists ? $"present in {file}" : $"missing from {file}", "present", fix);
+        new(AccountCheck, subject, ["CIS-1.1.11", "CIS-1.1.12"], exists, exists ? $"present in {file}" : $"missing from {file}", "present", fix);
 }

@@ -14,13 +14,21 @@ public sealed record NodeIdentity(string Name, IReadOnlyList<IPAddress> Addresse
     /// <summary>The address the node advertises: node-ip, else advertise-address, else node-external-ip, else the default route's.</summary>
     public string PrimaryAddress => Addresses.Count > 0 ? Addresses[0].ToString() : IPAddress.Loopback.ToString();
 
+    /// <summary>
+    /// Whether the name differs from the one the kubelet would take itself (the host name, lowercased), so the kubelet
+    /// must be told it with --hostname-override (a finding under STIG V-242404 and CIS 1.23 4.2.8: the operator's choice).
+    /// </summary>
+    public bool OverridesHostname => Name != HostName();
+
+    private static string HostName() => Dns.GetHostName().ToLower(CultureInfo.InvariantCulture);
+
     /// <summary>node-name (default: the host name, lowercased) and the configured addresses in advertising order.</summary>
     public static NodeIdentity Resolve(EffectiveConfig config)
     {
         var name = config.Get(ConfigKeys.NodeName);
         if (name.Length == 0)
         {
-            name = Dns.GetHostName().ToLower(CultureInfo.InvariantCulture);
+            name = HostName();
         }
         var addresses = new[] { ConfigKeys.NodeIp, ConfigKeys.AdvertiseAddress, ConfigKeys.NodeExternalIp }
             .Select(config.Get)

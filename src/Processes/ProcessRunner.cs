@@ -11,6 +11,12 @@ namespace Bulwark.Processes;
 /// </summary>
 public static class ProcessRunner
 {
+    /// <summary>
+    /// Removed from every child's environment: etcd and containerd speak sd_notify too, and their READY=1 must not reach
+    /// systemd as if Bulwark (the unit's main process) were ready.
+    /// </summary>
+    private const string SystemdNotifySocket = "NOTIFY_SOCKET";
+
     public static async Task<ProcessResult> RunAsync(ProcessSpec spec, CancellationToken cancellationToken = default)
     {
         var (program, arguments) = Invocation(spec);
@@ -18,6 +24,7 @@ public static class ProcessRunner
             .WithArguments(arguments)
             .WithEnvironmentVariables(variables =>
             {
+                variables.Set(SystemdNotifySocket, null);
                 foreach (var (name, value) in spec.Environment)
                 {
                     variables.Set(name, value);
@@ -62,6 +69,11 @@ public static class ProcessRunner
     private static (string Program, IReadOnlyList<string> Arguments) Invocation(ProcessSpec spec)
     {
         List<string> argv = [spec.FileName, .. spec.Arguments];
+        if ((spec.RunAs is not null || spec.OwnSession) && ProgramLocator.Find(spec.FileName) is null)
+        {
+            // Behind a wrapper, a missing program would only show as the wrapper's exit code 127: say it here instead.
+            throw new ProgramNotFoundException(spec.FileName, "It is not an executable file on this host; install it or check the path.");
+        }
         if (spec.RunAs is { } user)
         {
             argv.InsertRange(0, [ProgramLocator.Require("setpriv", "Install util-linux (apt-get install util-linux)."),
@@ -87,6 +99,7 @@ public static class ProcessRunner
         };
         var (program, arguments) = Invocation(spec);
         info.FileName = program;
+        info.Environment.Remove(SystemdNotifySocket);
         foreach (var arg in arguments)
         {
             info.ArgumentList.Add(arg);

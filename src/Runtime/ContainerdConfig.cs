@@ -38,6 +38,7 @@ public static class ContainerdConfig
         {
             ["sandbox_image"] = settings.SandboxImage,
             ["enable_selinux"] = settings.Selinux,
+            ["restrict_oom_score_adj"] = settings.RestrictOomScoreAdj,
             // Streaming (exec/attach) on loopback and a kernel-chosen port: never the fixed 10010 two nodes would fight over.
             ["stream_server_address"] = "127.0.0.1",
             ["stream_server_port"] = "0",

@@ -8,6 +8,7 @@ public sealed record ContainerdSettings(
     RuntimePaths Paths,
     string SandboxImage,
     bool SystemdCgroup,
+    bool RestrictOomScoreAdj,
     string CniBinDir,
     string CniConfDir,
     bool Selinux,
@@ -25,6 +26,7 @@ public sealed record ContainerdSettings(
             paths,
             SandboxImageFor(config.Get(ConfigKeys.PauseImage), config.Get(ConfigKeys.SystemDefaultRegistry)),
             HostUsesSystemd(),
+            !HostCanLowerOomScoreAdj(),
             FindCniBinDir(),
             paths.CniConfDir,
             config.Get(ConfigKeys.Selinux),
@@ -47,6 +49,20 @@ public sealed record ContainerdSettings(
 
     /// <summary>runc's cgroup driver must match the host's: systemd when systemd is the init (and the kubelet's cgroupDriver).</summary>
     public static bool HostUsesSystemd() => Directory.Exists("/run/systemd/system");
+
+    /// <summary>
+    /// CRI gives pod sandboxes oom_score_adj -998, which needs CAP_SYS_RESOURCE; where the host withholds it (some
+    /// container and VM sandboxes do), runc dies with "can't get final child's PID from pipe" unless containerd's
+    /// restrict_oom_score_adj clamps scores to its own. Read from the effective capabilities in /proc/self/status.
+    /// </summary>
+    public static bool HostCanLowerOomScoreAdj()
+    {
+        const int capSysResource = 24;
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
+        return line is not null
+            && ulong.TryParse(line["CapEff:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var effective)
+            && (effective & (1UL << capSysResource)) != 0;
+    }
 
     /// <summary>The CNI plugin folder: the conventional /opt/cni/bin when it holds plugins, else Debian's /usr/lib/cni.</summary>
     public static string FindCniBinDir() =>

@@ -54,6 +54,8 @@ public sealed class ImageImporter(string socket, ILogger? logger = null)
             result = await CliWrap.Cli.Wrap(ctr)
                 .WithArguments(["--address", socket, "--namespace", RuntimePaths.KubernetesNamespace, "images", "import", "--base-name", prefix, "--digests", "-"])
                 .WithStandardInputPipe(PipeSource.FromStream(sniffer))
+                // ctr prints "unpacking …" lines: its stdout must be drained, else ctr dies of SIGPIPE after importing.
+                .WithStandardOutputPipe(PipeTarget.ToStringBuilder(new StringBuilder()))
                 .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
                 .WithValidation(CommandResultValidation.None)
                 .ExecuteAsync(cancellationToken).ConfigureAwait(false);

@@ -181,10 +181,17 @@ public sealed class HardenedNodeFixture : IDisposable
         Pod("kube-scheduler", "kube-scheduler",
         [
             "--bind-address=127.0.0.1",
-            $"--kubeconfig={cred}/scheduler.kubeconfig",
-            "--profiling=false",
+            $"--config={DataDir}/server/etc/kube-scheduler-config.yaml",
             "--tls-min-version=VersionTLS12",
         ]);
+        // v1.32: profiling and the kubeconfig live in the KubeSchedulerConfiguration, as Bulwark renders them.
+        Write($"{DataDir}/server/etc/kube-scheduler-config.yaml", $"""
+            apiVersion: kubescheduler.config.k8s.io/v1
+            kind: KubeSchedulerConfiguration
+            clientConnection:
+              kubeconfig: {cred}/scheduler.kubeconfig
+            enableProfiling: false
+            """, Private);
         Pod("kube-proxy", "kube-proxy", [$"--kubeconfig={DataDir}/agent/kubeproxy.kubeconfig", "--metrics-bind-address=127.0.0.1:10249"]);
 
         foreach (var kubeconfig in new[] { "admin", "controller", "scheduler", "supervisor", "api-server" })

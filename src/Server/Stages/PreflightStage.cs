@@ -23,7 +23,7 @@ public sealed class PreflightStage : IStage
             var violations = report.Violations.Select(f =>
                 $"  FAIL  {f.Subject}: current {f.Current}; expected {f.Expected} [{string.Join(", ", f.Controls)}]\n        fix: {f.Fix}");
             throw new BulwarkException(ErrorKind.Refused,
-                $"profile {profile}: {report.Violations.Count()} host checks failed; nothing was written. Fix them all at once with: bulwark hardening apply\n" +
+                $"profile {profile}: {report.Violations.Count()} host checks failed; nothing was written. {report.Advice}\n" +
                 string.Join('\n', violations));
         }
         return Task.FromResult(new StageResult($"profile {profile}: all {report.Findings.Count} host checks passed"));

@@ -83,7 +83,7 @@ public static class TestImages
         var config = Encoding.UTF8.GetBytes($$$"""{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":[{{{diffIds}}}]}}""");
         var configDigest = Blob(layout, config);
         var layerJson = string.Join(",", layers.Select(l => $$$"""{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:{{{Blob(layout, l.Gzip)}}}","size":{{{l.Gzip.Length}}}}"""));
-        var manifest = Encoding.UTF8.GetBytes($$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{{{configDigest}}}","size":{{{config.Length}}},"layers":[{{{layerJson}}}]}""");
+        var manifest = Encoding.UTF8.GetBytes($$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{{{configDigest}}}","size":{{{config.Length}}}},"layers":[{{{layerJson}}}]}""");
         var manifestDigest = Blob(layout, manifest);
         File.WriteAllText(Path.Combine(layout, "oci-layout"), """{"imageLayoutVersion":"1.0.0"}""");
         File.WriteAllText(Path.Combine(layout, "index.json"),

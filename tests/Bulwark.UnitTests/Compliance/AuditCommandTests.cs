@@ -18,8 +18,9 @@ public sealed class AuditCommandTests : IDisposable
     [Fact]
     public async Task A_hardened_node_exits_0_and_writes_every_requested_report()
     {
-        var r = await AuditAsync("-f", "text", "--format", "json", "--output", _out.Combine("a.json"), "-f", "xccdf", "-o", _out.Combine("a.xccdf.xml"),
-            "-f", "ckl", "-o", _out.Combine("a.ckl"), "-f", "cklb", "-o", _out.Combine("a.cklb"), "-f", "html", "-o", _out.Combine("a.html"), "-f", "sarif", "-o", _out.Combine("a.sarif"), "-f", "junit", "-o", _out.Combine("a.junit.xml"));
+        var r = await AuditAsync("-o", "text", "--output", "json", "--output-file", _out.Combine("a.json"), "-o", "xccdf", "--output-file", _out.Combine("a.xccdf.xml"),
+            "-o", "ckl", "--output-file", _out.Combine("a.ckl"), "-o", "cklb", "--output-file", _out.Combine("a.cklb"), "-o", "html", "--output-file", _out.Combine("a.html"),
+            "-o", "sarif", "--output-file", _out.Combine("a.sarif"), "-o", "junit", "--output-file", _out.Combine("a.junit.xml"));
         Assert.True(r.ExitCode == 0, r.Error + r.Out);
         Assert.Contains("Summary: 226 checks: 185 pass, 0 fail", r.Out, StringComparison.Ordinal);
         foreach (var file in new[] { "a.json", "a.xccdf.xml", "a.ckl", "a.cklb", "a.html", "a.sarif", "a.junit.xml" })

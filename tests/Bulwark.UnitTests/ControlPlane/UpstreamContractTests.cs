@@ -143,6 +143,20 @@ public sealed class UpstreamContractTests : IDisposable
     }
 
     [Fact]
+    public async Task A_node_named_as_its_host_gets_no_hostname_override_so_stig_V_242404_holds()
+    {
+        var hostname = System.Net.Dns.GetHostName().ToLowerInvariant();
+        var file = _node.Dir.Write("etc/as-host.yaml", $"data-dir: {_node.DataDir}\nnode-name: {hostname}\nnode-ip: 10.0.0.5\n");
+        var config = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), [])).Config!;
+
+        var result = await _node.RenderAsync(config);
+
+        Assert.DoesNotContain(File.ReadAllLines(result.Paths.KubeletArgs), a => a.StartsWith("--hostname-override", StringComparison.Ordinal));
+        var other = await _node.RenderAsync(); // node-1
+        Assert.Contains("--hostname-override=node-1", File.ReadAllLines(other.Paths.KubeletArgs));
+    }
+
+    [Fact]
     public async Task Taints_and_config_backed_kubelet_args_go_into_the_KubeletConfiguration_not_onto_deprecated_flags()
     {
         var result = await _node.RenderAsync("node-taint: [dedicated=infra:NoSchedule, gpu:NoExecute]\nkubelet-arg: [max-pods=200, eviction-hard=memory.available<5%]");
