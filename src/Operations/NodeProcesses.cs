@@ -1,5 +1,6 @@
 using System.Globalization;
 using Bulwark.FileSystem;
+using Bulwark.Processes;
 using Bulwark.Runtime;
 
 namespace Bulwark.Operations;
@@ -16,7 +17,7 @@ public sealed class NodeProcesses(NodeLayout layout)
 
     /// <summary>The running bulwark server or agent of this data dir, if any: stopped first, gracefully.</summary>
     public ProcessEntry? Supervisor(IReadOnlyList<ProcessEntry> table) =>
-        PidFrom(layout.LockFile) is { } pid && table.FirstOrDefault(p => p.Pid == pid && p.State != 'Z') is { } entry && IsBulwark(entry) ? entry : null;
+        DataDirLock.Holder(layout.LockFile) is { } pid && table.FirstOrDefault(p => p.Pid == pid && p.State != 'Z') is { } entry && IsBulwark(entry) ? entry : null;
 
     public IReadOnlyList<ProcessEntry> All(IReadOnlyList<ProcessEntry> table)
     {
@@ -28,7 +29,8 @@ public sealed class NodeProcesses(NodeLayout layout)
                 || (p.Name == "etcd" && p.ArgumentValue("--config-file") == layout.EtcdConfigFile)
                 || (p.Name == "containerd" && p.ArgumentValue("--config") == _runtime.ConfigFile)
                 || (p.Name.StartsWith("containerd-shim", StringComparison.Ordinal) && p.ArgumentValue("-address") == _runtime.Socket)
-                || (p.Executable?.StartsWith(bundle, StringComparison.Ordinal) ?? false))
+                || (p.Executable?.StartsWith(bundle, StringComparison.Ordinal) ?? false)
+                || ProcessTable.RootIsUnder(p.Pid, _runtime.Root))
             .Select(p => p.Pid)
             .Concat(Supervisor(table) is { } supervisor ? [supervisor.Pid] : []);
         return ProcessTable.WithDescendants(table, roots).Where(p => !spared.Contains(p.Pid) && p.State != 'Z').OrderBy(p => p.Pid).ToList();

@@ -155,6 +155,8 @@ public sealed class KillallUninstallTests : IAsyncLifetime
         Assert.True(File.Exists(unrelated));
         Assert.Contains("uninstall: done", run.Out, StringComparison.Ordinal);
 
+        // Run again (as after an interrupted uninstall), with a config file to name this test's folders.
+        _dir.Write("etc/config.yaml", "# again\n");
         var again = await CliRunner.RunAsync("uninstall", "--yes", "--prefix", prefix, "--data-dir", DataDir, "--config", Path.Combine(EtcDir, "config.yaml"));
         Assert.Equal(0, again.ExitCode);
         Assert.Contains("no install record", again.Out, StringComparison.Ordinal);

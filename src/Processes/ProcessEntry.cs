@@ -1,4 +1,4 @@
-namespace Bulwark.Operations;
+namespace Bulwark.Processes;
 
 /// <summary>One process as /proc shows it: parent, state letter (Z = zombie), executable and argv.</summary>
 public sealed record ProcessEntry(int Pid, int ParentPid, char State, string? Executable, IReadOnlyList<string> Arguments)

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Bulwark.Operations;
+namespace Bulwark.Processes;
 
 /// <summary>A snapshot of every process in /proc (processes that end while it is read are left out).</summary>
 public static class ProcessTable
@@ -48,6 +48,23 @@ public static class ProcessTable
             return stat[stat.LastIndexOf(')') + 2] != 'Z';
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Whether the process runs in a container whose root filesystem is a snapshot under <paramref name="snapshotRoot"/>
+    /// (its root mount's overlay layers are there): how a container is recognised after its shim is gone.
+    /// </summary>
+    public static bool RootIsUnder(int pid, string snapshotRoot)
+    {
+        try
+        {
+            return File.ReadLines($"/proc/{pid}/mountinfo").Select(l => l.Split(' ')).Any(f => f.Length > 4 && f[4] == "/"
+                && string.Join(' ', f).Contains("=" + snapshotRoot.TrimEnd('/') + "/", StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }
