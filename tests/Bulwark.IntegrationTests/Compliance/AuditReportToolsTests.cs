@@ -1,12 +1,18 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.IO.Compression;
+using System.Text.Json.Nodes;
 using Bulwark.Compliance.Reports;
 using Bulwark.Processes;
+using Json.Schema;
 
 namespace Bulwark.Tests.Compliance;
 
-/// <summary>The reports opened by the real tools auditors use: OpenSCAP validates the XCCDF, headless Chromium renders the HTML.</summary>
+/// <summary>
+/// The reports checked by the real tools auditors and CI use: OpenSCAP validates the XCCDF, xmllint validates the JUnit
+/// against the Jenkins xunit junit-10.xsd, JsonSchema.Net validates the SARIF against the OASIS SARIF 2.1.0 schema,
+/// headless Chromium renders the HTML.
+/// </summary>
 public sealed class AuditReportToolsTests : IDisposable
 {
     private readonly HardenedNodeFixture _node = HardenedNodeFixture.Create();
@@ -45,6 +51,74 @@ public sealed class AuditReportToolsTests : IDisposable
         Assert.Contains("<xccdf:result>notchecked</xccdf:result>", text, StringComparison.Ordinal);
         Assert.Contains("<xccdf:result>notapplicable</xccdf:result>", text, StringComparison.Ordinal);
         Assert.Contains($"idref=\"{XccdfReport.Platform}\"", text, StringComparison.Ordinal);
+    }
+
+    private async Task<ProcessResult> XmllintAsync(string schema, string file) =>
+        await ProcessRunner.RunAsync(new ProcessSpec(ProgramLocator.Require("xmllint", "Install libxml2-utils (make deps)."),
+            ["--noout", "--nonet", "--schema", RepoPaths.Fixture("schemas/" + schema), file]), TestContext.Current.CancellationToken);
+
+    [Fact]
+    public async Task Real_xmllint_validates_the_junit_of_a_clean_and_of_a_tampered_node_against_the_jenkins_junit_10_xsd()
+    {
+        var clean = await WriteAsync("junit", "clean-junit.xml");
+        _node.Replace($"{HardenedNodeFixture.DataDir}/agent/pod-manifests/kube-apiserver.yaml", "--anonymous-auth=false", "--anonymous-auth=true");
+        var tampered = await WriteAsync("junit", "tampered-junit.xml");
+        foreach (var file in new[] { clean, tampered })
+        {
+            var result = await XmllintAsync("jenkins-junit-10.xsd", file);
+            Assert.True(result.ExitCode == 0, $"xmllint --schema jenkins-junit-10.xsd {file}: {result.StandardError}");
+        }
+        var text = File.ReadAllText(tampered);
+        Assert.Contains("<failure type=\"WARN\"", text, StringComparison.Ordinal);
+        Assert.Contains("<skipped type=\"MANUAL\"", text, StringComparison.Ordinal);
+        // The validator can fail: the attribute the issue found on <testsuites> is refused.
+        var broken = _out.Combine("broken-junit.xml");
+        File.WriteAllText(broken, text.Replace("<testsuites ", "<testsuites skipped=\"1\" ", StringComparison.Ordinal));
+        var refused = await XmllintAsync("jenkins-junit-10.xsd", broken);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("skipped", refused.StandardError, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The OASIS schema declares draft-04, which JsonSchema.Net does not implement; every keyword it uses (type, $ref,
+    /// items, required, enum, minimum, pattern, anyOf, oneOf…) means the same in draft-07, so it is read as draft-07
+    /// (only $schema and id → $id change, in memory).
+    /// </summary>
+    private static JsonSchema SarifSchema()
+    {
+        var document = JsonNode.Parse(File.ReadAllText(RepoPaths.Fixture("schemas/sarif-schema-2.1.0.json")))!.AsObject();
+        Assert.Equal("http://json-schema.org/draft-04/schema#", (string?)document["$schema"]);
+        document["$schema"] = "http://json-schema.org/draft-07/schema#";
+        var id = (string)document["id"]!;
+        document.Remove("id");
+        document["$id"] = id;
+        return JsonSchema.FromText(document.ToJsonString());
+    }
+
+    [Fact]
+    public async Task The_sarif_is_valid_against_the_oasis_sarif_2_1_0_schema_with_the_tool_uri_and_the_line_of_a_config_field()
+    {
+        var schema = SarifSchema();
+        _node.Replace($"{HardenedNodeFixture.DataDir}/agent/pod-manifests/kube-apiserver.yaml", "--anonymous-auth=false", "--anonymous-auth=true");
+        var file = await WriteAsync("sarif", "report.sarif");
+        var sarif = JsonNode.Parse(File.ReadAllText(file))!;
+        var result = schema.Evaluate(sarif, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        var errors = (result.Details ?? []).Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"));
+        Assert.True(result.IsValid, "SARIF 2.1.0 schema: " + string.Join("; ", errors));
+
+        var run = sarif["runs"]![0]!;
+        Assert.Equal(SarifReport.InformationUri, (string?)run["tool"]!["driver"]!["informationUri"]);
+        // The kubelet's anonymous-auth is read from its config file: the result points at the line of that field.
+        var kubelet = run["results"]!.AsArray().Single(r => (string?)r!["ruleId"] == "cis-1.12/4.2.1")!;
+        var located = kubelet["locations"]!.AsArray().Select(l => l!["physicalLocation"]!).Single(p => p["region"] is not null);
+        var path = ((string)located["artifactLocation"]!["uri"]!)["file://".Length..];
+        var line = (int)located["region"]!["startLine"]!;
+        Assert.Contains("enabled: false", File.ReadAllLines(_node.HostPath(path))[line - 1], StringComparison.Ordinal);
+
+        // The validator can fail: a result without its message is refused.
+        var broken = JsonNode.Parse(File.ReadAllText(file))!;
+        broken["runs"]![0]!["results"]![0]!.AsObject().Remove("message");
+        Assert.False(schema.Evaluate(broken).IsValid);
     }
 
     [Fact]
