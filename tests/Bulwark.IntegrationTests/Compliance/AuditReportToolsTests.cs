@@ -13,22 +13,27 @@ namespace Bulwark.Tests.Compliance;
 /// against the Jenkins xunit junit-10.xsd, JsonSchema.Net validates the SARIF against the OASIS SARIF 2.1.0 schema,
 /// headless Chromium renders the HTML.
 /// </summary>
-public sealed class AuditReportToolsTests : IDisposable
+public sealed class AuditReportToolsTests : IAsyncLifetime
 {
-    private readonly HardenedNodeFixture _node = HardenedNodeFixture.Create();
+    private RenderedNode _node = null!;
     private readonly TempDirectory _out = new("bulwark-report-tools");
 
-    public void Dispose()
+    /// <summary>Reports of a node rendered by Bulwark itself (real PKI and renderer under CIS); no etcd runs, so its checks are not applicable.</summary>
+    public async ValueTask InitializeAsync() =>
+        _node = await RenderedNode.CreateAsync(startEtcd: false, cancellationToken: TestContext.Current.CancellationToken);
+
+    public async ValueTask DisposeAsync()
     {
-        _node.Dispose();
+        await _node.DisposeAsync();
         _out.Dispose();
     }
+
+    private const string ApiServerManifest = "agent/pod-manifests/kube-apiserver.yaml";
 
     private async Task<string> WriteAsync(string format, string file)
     {
         var path = _out.Combine(file);
-        var r = await CliRunner.RunAsync("audit", "--host-root", _node.Root, "--data-dir", HardenedNodeFixture.DataDir, "--etc-dir", HardenedNodeFixture.EtcDir,
-            "--output", format, "--output-file", path);
+        var r = await CliRunner.RunAsync(["audit", .. _node.AuditArgs, "--output", format, "--output-file", path]);
         Assert.True(r.ExitCode is 0 or 1, r.Error);
         return path;
     }
@@ -38,8 +43,8 @@ public sealed class AuditReportToolsTests : IDisposable
     {
         var oscap = ProgramLocator.Require("oscap", "Install openscap-scanner (make deps).");
         var clean = await WriteAsync("xccdf", "clean.xml");
-        _node.Replace($"{HardenedNodeFixture.DataDir}/agent/pod-manifests/kube-apiserver.yaml", "--anonymous-auth=false", "--anonymous-auth=true");
-        File.Delete(_node.HostPath($"{HardenedNodeFixture.EtcDir}/bulwark-pss.yaml"));
+        _node.Replace(ApiServerManifest, "--anonymous-auth=false", "--anonymous-auth=true");
+        File.Delete(_node.Config.Layout.PodSecurityConfig);
         var tampered = await WriteAsync("xccdf", "tampered.xml");
         foreach (var file in new[] { clean, tampered })
         {
@@ -61,7 +66,7 @@ public sealed class AuditReportToolsTests : IDisposable
     public async Task Real_xmllint_validates_the_junit_of_a_clean_and_of_a_tampered_node_against_the_jenkins_junit_10_xsd()
     {
         var clean = await WriteAsync("junit", "clean-junit.xml");
-        _node.Replace($"{HardenedNodeFixture.DataDir}/agent/pod-manifests/kube-apiserver.yaml", "--anonymous-auth=false", "--anonymous-auth=true");
+        _node.Replace(ApiServerManifest, "--anonymous-auth=false", "--anonymous-auth=true");
         var tampered = await WriteAsync("junit", "tampered-junit.xml");
         foreach (var file in new[] { clean, tampered })
         {
@@ -99,7 +104,7 @@ public sealed class AuditReportToolsTests : IDisposable
     public async Task The_sarif_is_valid_against_the_oasis_sarif_2_1_0_schema_with_the_tool_uri_and_the_line_of_a_config_field()
     {
         var schema = SarifSchema();
-        _node.Replace($"{HardenedNodeFixture.DataDir}/agent/pod-manifests/kube-apiserver.yaml", "--anonymous-auth=false", "--anonymous-auth=true");
+        _node.Replace(ApiServerManifest, "--anonymous-auth=false", "--anonymous-auth=true");
         var file = await WriteAsync("sarif", "report.sarif");
         var sarif = JsonNode.Parse(File.ReadAllText(file))!;
         var result = schema.Evaluate(sarif, new EvaluationOptions { OutputFormat = OutputFormat.List });
@@ -113,7 +118,7 @@ public sealed class AuditReportToolsTests : IDisposable
         var located = kubelet["locations"]!.AsArray().Select(l => l!["physicalLocation"]!).Single(p => p["region"] is not null);
         var path = ((string)located["artifactLocation"]!["uri"]!)["file://".Length..];
         var line = (int)located["region"]!["startLine"]!;
-        Assert.Contains("enabled: false", File.ReadAllLines(_node.HostPath(path))[line - 1], StringComparison.Ordinal);
+        Assert.Contains("enabled: false", File.ReadAllLines(path)[line - 1], StringComparison.Ordinal);
 
         // The validator can fail: a result without its message is refused.
         var broken = JsonNode.Parse(File.ReadAllText(file))!;
@@ -131,14 +136,14 @@ public sealed class AuditReportToolsTests : IDisposable
         var result = await ProcessRunner.RunAsync(new ProcessSpec(oscap, ["xccdf", "generate", "report", "--output", html, file]), TestContext.Current.CancellationToken);
         Assert.True(result.ExitCode == 0, result.StandardError);
         var text = File.ReadAllText(html);
-        Assert.Contains("hardened-node-1", text, StringComparison.Ordinal);
+        Assert.Contains(Environment.MachineName, text, StringComparison.Ordinal);
         Assert.Contains("API server refuses anonymous requests", text, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Headless_chromium_renders_the_html_report_with_its_totals()
     {
-        _node.Replace($"{HardenedNodeFixture.DataDir}/agent/pod-manifests/kube-apiserver.yaml", "--anonymous-auth=false", "--anonymous-auth=true");
+        _node.Replace(ApiServerManifest, "--anonymous-auth=false", "--anonymous-auth=true");
         var html = await WriteAsync("html", "report.html");
         var png = _out.Combine("report.png");
         var profile = _out.Combine("chromium-profile");
