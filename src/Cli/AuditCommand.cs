@@ -36,14 +36,23 @@ internal static class AuditCommand
         var catalog = new Option<string>("--catalog") { Description = "Also evaluate a folder of kube-bench controls files", HelpName = "DIR" };
         var allowExec = new Option<bool>("--allow-exec") { Description = "Let --catalog checks run their audit: shell commands (off by default; built-in catalogs never need it)" };
         var stigBenchmark = new Option<string>("--stig-benchmark") { Description = "DISA STIG XCCDF file whose titles, check and fix texts fill the ckl report; it picks the STIG catalog (Kubernetes or RKE2 STIG)", HelpName = "FILE" };
+        var exportKubeBench = new Option<string>("--export-kube-bench-config")
+        {
+            Description = "Write the kube-bench config dir for Bulwark's layout into DIR (for kube-bench --config-dir DIR) and exit",
+            HelpName = "DIR",
+        };
         var etcDir = new Option<string>("--etc-dir") { Description = "The node's Bulwark config folder (default: the folder of --config, /etc/bulwark)", HelpName = "DIR" };
         var command = new Command("audit", "Audit this node against the CIS Kubernetes Benchmark (1.12 for Kubernetes 1.32, or 1.23) and the DISA Kubernetes or RKE2 STIG; write reports")
         {
-            benchmark, format, output, failOn, catalog, allowExec, stigBenchmark, etcDir, HardeningCommand.HostRootOption,
+            benchmark, format, output, failOn, catalog, allowExec, stigBenchmark, exportKubeBench, etcDir, HardeningCommand.HostRootOption,
         };
         var flags = ConfigFlags.AddTo(command, [ConfigKeys.DataDir]);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (parse.GetValue(exportKubeBench) is { } exportDirectory)
+            {
+                return ExportKubeBenchConfig(env, exportDirectory);
+            }
             var config = GlobalOptions.LoadConfig(parse, env, ConfigRole.Server, flags);
             if (config is null)
             {
@@ -153,6 +162,22 @@ internal static class AuditCommand
     /// Pairs each --output-file with the --output format before it, in command-line order: "-o text -o json --output-file a.json" prints
     /// text and writes json to a.json. At most one format may go to standard output.
     /// </summary>
+    private static int ExportKubeBenchConfig(CliEnvironment env, string directory)
+    {
+        try
+        {
+            var files = KubeBenchConfigExport.Export(EmbeddedData.BuiltIn, directory);
+            env.Out.WriteLine($"Wrote the kube-bench config dir for Bulwark's layout ({files.Count} files) to {directory}.");
+            env.Out.WriteLine($"Run: kube-bench --config-dir {directory} (replace /var/lib/bulwark in it if your data-dir differs).");
+            return ExitCodes.Ok;
+        }
+        catch (CatalogException e)
+        {
+            env.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Usage;
+        }
+    }
+
     private static List<Target>? PairOutputs(ParseResult parse, CliEnvironment env)
     {
         var targets = new List<Target>();

@@ -1,0 +1,78 @@
+using System.Text.Json;
+
+namespace Bulwark.Tests.Compliance;
+
+/// <summary>
+/// The kube-bench config dir Bulwark ships (policies/kube-bench, what `bulwark audit --export-kube-bench-config`
+/// writes) evaluated by `bulwark audit --catalog` on a node made by the real PKI and control-plane renderer.
+/// kube-bench itself is not installable here: the folder is tested up to that boundary (its layout and
+/// version_mapping as kube-bench reads them, its controls evaluated with kube-bench's semantics by Bulwark).
+/// </summary>
+public sealed class KubeBenchConfigDirTests : IAsyncDisposable
+{
+    private const string Benchmark = "bulwark-cis-1.12";
+    private RenderedNode? _node;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_node is not null)
+        {
+            await _node.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_shipped_kube_bench_config_dir_passes_on_the_rendered_node_and_fails_when_tampered()
+    {
+        _node = await RenderedNode.CreateAsync(startEtcd: true, cancellationToken: TestContext.Current.CancellationToken);
+        var export = _node.Scratch.Combine("kube-bench");
+        var exported = await CliRunner.RunAsync("audit", "--export-kube-bench-config", export);
+        Assert.True(exported.ExitCode == 0, exported.Error);
+        // The folder names Bulwark's default data dir; this node keeps its data elsewhere, as a user with another data-dir would rewrite it.
+        foreach (var file in Directory.EnumerateFiles(export, "*.yaml", SearchOption.AllDirectories))
+        {
+            File.WriteAllText(file, File.ReadAllText(file).Replace("/var/lib/bulwark", _node.DataDir, StringComparison.Ordinal));
+        }
+
+        var statuses = await AuditAsync(export);
+        Assert.True(statuses.Count >= 25, $"only {statuses.Count} checks loaded");
+        var notPassing = statuses.Where(s => s.Value != "PASS").ToList();
+        Assert.True(notPassing.Count == 0, "checks of the shipped kube-bench folder that do not pass on the rendered node: " + string.Join(", ", notPassing));
+        foreach (var id in new[] { "1.2.1", "1.2.15", "1.2.16", "1.2.17", "1.2.18", "1.2.19", "1.3.2", "4.2.1", "4.2.2", "1.1.21" })
+        {
+            Assert.Equal("PASS", statuses[id]);
+        }
+
+        _node.Replace("agent/pod-manifests/kube-apiserver.yaml", "--profiling=false", "--profiling=true");
+        _node.Replace("agent/etc/kubelet-config.yaml", "anonymous:\n    enabled: false", "anonymous:\n    enabled: true");
+        File.SetUnixFileMode(_node.Data("server/tls/server-ca.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        var after = await AuditAsync(export);
+        var changed = after.Where(s => statuses[s.Key] != s.Value).ToDictionary();
+        Assert.Equal(new Dictionary<string, string> { ["1.2.15"] = "FAIL", ["4.2.1"] = "FAIL", ["1.1.21"] = "WARN" }, changed);
+    }
+
+    [Fact]
+    public async Task The_export_refuses_a_folder_that_already_holds_files()
+    {
+        using var dir = new TempDirectory("bulwark-kube-bench-export");
+        dir.Write("config.yaml", "mine\n");
+        var r = await CliRunner.RunAsync("audit", "--export-kube-bench-config", dir.Path);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("config.yaml", r.Error, StringComparison.Ordinal);
+        Assert.Equal("mine\n", File.ReadAllText(dir.Combine("config.yaml")));
+    }
+
+    /// <summary>`bulwark audit --catalog DIR -o json` on the node; the catalog's checks by id with their status.</summary>
+    private async Task<Dictionary<string, string>> AuditAsync(string catalog)
+    {
+        var r = await CliRunner.RunAsync(["audit", .. _node!.AuditArgs, "--benchmark", "cis-1.12", "--catalog", catalog, "-o", "json"]);
+        Assert.True(r.ExitCode is 0 or 1, r.Error);
+        using var report = JsonDocument.Parse(r.Out);
+        var bench = report.RootElement.GetProperty("benchmarks").EnumerateArray().Single(b => b.GetProperty("id").GetString() == Benchmark);
+        var checks = bench.GetProperty("sections").EnumerateArray().SelectMany(s => s.GetProperty("checks").EnumerateArray()).ToList();
+        // No check of the shipped folder may be one Bulwark cannot evaluate.
+        var errors = checks.Where(c => c.GetProperty("error").GetBoolean()).Select(c => $"{c.GetProperty("id")}: {c.GetProperty("reason")}").ToList();
+        Assert.True(errors.Count == 0, "checks that could not be evaluated: " + string.Join("; ", errors));
+        return checks.ToDictionary(c => c.GetProperty("id").GetString()!, c => c.GetProperty("status").GetString()!);
+    }
+}
