@@ -1,4 +1,5 @@
 using System.Text.Json;
+using YamlDotNet.RepresentationModel;
 
 namespace Bulwark.Tests.Compliance;
 
@@ -34,6 +35,10 @@ public sealed class KubeBenchConfigDirTests : IAsyncDisposable
             File.WriteAllText(file, File.ReadAllText(file).Replace("/var/lib/bulwark", _node.DataDir, StringComparison.Ordinal));
         }
 
+        // kube-bench resolves $apiserverconf, $kubeletconf, $etcddatadir … to the first path of each list that exists: each list must name one the node has.
+        var missing = KubeBenchPaths(Path.Combine(export, "config.yaml")).Where(l => !l.Any(p => File.Exists(p) || Directory.Exists(p))).Select(l => string.Join(" | ", l)).ToList();
+        Assert.True(missing.Count == 0, "config.yaml names files the rendered node does not have: " + string.Join(", ", missing));
+
         var statuses = await AuditAsync(export);
         Assert.True(statuses.Count >= 25, $"only {statuses.Count} checks loaded");
         var notPassing = statuses.Where(s => s.Value != "PASS").ToList();
@@ -60,6 +65,28 @@ public sealed class KubeBenchConfigDirTests : IAsyncDisposable
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("config.yaml", r.Error, StringComparison.Ordinal);
         Assert.Equal("mine\n", File.ReadAllText(dir.Combine("config.yaml")));
+    }
+
+    /// <summary>The path lists config.yaml gives kube-bench for each component (confs, kubeconfig, svc, cafile, datadirs; each default alone).</summary>
+    private static List<IReadOnlyList<string>> KubeBenchPaths(string configFile)
+    {
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(configFile)));
+        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
+        var keys = new HashSet<string>(["confs", "kubeconfig", "svc", "cafile", "datadirs", "defaultconf", "defaultkubeconfig", "defaultsvc", "defaultcafile", "defaultdatadir"]);
+        var paths = new List<IReadOnlyList<string>>();
+        foreach (var section in new[] { "master", "node", "etcd" })
+        {
+            foreach (var component in ((YamlMappingNode)root[section]).Children.Values.OfType<YamlMappingNode>())
+            {
+                foreach (var (key, value) in component.Children.Where(c => keys.Contains(((YamlScalarNode)c.Key).Value!)))
+                {
+                    paths.Add(value is YamlSequenceNode list ? list.Children.Select(n => ((YamlScalarNode)n).Value!).ToList() : [((YamlScalarNode)value).Value!]);
+                }
+            }
+        }
+        Assert.True(paths.Count >= 15, $"only {paths.Count} paths in {configFile}");
+        return paths;
     }
 
     /// <summary>`bulwark audit --catalog DIR -o json` on the node; the catalog's checks by id with their status.</summary>
