@@ -1,6 +1,7 @@
 using System.Globalization;
 using Bulwark.Crypto;
 using Bulwark.Etcd;
+using Bulwark.FileSystem;
 using Bulwark.Pki;
 using ClusterToken = Bulwark.Pki.ClusterToken;
 using Microsoft.Extensions.Logging;
@@ -33,6 +34,14 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
     public async Task<ServerJoinResult> RunAsync(ServerJoinOptions options, CancellationToken cancellationToken)
     {
         var node = options.Etcd;
+        if (File.Exists(node.Paths.JoiningMarker))
+        {
+            // Killed between starting its learner and its promotion: a learner holds nothing the cluster lacks, and the
+            // cluster may have removed it as stale meanwhile. Discard its data and resume the join from the start.
+            _log.LogWarning("this server's previous join stopped before its etcd learner was promoted; discarding the learner's data in {Dir} and joining again",
+                node.Paths.MemberDataDir);
+            DiscardLearnerData(node);
+        }
         if (node.Paths.HasMemberData)
         {
             var name = node.MemberName();
@@ -66,13 +75,15 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
         new ServerPki(crypto, TimeProvider.System, loggers.CreateLogger<ServerPki>()).Ensure(options.Pki with { Token = token.IsFull ? token.Reveal() : token.Secret });
         var join = await JoinRetry.RunAsync(ct => client.JoinEtcdAsync(name, node.PeerUrl, ct), options.ReadyTimeout, _log, "joining etcd", cancellationToken).ConfigureAwait(false);
         _log.LogInformation("etcd accepted {Name} as a learner (initial cluster {Cluster}); starting the local member", name, join.InitialCluster);
+        AtomicFile.WriteAllText(node.Paths.JoiningMarker, join.MemberId + "\n", AtomicFile.Private);
         var started = await StartMemberAsync(node, node.MemberConfig(name, join.InitialCluster, "existing"), cancellationToken).ConfigureAwait(false);
         try
         {
             var id = ulong.Parse(join.MemberId, NumberStyles.None, CultureInfo.InvariantCulture);
             var endpoints = join.ClientUrls.Select(u => new Uri(u)).ToList();
             using var etcd = new EtcdClient(new EtcdClientOptions(endpoints.Count > 0 ? endpoints : [node.LocalClientUrl], node.Paths.ClientTls));
-            await PromoteAsync(etcd, id, options.PromoteTimeout, cancellationToken).ConfigureAwait(false);
+            await PromoteAsync(etcd, id, name, node, options, started, cancellationToken).ConfigureAwait(false);
+            File.Delete(node.Paths.JoiningMarker);
             _log.LogInformation("etcd member {Name} caught up and was promoted to a voting member", name);
         }
         catch
@@ -83,21 +94,52 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
         return new ServerJoinResult(started, false, name);
     }
 
-    private static async Task PromoteAsync(EtcdClient etcd, ulong id, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Promotes the learner once it has caught up. One that does not within the deadline is removed again, and its data
+    /// discarded, so it blocks no other join (etcd allows one learner at a time) and a retry starts clean.
+    /// </summary>
+    private async Task PromoteAsync(EtcdClient etcd, ulong id, string name, EtcdNode node, ServerJoinOptions options, EtcdMember started, CancellationToken cancellationToken)
     {
         try
         {
-            await etcd.PromoteWhenReadyAsync(id, timeout, cancellationToken).ConfigureAwait(false);
+            await etcd.PromoteWhenReadyAsync(id, options.PromoteTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (EtcdException e) when (e.EtcdMessage.Contains("can only promote a learner member", StringComparison.Ordinal) && !e.IsLearnerNotReady)
         {
             // Already a voting member (a retried join after a promotion that succeeded).
         }
+        catch (EtcdException e) when (e.IsLearnerNotReady || e.Code == GrpcCodes.Unavailable)
+        {
+            await started.DisposeAsync().ConfigureAwait(false);
+            var removed = "it was removed from the cluster again, so other servers can join";
+            try
+            {
+                await etcd.MemberRemoveAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EtcdException remove) when (!remove.IsNotFound)
+            {
+                removed = $"removing it again failed ({remove.EtcdMessage}); the cluster removes it by itself once it is stale";
+            }
+            DiscardLearnerData(node);
+            _log.LogWarning("etcd learner {Name} did not catch up within {Timeout}; {Removed}", name, options.PromoteTimeout, removed);
+            throw new JoinException(
+                $"etcd member {name} joined as a learner but did not catch up with the cluster within {options.PromoteTimeout} ({e.EtcdMessage}); {removed}, and its data was discarded. " +
+                $"Check that the other servers reach {node.PeerUrl} (etcd peer port) and that this node's disk keeps up, then start bulwark server again.", e);
+        }
+    }
+
+    private static void DiscardLearnerData(EtcdNode node)
+    {
+        if (Directory.Exists(node.Paths.MemberDataDir))
+        {
+            Directory.Delete(node.Paths.MemberDataDir, recursive: true);
+        }
+        File.Delete(node.Paths.JoiningMarker);
     }
 
     private async Task<EtcdMember> StartMemberAsync(EtcdNode node, EtcdMemberConfig config, CancellationToken cancellationToken)
     {
-        var member = new EtcdMember(node.Prepare(ListenOnAdvertised(node, config)), loggers.CreateLogger<EtcdMember>());
+        var member = new EtcdMember(node.Prepare(config), loggers.CreateLogger<EtcdMember>());
         try
         {
             await member.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -109,13 +151,4 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
         }
         return member;
     }
-
-    /// <summary>
-    /// EtcdNode listens for clients on 127.0.0.1 only when the node IP is a loopback address, yet advertises the node IP;
-    /// listen there too, so other servers can reach it (several servers on distinct 127.x addresses of one host).
-    /// </summary>
-    public static EtcdMemberConfig ListenOnAdvertised(EtcdNode node, EtcdMemberConfig config) =>
-        config.ListenClientUrls.Contains(node.AdvertisedClientUrl, StringComparer.Ordinal)
-            ? config
-            : config with { ListenClientUrls = [.. config.ListenClientUrls, node.AdvertisedClientUrl] };
 }
