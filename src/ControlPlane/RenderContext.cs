@@ -27,6 +27,7 @@ public sealed partial class RenderContext
         PodSecurityConfigPath = UserPath(config, ConfigKeys.PodSecurityAdmissionConfigFile) ?? Paths.DefaultPodSecurityConfig;
         AuditPolicyPath = UserPath(config, ConfigKeys.AuditPolicyFile) ?? Paths.DefaultAuditPolicy;
         var labels = config.Get(ConfigKeys.NodeLabel);
+        var etcd = Etcd.EtcdNode.FromConfig(config);
         var taints = config.Get(ConfigKeys.NodeTaint);
         _values = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -51,6 +52,9 @@ public sealed partial class RenderContext
             ["etcd-client-port"] = Format(config.Get(ConfigKeys.EtcdClientPort)),
             ["etcd-peer-port"] = Format(config.Get(ConfigKeys.EtcdPeerPort)),
             ["etcd-metrics-port"] = Format(config.Get(ConfigKeys.EtcdMetricsPort)),
+            // The URLs the member really listens on (Etcd.EtcdNode), each once: etcd 3.4 exits on a duplicate.
+            ["etcd-listen-client-urls"] = string.Join(',', etcd.ListenClientUrls),
+            ["etcd-listen-peer-urls"] = string.Join(',', etcd.ListenPeerUrls),
             ["cluster-cidr"] = config.Get(ConfigKeys.ClusterCidr),
             ["service-cidr"] = config.Get(ConfigKeys.ServiceCidr),
             ["cluster-dns"] = config.Get(ConfigKeys.ClusterDns),

@@ -53,7 +53,7 @@ public sealed class ClusterHarness : IAsyncDisposable
         var dataDir = Root.Combine(name);
         new ServerPki(Crypto, TimeProvider.System, Loggers.CreateLogger<ServerPki>()).Ensure(PkiOptions(dataDir, name, ip, null));
         var etcd = NewEtcdNode(dataDir, name, ip);
-        var member = new EtcdMember(etcd.Prepare(ServerJoin.ListenOnAdvertised(etcd, etcd.SingleMemberConfig())), Loggers.CreateLogger<EtcdMember>());
+        var member = new EtcdMember(etcd.Prepare(etcd.SingleMemberConfig()), Loggers.CreateLogger<EtcdMember>());
         var node = new ServerNode(name, ip, dataDir, etcd, member, this);
         _servers.Add(node);
         await member.StartAsync(cancellationToken);
