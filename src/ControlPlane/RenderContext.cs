@@ -26,6 +26,11 @@ public sealed partial class RenderContext
         IsCis = config.Profile == HardeningProfile.Cis;
         PodSecurityConfigPath = UserPath(config, ConfigKeys.PodSecurityAdmissionConfigFile) ?? Paths.DefaultPodSecurityConfig;
         AuditPolicyPath = UserPath(config, ConfigKeys.AuditPolicyFile) ?? Paths.DefaultAuditPolicy;
+        AdvertiseAddress = config.Get(ConfigKeys.AdvertiseAddress) is { Length: > 0 } advertise ? advertise : Node.PrimaryAddress;
+        // Every kubeconfig and probe must reach an address the apiserver binds: loopback only when it binds them all.
+        var bind = NodeIdentity.SpecificBindAddress(config);
+        var host = bind is null ? "127.0.0.1" : bind.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{bind}]" : bind.ToString();
+        KubeApiserverUrl = $"https://{host}:{config.Get(ConfigKeys.HttpsListenPort)}";
         var labels = config.Get(ConfigKeys.NodeLabel);
         var etcd = Etcd.EtcdNode.FromConfig(config);
         var taints = config.Get(ConfigKeys.NodeTaint);
@@ -46,6 +51,7 @@ public sealed partial class RenderContext
             ["psa-config"] = PodSecurityConfigPath,
             ["audit-policy"] = AuditPolicyPath,
             ["etcd-endpoint"] = $"https://127.0.0.1:{config.Get(ConfigKeys.EtcdClientPort)}",
+            ["kube-apiserver-url"] = KubeApiserverUrl,
             ["tls-cipher-suites"] = string.Join(',', Tls.CipherSuites),
             ["tls-min-version"] = Tls.MinVersion,
             ["https-listen-port"] = Format(config.Get(ConfigKeys.HttpsListenPort)),
@@ -63,7 +69,7 @@ public sealed partial class RenderContext
             ["bind-address"] = config.Get(ConfigKeys.BindAddress),
             ["node-name"] = Node.Name,
             ["node-ip"] = Node.PrimaryAddress,
-            ["advertise-address"] = config.Get(ConfigKeys.AdvertiseAddress) is { Length: > 0 } advertise ? advertise : Node.PrimaryAddress,
+            ["advertise-address"] = AdvertiseAddress,
             ["node-labels"] = string.Join(',', labels),
             ["node-taints"] = string.Join(',', taints),
             ["containerd-endpoint"] = Runtime.RuntimePaths.For(config.Layout).Endpoint,
@@ -94,7 +100,11 @@ public sealed partial class RenderContext
     public bool KubeletRunsStaticPods { get; }
     public string PodSecurityConfigPath { get; }
     public string AuditPolicyPath { get; }
-    public string KubeApiserverUrl => $"https://127.0.0.1:{Config.Get(ConfigKeys.HttpsListenPort)}";
+    /// <summary>Where this node's clients (kubeconfigs, probes) reach the apiserver: loopback, or the one address it binds.</summary>
+    public string KubeApiserverUrl { get; }
+
+    /// <summary>kube-apiserver --advertise-address: advertise-address, else the node's primary address.</summary>
+    public string AdvertiseAddress { get; }
 
     /// <summary>Fills {placeholders}; an unknown one is a data error naming where it came from.</summary>
     public string Expand(string template, string where) =>
