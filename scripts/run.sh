@@ -40,6 +40,8 @@ $profile
 node-name: make-run
 node-ip: 127.0.0.1
 bind-address: 127.0.0.1
+# One host only: the apiserver advertises loopback (refused without this, see README).
+single-host-demo: true
 etcd-client-port: ${ports[0]}
 etcd-peer-port: ${ports[1]}
 etcd-metrics-port: ${ports[2]}
