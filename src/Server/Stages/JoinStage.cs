@@ -19,7 +19,7 @@ public sealed class JoinStage : IStage
         var etcd = node.EtcdNode = EtcdNode.FromConfig(node.Config);
         var target = node.Config.Get(ConfigKeys.Server);
         var pki = ServerPkiOptions.From(node.Config);
-        node.Progress(etcd.Paths.HasMemberData
+        node.Progress(etcd.Paths.HasMemberData && !File.Exists(etcd.Paths.JoiningMarker)
             ? $"member data found in {etcd.Paths.MemberDir}; restarting this member"
             : $"joining {target}: fetching the cluster CA and bootstrap data");
         var joined = await new ServerJoin(NodeContext.Require(node.Crypto, "the crypto service"), node.Loggers)
