@@ -40,7 +40,6 @@ public sealed partial class RenderContext
             ["etcd-data"] = Paths.EtcdData,
             ["kubelet-config"] = Paths.KubeletConfig,
             ["scheduler-config"] = Paths.SchedulerConfig,
-            ["container-runtime-endpoint"] = ContainerRuntimeEndpoint,
             ["encryption-config"] = Paths.EncryptionConfig,
             ["psa-config"] = PodSecurityConfigPath,
             ["audit-policy"] = AuditPolicyPath,
@@ -62,7 +61,9 @@ public sealed partial class RenderContext
             ["advertise-address"] = config.Get(ConfigKeys.AdvertiseAddress) is { Length: > 0 } advertise ? advertise : Node.PrimaryAddress,
             ["node-labels"] = string.Join(',', labels),
             ["node-taints"] = string.Join(',', taints),
+            // The runtime capability owns the CRI socket and the cgroup driver: the kubelet's side only repeats its decision.
             ["containerd-endpoint"] = Runtime.RuntimePaths.For(config.Layout).Endpoint,
+            ["cgroup-driver"] = Runtime.ContainerdSettings.CgroupDriver(Runtime.ContainerdSettings.HostUsesSystemd()),
         };
         _switches = new Dictionary<string, bool>(StringComparer.Ordinal)
         {
@@ -75,12 +76,6 @@ public sealed partial class RenderContext
             ["hostname-override"] = Node.OverridesHostname,
         };
     }
-
-    /// <summary>
-    /// The CRI socket the kubelet talks to (KubeletConfiguration containerRuntimeEndpoint). The runtime capability
-    /// (containerd under Bulwark's supervision) owns the socket; this is the one place the kubelet's side names it.
-    /// </summary>
-    public const string ContainerRuntimeEndpoint = "unix:///run/bulwark/containerd/containerd.sock";
 
     public EffectiveConfig Config { get; }
     public ControlPlanePaths Paths { get; }
