@@ -219,6 +219,8 @@ public sealed class EtcdMember : IAsyncDisposable
                 if (process.HasExited)
                 {
                     await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                    // A Ctrl-C that reached etcd before setsid moved it out of our process group: an interruption, not a failure.
+                    cancellationToken.ThrowIfCancellationRequested();
                     throw new EtcdStartException($"etcd exited with code {process.ExitCode} while starting. Last lines of {_spec.LogFile}:\n{LogTail()}");
                 }
                 if (await IsHealthyAsync(timeout.Token).ConfigureAwait(false))
