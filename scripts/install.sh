@@ -119,6 +119,15 @@ place() {
     cp "$1" "$2.bulwark-new"
     chmod "$3" "$2.bulwark-new"
     mv -f "$2.bulwark-new" "$2"
+    echo "$2" >> "$TMP_DIR/installed"
+}
+
+# The list of every file placed, which `bulwark uninstall --prefix` reads to remove exactly these.
+write_manifest() {
+    manifest=$PREFIX/share/bulwark/install-manifest
+    echo "$manifest" >> "$TMP_DIR/installed"
+    sort -u "$TMP_DIR/installed" > "$TMP_DIR/manifest"
+    place "$TMP_DIR/manifest" "$manifest" 0644
 }
 
 copy_images() {
@@ -159,4 +168,5 @@ fetch_artifacts
 verify_tarball
 install_files
 copy_images
+write_manifest
 services

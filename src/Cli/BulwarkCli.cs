@@ -25,6 +25,8 @@ public static class BulwarkCli
         root.Subcommands.Add(CniCommand.Create(env));
         root.Subcommands.Add(ConfigCommand.Create(env));
         root.Subcommands.Add(RuntimeCommand.Create(env));
+        root.Subcommands.Add(KillallCommand.Create(env));
+        root.Subcommands.Add(UninstallCommand.Create(env));
         root.Subcommands.Add(VersionCommand.Create(env));
         return root;
     }

@@ -13,8 +13,8 @@ namespace Bulwark.FileSystem;
 /// </summary>
 public sealed class DataDirLock : IDisposable
 {
-    private const int OpenReadWrite = 0x2, OpenCreate = 0x40, OpenCloseOnExec = 0x80000;
-    private const int LockExclusive = 2, LockNonBlocking = 4;
+    private const int OpenReadOnly = 0x0, OpenReadWrite = 0x2, OpenCreate = 0x40, OpenCloseOnExec = 0x80000;
+    private const int LockShared = 1, LockExclusive = 2, LockNonBlocking = 4;
     private const int WouldBlock = 11;
 
     private readonly SafeFileHandle _handle;
@@ -59,6 +59,22 @@ public sealed class DataDirLock : IDisposable
     }
 
     public void Dispose() => _handle.Dispose();
+
+    /// <summary>The pid of the bulwark holding the lock now, or null when none holds it (a stale file's pid is not returned).</summary>
+    public static int? Holder(string path)
+    {
+        var fd = Open(path, OpenReadOnly | OpenCloseOnExec, 0);
+        if (fd < 0)
+        {
+            return null;
+        }
+        using var handle = new SafeFileHandle(fd, ownsHandle: true);
+        if (Flock(fd, LockShared | LockNonBlocking) == 0)
+        {
+            return null; // nobody holds it; closing the handle releases our shared lock
+        }
+        return int.TryParse(ReadPid(handle), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+    }
 
     private static string ReadPid(SafeFileHandle handle)
     {

@@ -15,10 +15,13 @@ public sealed record CheckNetwork(string FileName, string NetworkName, string Br
 {
     public const string Label = "bulwark-node-check";
 
+    /// <summary>The check's bridges are named this and a suffix (killall removes any left by a killed check).</summary>
+    public const string BridgePrefix = "bwck";
+
     public static CheckNetwork For(RuntimePaths paths, string clusterCidr)
     {
         var suffix = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(paths.DataDir)))[..8];
-        return new CheckNetwork("99-bulwark-node-check.conflist", Label, "bwck" + suffix, FirstSubnet(clusterCidr), Path.Combine(paths.AgentDir, "node-check-ipam"));
+        return new CheckNetwork("99-bulwark-node-check.conflist", Label, BridgePrefix + suffix, FirstSubnet(clusterCidr), Path.Combine(paths.AgentDir, "node-check-ipam"));
     }
 
     /// <summary>The conflist: CNI spec 0.4.0, bridge with masquerade, host-local IPAM, portmap for hostPort.</summary>

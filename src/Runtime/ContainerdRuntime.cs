@@ -195,21 +195,23 @@ public sealed class ContainerdRuntime : IAsyncDisposable
 
     /// <summary>
     /// containerd leaves its shims (and their containers) running when it stops, by design; on a node stop Bulwark ends
-    /// them: every containerd-shim whose -address is this node's socket gets SIGTERM, then SIGKILL.
+    /// them: every containerd-shim whose -address is this node's socket gets SIGTERM, then SIGKILL, and so do the
+    /// containers under them (a shim that exits does not take its container with it: it would run on, orphaned).
     /// </summary>
     public static async Task<int> StopShimsAsync(RuntimePaths paths)
     {
         var shims = FindShims(paths.Socket);
-        foreach (var pid in shims)
+        var tree = ProcessTable.WithDescendants(ProcessTable.Read(), shims).Select(p => p.Pid).ToList();
+        foreach (var pid in tree)
         {
             Signals.Send(pid, Signals.SigTerm);
         }
         var deadline = Stopwatch.StartNew();
-        while (shims.Any(Signals.IsAlive) && deadline.Elapsed < TimeSpan.FromSeconds(5))
+        while (tree.Any(ProcessTable.IsRunning) && deadline.Elapsed < TimeSpan.FromSeconds(5))
         {
             await Task.Delay(50).ConfigureAwait(false);
         }
-        foreach (var pid in shims.Where(Signals.IsAlive))
+        foreach (var pid in tree.Where(ProcessTable.IsRunning))
         {
             Signals.Send(pid, Signals.SigKill);
         }
