@@ -45,6 +45,8 @@ public sealed class AddonDelivery(IKubernetes client, string holder, AddonPaths 
     {
         if (settings.Profile != HardeningProfile.Cis || !CniClusterPolicy.NeedsHostNetworkPolicies(settings))
         {
+            // Not (or no longer) wanted: without the file the applier deletes what it applied from it.
+            File.Delete(paths.HostNetworkPolicies);
             return;
         }
         k8s.Models.V1NodeList nodes;

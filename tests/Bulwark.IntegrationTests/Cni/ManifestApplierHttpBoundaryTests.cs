@@ -217,6 +217,14 @@ public sealed class ManifestApplierHttpBoundaryTests : IAsyncLifetime
         Assert.Contains("10.42.2.1/32", again.Body);
         await Canal().RunOnceAsync(TestContext.Current.CancellationToken);
         Assert.Empty(Patches(_api.Take()));
+
+        // Off the CIS profile the file goes, and the applier deletes the policies it applied from it.
+        var file = _dir.Write("etc/plain.yaml", $"data-dir: {_dir.Combine("data")}\ntoken: t\ncni: canal\n");
+        var plain = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), [])).Config!;
+        await new AddonDelivery(Client(), "server-1", _paths, new HashSet<string>(), TimeProvider.System, NullLogger.Instance, TimeSpan.FromSeconds(1), plain)
+            .RunOnceAsync(TestContext.Current.CancellationToken);
+        Assert.False(File.Exists(_paths.HostNetworkPolicies));
+        Assert.Equal(3, _api.Take().Count(r => r.Method == "DELETE" && r.Path.EndsWith("/networkpolicies/default-network-host-policy", StringComparison.Ordinal)));
     }
 
     private const UnixFileMode AtomicFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
