@@ -35,7 +35,11 @@ public static class CheckStatusText
 }
 
 /// <summary>What was looked at: the subject (flag, field, file), the actual value, what was expected, where it was read.</summary>
-public sealed record EvidenceRecord(string Subject, string Actual, string Expected, string Source, bool Passed);
+public sealed record EvidenceRecord(string Subject, string Actual, string Expected, string Source, bool Passed)
+{
+    /// <summary>The line of <see cref="Source"/> the value was read from, when it is known (a field of a structured file).</summary>
+    public int? Line { get; init; }
+}
 
 public sealed record CheckResult(
     string Id,

@@ -176,7 +176,8 @@ public sealed class AuditRunner
     /// Runs a check's audit and audit_config commands with kube-bench's semantics (check/check.go): the evidence is
     /// stdout; a command that exits non-zero is a failure of the check (so `ps | grep` for a process that is not
     /// running fails, as does a command that only complains on stderr and prints nothing); an audit_config command
-    /// that fails is ignored when the audit printed output, and fails the check otherwise.
+    /// that fails fails the check too, and one that prints nothing (kube-bench's `if test -e FILE; then cat FILE; fi`
+    /// for a missing file) leaves the tests to the audit's output.
     /// </summary>
     private async Task<CollectedEvidence> ExecAsync(CheckDefinition check, VariableResolver variables, CancellationToken cancellationToken)
     {
@@ -196,13 +197,13 @@ public sealed class AuditRunner
         {
             var command = variables.ExpandCatalogVariables(auditConfig);
             var result = await ShellAsync(command, cancellationToken).ConfigureAwait(false);
-            if (result.ExitCode == 0 && result.StandardOutput.Trim().Length > 0)
+            if (result.ExitCode != 0)
+            {
+                return Failed($"the audit_config command exited with status {result.ExitCode}{Stderr(result)}: {command}");
+            }
+            if (result.StandardOutput.Trim().Length > 0)
             {
                 config = StructuredDocument.Parse(result.StandardOutput, $"audit_config command: {command}");
-            }
-            else if (segments.All(s => s.Text.Trim().Length == 0))
-            {
-                return Failed($"the audit_config command printed nothing (status {result.ExitCode}{Stderr(result)}) and there is no audit output: {command}");
             }
         }
         return new CollectedEvidence(segments, config, new Dictionary<string, string>(), null, null);

@@ -1,3 +1,4 @@
+using Bulwark.ControlPlane;
 using Bulwark.Resources;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -50,13 +51,38 @@ public static class CatalogLoader
             return new Catalog(controls.Id, settings, [controls with { Benchmark = controls.Id }]) { StigBenchmarkId = controls.XccdfBenchmark };
         }).ToList();
 
-    /// <summary>A catalog from a folder on disk (e.g. kube-bench's cfg/rke2-cis-1.23): its *.yaml controls files and optional config.yaml.</summary>
+    /// <summary>
+    /// A catalog from a folder on disk: a benchmark folder (e.g. kube-bench's cfg/rke2-cis-1.23: its *.yaml controls
+    /// files and optional config.yaml), or a kube-bench config dir (cfg/: a config.yaml whose version_mapping names
+    /// the benchmark folder for a Kubernetes version), from which the folder for the Kubernetes version Bulwark runs is taken.
+    /// </summary>
     public static Catalog LoadDirectory(string directory, CatalogSettings defaults)
     {
         if (!Directory.Exists(directory))
         {
             throw new CatalogException($"--catalog {directory}: no such folder. Point it at a folder of kube-bench controls files (master.yaml, node.yaml, …).");
         }
+        var controlsFiles = Directory.EnumerateFiles(directory, "*.yaml").Where(f => Path.GetFileName(f) != "config.yaml").ToList();
+        var configFile = Path.Combine(directory, "config.yaml");
+        if (controlsFiles.Count == 0 && File.Exists(configFile))
+        {
+            var text = File.ReadAllText(configFile);
+            if (BenchmarkForKubernetes(text, configFile) is { } benchmark)
+            {
+                var folder = Path.Combine(directory, benchmark);
+                if (!Directory.Exists(folder))
+                {
+                    throw new CatalogException($"{configFile}: version_mapping maps Kubernetes {KubernetesContract.PinnedMinor} to {benchmark}, but there is no folder {folder}. "
+                        + $"Folders here: {string.Join(", ", Directory.EnumerateDirectories(directory).Select(Path.GetFileName).Order(StringComparer.Ordinal))}; pass one as --catalog.");
+                }
+                return LoadBenchmarkFolder(folder, defaults.Merge(ParseSettings(text, configFile)));
+            }
+        }
+        return LoadBenchmarkFolder(directory, defaults);
+    }
+
+    private static Catalog LoadBenchmarkFolder(string directory, CatalogSettings defaults)
+    {
         var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
         var settings = defaults;
         var controls = new List<Controls>();
@@ -77,6 +103,18 @@ public static class CatalogLoader
             throw new CatalogException($"--catalog {directory}: no controls files (*.yaml other than config.yaml) in this folder.");
         }
         return new Catalog(name, settings, controls.OrderBy(c => c.Id, SectionIdComparer.Instance).ToList());
+    }
+
+    /// <summary>kube-bench's version_mapping entry for the Kubernetes minor Bulwark runs; null when the file has no version_mapping.</summary>
+    private static string? BenchmarkForKubernetes(string text, string file)
+    {
+        if (LoadYaml(text, file) is not { } root || Map(root, "version_mapping", file) is not { } mapping)
+        {
+            return null;
+        }
+        var minor = KubernetesContract.PinnedMinor;
+        return Str(mapping, minor) ?? throw new CatalogException(
+            $"{file}:{mapping.Start.Line}: version_mapping has no entry for Kubernetes {minor}, the version Bulwark runs; add \"{minor}\": <benchmark folder> or pass a benchmark folder as --catalog.");
     }
 
     public static Controls ParseControls(string text, string file, string benchmark)

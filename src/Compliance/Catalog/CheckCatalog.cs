@@ -102,6 +102,12 @@ public sealed record EvidenceSpec
     public IReadOnlyList<string> Args { get; init; } = [];
     public IReadOnlyList<string> Stat { get; init; } = [];
     public string? Config { get; init; }
+
+    /// <summary>
+    /// A missing <see cref="Config"/> file is no evidence rather than a failure (kube-bench's audit_config
+    /// `if test -e FILE; then cat FILE; fi` prints nothing then, and the tests look at the audit's output alone).
+    /// </summary>
+    public bool ConfigIfPresent { get; init; }
     public IReadOnlyList<string> File { get; init; } = [];
     public IReadOnlyList<string> Sysctl { get; init; } = [];
     public string? Manifests { get; init; }

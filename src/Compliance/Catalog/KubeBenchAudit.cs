@@ -16,6 +16,7 @@ public static partial class KubeBenchAudit
         string? args = null;
         IReadOnlyList<string> stat = [];
         string? config = null;
+        var configIfPresent = false;
         if (audit is not null)
         {
             if (Unsafe(audit))
@@ -51,11 +52,11 @@ public static partial class KubeBenchAudit
                 return null;
             }
             config = cat.Groups["path"].Value;
+            configIfPresent = cat.Groups["guard"].Success;
         }
-        return args is null && stat.Count == 0 && config is null ? null : new EvidenceSpec { Args = args is null ? [] : [args], Stat = stat, Config = config };
+        return args is null && stat.Count == 0 && config is null ? null : new EvidenceSpec { Args = args is null ? [] : [args], Stat = stat, Config = config, ConfigIfPresent = configIfPresent };
     }
 
-    /// <summary>Command substitutions, redirections into files or loops are beyond what is recognised.</summary>
     /// <summary>Command substitutions, shell variables left to the shell, loops and if/else scripts are beyond what is recognised.</summary>
     private static bool Unsafe(string command) => command.Contains('$', StringComparison.Ordinal) || command.Contains('`') || command.Contains(" for ", StringComparison.Ordinal)
         || command.Contains("else", StringComparison.Ordinal);
@@ -69,6 +70,6 @@ public static partial class KubeBenchAudit
     [GeneratedRegex(@"stat\s+-c\s+['""]?[^'""\s]*%[aUG][^'""\s]*['""]?(\s+(?<path>/[^\s;'""|]+))+")]
     private static partial Regex StatPattern();
 
-    [GeneratedRegex(@"^\s*(/bin/sh\s+-c\s+['""]?\s*if\s+test\s+-e\s+\S+\s*;\s*then\s+)?(/bin/|/usr/bin/)?cat\s+(?<path>/[^\s;'""|]+)\s*(;\s*fi\s*['""]?)?\s*$")]
+    [GeneratedRegex(@"^\s*(?<guard>/bin/sh\s+-c\s+['""]?\s*if\s+test\s+-e\s+\S+\s*;\s*then\s+)?(/bin/|/usr/bin/)?cat\s+(?<path>/[^\s;'""|]+)\s*(;\s*fi\s*['""]?)?\s*$")]
     private static partial Regex CatPattern();
 }

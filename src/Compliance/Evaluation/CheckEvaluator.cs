@@ -66,15 +66,17 @@ public static class CheckEvaluator
                 }
             }
         }
+        int? line = null;
         if (value is null && item.Path is { } path && evidence.Config is { } config)
         {
-            var nodes = JsonPathQuery.Select(config.Root, path);
-            // kube-bench: a path is found when it renders to something (an empty value counts as absent).
-            if (nodes.Count > 0 && JsonPathQuery.Render(nodes).Length > 0)
+            // kube-bench: a path is found when its template prints something (an empty value counts as absent).
+            var printed = JsonPathQuery.Execute(config.Root, path);
+            if (printed.Text.Length > 0)
             {
                 subject = path;
-                value = JsonPathQuery.Render(nodes);
+                value = printed.Text;
                 source = config.Source;
+                line = printed.Line;
             }
         }
         if (value is null && item.Env is { } env && evidence.Environment.TryGetValue(env, out var envValue))
@@ -89,7 +91,7 @@ public static class CheckEvaluator
             : !found;
         var expected = !item.Set ? "not set" : item.Compare is null ? "set" : CompareOps.Describe(item.Compare.Op, item.Compare.Value);
         var searched = source ?? string.Join(", ", segments.Select(s => s.Source).Concat(evidence.Config is null ? [] : [evidence.Config.Source]).Distinct());
-        return new EvidenceRecord(subject, value ?? "(not set)", expected, searched, passed);
+        return new EvidenceRecord(subject, value ?? "(not set)", expected, searched, passed) { Line = line };
     }
 
     /// <summary>

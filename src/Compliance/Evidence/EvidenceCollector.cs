@@ -73,7 +73,7 @@ public sealed class EvidenceCollector(NodePaths node, VariableResolver variables
             {
                 config = documents.Load(path, hostPath);
             }
-            else
+            else if (!spec.ConfigIfPresent)
             {
                 Absent(MissingPolicy.Fail, $"{hostPath} does not exist");
             }

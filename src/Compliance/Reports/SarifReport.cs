@@ -10,6 +10,9 @@ namespace Bulwark.Compliance.Reports;
 /// </summary>
 public static partial class SarifReport
 {
+    /// <summary>Where the audit's checks, statuses and report formats are documented (docs/audit.md), as SARIF's tool.driver.informationUri.</summary>
+    public const string InformationUri = "https://bulwark.invalid/docs/audit.md";
+
     public static string Render(AuditReport report)
     {
         var rules = new List<SarifRule>();
@@ -49,7 +52,7 @@ public static partial class SarifReport
         }
         var log = new SarifLog("https://json.schemastore.org/sarif-2.1.0.json", "2.1.0",
         [
-            new SarifRun(new SarifTool(new SarifDriver(report.Tool, report.Version, null, rules)), results,
+            new SarifRun(new SarifTool(new SarifDriver(report.Tool, report.Version, InformationUri, rules)), results,
                 [new SarifInvocation(true, report.Started, report.Finished)]),
         ]);
         return JsonSerializer.Serialize(log, ComplianceJsonContext.Default.SarifLog);
@@ -63,10 +66,22 @@ public static partial class SarifReport
         return check.Reason is null ? head : $"{head}. {check.Reason}";
     }
 
+    /// <summary>
+    /// The files the evidence was read from; a region (line) where the value came from a field of the file itself
+    /// (not from a command's output that merely names it).
+    /// </summary>
     private static List<SarifLocation>? Locations(CheckResult check)
     {
-        var paths = check.Evidence.Select(e => PathPattern().Match(e.Source)).Where(m => m.Success).Select(m => m.Value).Distinct().Take(10).ToList();
-        return paths.Count == 0 ? null : paths.Select(p => new SarifLocation(new SarifPhysicalLocation(new SarifArtifactLocation("file://" + p)))).ToList();
+        var locations = check.Evidence
+            .Select(e => (Match: PathPattern().Match(e.Source), e.Line, Direct: e.Source.StartsWith('/')))
+            .Where(x => x.Match.Success)
+            .Select(x => (Path: x.Match.Value, Line: x.Direct ? x.Line : null))
+            .GroupBy(x => x.Path)
+            .Select(g => g.FirstOrDefault(x => x.Line is not null, g.First()))
+            .Take(10)
+            .Select(x => new SarifLocation(new SarifPhysicalLocation(new SarifArtifactLocation("file://" + x.Path), x.Line is { } line ? new SarifRegion(line) : null)))
+            .ToList();
+        return locations.Count == 0 ? null : locations;
     }
 
     [GeneratedRegex(@"(?<![\w])/[^\s(),;]+")]
@@ -95,6 +110,8 @@ public sealed record SarifResult(string RuleId, int RuleIndex, string Kind, stri
 
 public sealed record SarifLocation(SarifPhysicalLocation PhysicalLocation);
 
-public sealed record SarifPhysicalLocation(SarifArtifactLocation ArtifactLocation);
+public sealed record SarifPhysicalLocation(SarifArtifactLocation ArtifactLocation, SarifRegion? Region);
+
+public sealed record SarifRegion(int StartLine);
 
 public sealed record SarifArtifactLocation(string Uri);

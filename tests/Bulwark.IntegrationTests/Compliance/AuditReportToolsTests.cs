@@ -1,28 +1,39 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.IO.Compression;
+using System.Text.Json.Nodes;
 using Bulwark.Compliance.Reports;
 using Bulwark.Processes;
+using Json.Schema;
 
 namespace Bulwark.Tests.Compliance;
 
-/// <summary>The reports opened by the real tools auditors use: OpenSCAP validates the XCCDF, headless Chromium renders the HTML.</summary>
-public sealed class AuditReportToolsTests : IDisposable
+/// <summary>
+/// The reports checked by the real tools auditors and CI use: OpenSCAP validates the XCCDF, xmllint validates the JUnit
+/// against the Jenkins xunit junit-10.xsd, JsonSchema.Net validates the SARIF against the OASIS SARIF 2.1.0 schema,
+/// headless Chromium renders the HTML.
+/// </summary>
+public sealed class AuditReportToolsTests : IAsyncLifetime
 {
-    private readonly HardenedNodeFixture _node = HardenedNodeFixture.Create();
+    private RenderedNode _node = null!;
     private readonly TempDirectory _out = new("bulwark-report-tools");
 
-    public void Dispose()
+    /// <summary>Reports of a node rendered by Bulwark itself (real PKI and renderer under CIS); no etcd runs, so its checks are not applicable.</summary>
+    public async ValueTask InitializeAsync() =>
+        _node = await RenderedNode.CreateAsync(startEtcd: false, cancellationToken: TestContext.Current.CancellationToken);
+
+    public async ValueTask DisposeAsync()
     {
-        _node.Dispose();
+        await _node.DisposeAsync();
         _out.Dispose();
     }
+
+    private const string ApiServerManifest = "agent/pod-manifests/kube-apiserver.yaml";
 
     private async Task<string> WriteAsync(string format, string file)
     {
         var path = _out.Combine(file);
-        var r = await CliRunner.RunAsync("audit", "--host-root", _node.Root, "--data-dir", HardenedNodeFixture.DataDir, "--etc-dir", HardenedNodeFixture.EtcDir,
-            "--output", format, "--output-file", path);
+        var r = await CliRunner.RunAsync(["audit", .. _node.AuditArgs, "--output", format, "--output-file", path]);
         Assert.True(r.ExitCode is 0 or 1, r.Error);
         return path;
     }
@@ -32,8 +43,8 @@ public sealed class AuditReportToolsTests : IDisposable
     {
         var oscap = ProgramLocator.Require("oscap", "Install openscap-scanner (make deps).");
         var clean = await WriteAsync("xccdf", "clean.xml");
-        _node.Replace($"{HardenedNodeFixture.DataDir}/agent/pod-manifests/kube-apiserver.yaml", "--anonymous-auth=false", "--anonymous-auth=true");
-        File.Delete(_node.HostPath($"{HardenedNodeFixture.EtcDir}/bulwark-pss.yaml"));
+        _node.Replace(ApiServerManifest, "--anonymous-auth=false", "--anonymous-auth=true");
+        File.Delete(_node.Config.Layout.PodSecurityConfig);
         var tampered = await WriteAsync("xccdf", "tampered.xml");
         foreach (var file in new[] { clean, tampered })
         {
@@ -47,6 +58,74 @@ public sealed class AuditReportToolsTests : IDisposable
         Assert.Contains($"idref=\"{XccdfReport.Platform}\"", text, StringComparison.Ordinal);
     }
 
+    private async Task<ProcessResult> XmllintAsync(string schema, string file) =>
+        await ProcessRunner.RunAsync(new ProcessSpec(ProgramLocator.Require("xmllint", "Install libxml2-utils (make deps)."),
+            ["--noout", "--nonet", "--schema", RepoPaths.Fixture("schemas/" + schema), file]), TestContext.Current.CancellationToken);
+
+    [Fact]
+    public async Task Real_xmllint_validates_the_junit_of_a_clean_and_of_a_tampered_node_against_the_jenkins_junit_10_xsd()
+    {
+        var clean = await WriteAsync("junit", "clean-junit.xml");
+        _node.Replace(ApiServerManifest, "--anonymous-auth=false", "--anonymous-auth=true");
+        var tampered = await WriteAsync("junit", "tampered-junit.xml");
+        foreach (var file in new[] { clean, tampered })
+        {
+            var result = await XmllintAsync("jenkins-junit-10.xsd", file);
+            Assert.True(result.ExitCode == 0, $"xmllint --schema jenkins-junit-10.xsd {file}: {result.StandardError}");
+        }
+        var text = File.ReadAllText(tampered);
+        Assert.Contains("<failure type=\"WARN\"", text, StringComparison.Ordinal);
+        Assert.Contains("<skipped type=\"MANUAL\"", text, StringComparison.Ordinal);
+        // The validator can fail: the attribute the issue found on <testsuites> is refused.
+        var broken = _out.Combine("broken-junit.xml");
+        File.WriteAllText(broken, text.Replace("<testsuites ", "<testsuites skipped=\"1\" ", StringComparison.Ordinal));
+        var refused = await XmllintAsync("jenkins-junit-10.xsd", broken);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("skipped", refused.StandardError, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The OASIS schema declares draft-04, which JsonSchema.Net does not implement; every keyword it uses (type, $ref,
+    /// items, required, enum, minimum, pattern, anyOf, oneOf…) means the same in draft-07, so it is read as draft-07
+    /// (only $schema and id → $id change, in memory).
+    /// </summary>
+    private static JsonSchema SarifSchema()
+    {
+        var document = JsonNode.Parse(File.ReadAllText(RepoPaths.Fixture("schemas/sarif-schema-2.1.0.json")))!.AsObject();
+        Assert.Equal("http://json-schema.org/draft-04/schema#", (string?)document["$schema"]);
+        document["$schema"] = "http://json-schema.org/draft-07/schema#";
+        var id = (string)document["id"]!;
+        document.Remove("id");
+        document["$id"] = id;
+        return JsonSchema.FromText(document.ToJsonString());
+    }
+
+    [Fact]
+    public async Task The_sarif_is_valid_against_the_oasis_sarif_2_1_0_schema_with_the_tool_uri_and_the_line_of_a_config_field()
+    {
+        var schema = SarifSchema();
+        _node.Replace(ApiServerManifest, "--anonymous-auth=false", "--anonymous-auth=true");
+        var file = await WriteAsync("sarif", "report.sarif");
+        var sarif = JsonNode.Parse(File.ReadAllText(file))!;
+        var result = schema.Evaluate(sarif, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        var errors = (result.Details ?? []).Where(d => d.Errors is not null).SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"));
+        Assert.True(result.IsValid, "SARIF 2.1.0 schema: " + string.Join("; ", errors));
+
+        var run = sarif["runs"]![0]!;
+        Assert.Equal(SarifReport.InformationUri, (string?)run["tool"]!["driver"]!["informationUri"]);
+        // The kubelet's anonymous-auth is read from its config file: the result points at the line of that field.
+        var kubelet = run["results"]!.AsArray().Single(r => (string?)r!["ruleId"] == "cis-1.12/4.2.1")!;
+        var located = kubelet["locations"]!.AsArray().Select(l => l!["physicalLocation"]!).Single(p => p["region"] is not null);
+        var path = ((string)located["artifactLocation"]!["uri"]!)["file://".Length..];
+        var line = (int)located["region"]!["startLine"]!;
+        Assert.Contains("enabled: false", File.ReadAllLines(path)[line - 1], StringComparison.Ordinal);
+
+        // The validator can fail: a result without its message is refused.
+        var broken = JsonNode.Parse(File.ReadAllText(file))!;
+        broken["runs"]![0]!["results"]![0]!.AsObject().Remove("message");
+        Assert.False(schema.Evaluate(broken).IsValid);
+    }
+
     [Fact]
     public async Task Real_oscap_reads_the_embedded_test_result()
     {
@@ -57,14 +136,14 @@ public sealed class AuditReportToolsTests : IDisposable
         var result = await ProcessRunner.RunAsync(new ProcessSpec(oscap, ["xccdf", "generate", "report", "--output", html, file]), TestContext.Current.CancellationToken);
         Assert.True(result.ExitCode == 0, result.StandardError);
         var text = File.ReadAllText(html);
-        Assert.Contains("hardened-node-1", text, StringComparison.Ordinal);
+        Assert.Contains(Environment.MachineName, text, StringComparison.Ordinal);
         Assert.Contains("API server refuses anonymous requests", text, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Headless_chromium_renders_the_html_report_with_its_totals()
     {
-        _node.Replace($"{HardenedNodeFixture.DataDir}/agent/pod-manifests/kube-apiserver.yaml", "--anonymous-auth=false", "--anonymous-auth=true");
+        _node.Replace(ApiServerManifest, "--anonymous-auth=false", "--anonymous-auth=true");
         var html = await WriteAsync("html", "report.html");
         var png = _out.Combine("report.png");
         var profile = _out.Combine("chromium-profile");

@@ -18,9 +18,9 @@ public sealed class RunningComponentAuditTests
     [Fact]
     public async Task Flags_of_a_running_apiserver_are_read_from_real_proc_not_from_its_manifest_with_sh_standing_in_for_kube_apiserver()
     {
-        using var node = HardenedNodeFixture.Create();
+        await using var node = await RenderedNode.CreateAsync(startEtcd: false, cancellationToken: TestContext.Current.CancellationToken);
         // Like a real component, it names a file under the node's data dir: that is how the audit knows it is this node's.
-        var clientCa = "--client-ca-file=" + node.HostPath(HardenedNodeFixture.DataDir) + "/server/tls/client-ca.crt";
+        var clientCa = "--client-ca-file=" + node.Data("server/tls/client-ca.crt");
         await using var apiserver = StandIn.Start(node, "--anonymous-auth=true", "--profiling=false", clientCa);
 
         var checks = (await AuditAsync(node, apiserver.Binary)).ToDictionary(c => c.Id);
@@ -38,7 +38,7 @@ public sealed class RunningComponentAuditTests
     [Fact]
     public async Task A_running_component_of_another_node_on_the_same_machine_is_not_taken_as_evidence()
     {
-        using var node = HardenedNodeFixture.Create();
+        await using var node = await RenderedNode.CreateAsync(startEtcd: false, cancellationToken: TestContext.Current.CancellationToken);
         await using var foreign = StandIn.Start(node, "--anonymous-auth=true", "--client-ca-file=/var/lib/other-node/server/tls/client-ca.crt");
 
         var anonymous = (await AuditAsync(node, foreign.Binary)).Single(c => c.Id == "1.2.1");
@@ -47,10 +47,10 @@ public sealed class RunningComponentAuditTests
         Assert.StartsWith("static pod manifest", Assert.Single(anonymous.Evidence).Source, StringComparison.Ordinal);
     }
 
-    /// <summary>Audits the fixture node (running on this machine: host root /) with kube-apiserver's binary declared as <paramref name="binary"/>.</summary>
-    private static async Task<IEnumerable<CheckResult>> AuditAsync(HardenedNodeFixture node, string binary)
+    /// <summary>Audits the node Bulwark rendered (on this machine: host root /) with kube-apiserver's binary declared as <paramref name="binary"/>.</summary>
+    private static async Task<IEnumerable<CheckResult>> AuditAsync(RenderedNode node, string binary)
     {
-        var nodePaths = new NodePaths(HostRoot.Real, node.HostPath(HardenedNodeFixture.DataDir), node.HostPath(HardenedNodeFixture.EtcDir));
+        var nodePaths = new NodePaths(HostRoot.Real, node.DataDir, node.EtcDir);
         var builtIn = CatalogLoader.LoadCis(EmbeddedData.BuiltIn, ComplianceAudit.Cis123);
         var manifest = builtIn.Settings.Components["kube-apiserver"].Manifest;
         var cis = builtIn with
@@ -76,10 +76,10 @@ public sealed class RunningComponentAuditTests
 
         public string Binary { get; }
 
-        public static StandIn Start(HardenedNodeFixture node, params string[] flags)
+        public static StandIn Start(RenderedNode node, params string[] flags)
         {
             var binary = $"kube-apiserver-{Guid.NewGuid():N}";
-            var path = Path.Combine(node.Root, binary);
+            var path = node.Scratch.Combine(binary);
             File.CreateSymbolicLink(path, "/bin/sh");
             var start = new ProcessStartInfo(path) { UseShellExecute = false, RedirectStandardInput = true };
             // sh -c 'script' $0 ...: the trailing words become the process's argv as /proc shows it.

@@ -19,6 +19,8 @@ public sealed class ServerCommandTests : IAsyncLifetime
         "--etcd-client-port", _ports[0].ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--etcd-peer-port", _ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--etcd-metrics-port", _ports[2].ToString(System.Globalization.CultureInfo.InvariantCulture),
+        // A free port, not 9345: servers of other tests (and developers) run beside this one.
+        "--supervisor-port", _ports[3].ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--config", _dir.Combine("etc", "config.yaml"),
         .. extra,
     ];
@@ -30,7 +32,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        _ports = FreePorts.Take(3);
+        _ports = FreePorts.Take(4);
         _dir.Write("etc/config.yaml", "# empty: every setting comes from flags\n");
         return ValueTask.CompletedTask;
     }

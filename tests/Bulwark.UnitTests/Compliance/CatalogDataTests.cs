@@ -53,6 +53,47 @@ public sealed class CatalogDataTests
         }
     }
 
+    /// <summary>
+    /// Ids that match are not enough: a check must mean what the benchmark's check of that id means. Where kube-bench's
+    /// check tests something, every --flag Bulwark's check of the same id tests, and the word it compares against
+    /// (AlwaysAdmit, NodeRestriction…), is named in kube-bench's check (its audit, tests, text or remediation).
+    /// </summary>
+    [Theory]
+    [InlineData("cis-1.12")]
+    [InlineData("cis-1.23")]
+    public void Every_flag_a_built_in_CIS_check_tests_is_the_one_kube_benchs_check_of_that_id_tests(string benchmark)
+    {
+        var published = new Dictionary<string, (bool Tested, string Text)>(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(RepoPaths.Fixture("kube-bench/" + benchmark), "*.yaml").Where(f => Path.GetFileName(f) != "config.yaml"))
+        {
+            var text = File.ReadAllText(file);
+            foreach (var check in CatalogLoader.ParseControls(text, file, benchmark).Groups.SelectMany(g => g.Checks))
+            {
+                var source = string.Join("\n", check.Text, check.Audit, check.AuditConfig, check.Remediation,
+                    string.Join("\n", check.Tests?.Items.Select(i => $"{i.Flag} {i.Path} {i.Compare?.Value}") ?? []));
+                published[check.Id] = (check.Tests is not null, source);
+            }
+        }
+        var checkedFlags = 0;
+        var problems = new List<string>();
+        foreach (var check in CatalogLoader.LoadCis(EmbeddedData.BuiltIn, benchmark).AllChecks.Where(c => published[c.Id].Tested))
+        {
+            foreach (var item in check.Tests?.Items.Where(i => i.Flag?.StartsWith("--", StringComparison.Ordinal) == true) ?? [])
+            {
+                checkedFlags++;
+                var words = new List<string> { item.Flag![2..] };
+                if (item.Compare?.Value is { } value && System.Text.RegularExpressions.Regex.IsMatch(value, "^[A-Za-z]{2,}$") && value is not ("true" or "false"))
+                {
+                    words.Add(value);
+                }
+                problems.AddRange(words.Where(w => !published[check.Id].Text.Contains(w, StringComparison.Ordinal))
+                    .Select(w => $"{benchmark} {check.Id} ({check.Location}) tests {item.Flag} but kube-bench's {check.Id} never names '{w}'"));
+            }
+        }
+        Assert.Empty(problems);
+        Assert.True(checkedFlags > 60, $"only {checkedFlags} flags compared");
+    }
+
     [Theory]
     [InlineData("cis-1.12")]
     [InlineData("cis-1.23")]
