@@ -46,7 +46,6 @@ public sealed partial class RenderContext
             ["etcd-data"] = Paths.EtcdData,
             ["kubelet-config"] = Paths.KubeletConfig,
             ["scheduler-config"] = Paths.SchedulerConfig,
-            ["container-runtime-endpoint"] = ContainerRuntimeEndpoint,
             ["encryption-config"] = Paths.EncryptionConfig,
             ["psa-config"] = PodSecurityConfigPath,
             ["audit-policy"] = AuditPolicyPath,
@@ -72,7 +71,9 @@ public sealed partial class RenderContext
             ["advertise-address"] = AdvertiseAddress,
             ["node-labels"] = string.Join(',', labels),
             ["node-taints"] = string.Join(',', taints),
+            // The runtime capability owns the CRI socket and the cgroup driver: the kubelet's side only repeats its decision.
             ["containerd-endpoint"] = Runtime.RuntimePaths.For(config.Layout).Endpoint,
+            ["cgroup-driver"] = Runtime.ContainerdSettings.CgroupDriver(Runtime.ContainerdSettings.HostUsesSystemd()),
         };
         _switches = new Dictionary<string, bool>(StringComparer.Ordinal)
         {
@@ -85,12 +86,6 @@ public sealed partial class RenderContext
             ["hostname-override"] = Node.OverridesHostname,
         };
     }
-
-    /// <summary>
-    /// The CRI socket the kubelet talks to (KubeletConfiguration containerRuntimeEndpoint). The runtime capability
-    /// (containerd under Bulwark's supervision) owns the socket; this is the one place the kubelet's side names it.
-    /// </summary>
-    public const string ContainerRuntimeEndpoint = "unix:///run/bulwark/containerd/containerd.sock";
 
     public EffectiveConfig Config { get; }
     public ControlPlanePaths Paths { get; }

@@ -8,8 +8,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Supervisor;
 
-/// <summary>What a joining server needs: the first server's supervisor, the token, and this node's PKI and etcd settings.</summary>
-public sealed record ServerJoinOptions(Uri Server, string Token, ServerPkiOptions Pki, EtcdNode Etcd)
+/// <summary>
+/// What a joining server needs: the first server's supervisor, the token, this node's PKI and etcd settings, and its
+/// <c>cni</c> as <see cref="Cni.CniSelection.Display"/> spells it (servers of one cluster must agree on it).
+/// </summary>
+public sealed record ServerJoinOptions(Uri Server, string Token, ServerPkiOptions Pki, EtcdNode Etcd, string Cni)
 {
     /// <summary>How long to keep retrying while the first server is not reachable or not ready.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromMinutes(5);
@@ -57,6 +60,13 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
         var token = AgentJoin.ParseToken(options.Token);
         using var client = await JoinRetry.RunAsync(ct => SupervisorClient.ConnectAsync(options.Server, token, ClusterToken.ServerUser, crypto, _log, ct),
             options.ReadyTimeout, _log, "fetching the cluster CA", cancellationToken).ConfigureAwait(false);
+        var cluster = await JoinRetry.RunAsync(client.GetConfigAsync, options.ReadyTimeout, _log, "fetching the cluster settings", cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(cluster.Cni, options.Cni, StringComparison.Ordinal))
+        {
+            // RKE2: every server deploys the CNI add-ons, so two choices would fight over the cluster's network.
+            throw new JoinException($"this server's cni is \"{options.Cni}\" but the cluster at {options.Server} runs cni \"{cluster.Cni}\"; " +
+                $"servers of one cluster must agree. Set cni: {cluster.Cni} in this server's config (or --cni {cluster.Cni}). Nothing was written.");
+        }
         var sealedData = await JoinRetry.RunAsync(client.GetBootstrapAsync, options.ReadyTimeout, _log, "fetching the bootstrap data", cancellationToken).ConfigureAwait(false);
         BootstrapBundle bundle;
         try

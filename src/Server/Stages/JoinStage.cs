@@ -23,7 +23,7 @@ public sealed class JoinStage : IStage
             ? $"member data found in {etcd.Paths.MemberDir}; restarting this member"
             : $"joining {target}: fetching the cluster CA and bootstrap data");
         var joined = await new ServerJoin(NodeContext.Require(node.Crypto, "the crypto service"), node.Loggers)
-            .RunAsync(new ServerJoinOptions(new Uri(target), pki.Token ?? "", pki, etcd), cancellationToken).ConfigureAwait(false);
+            .RunAsync(new ServerJoinOptions(new Uri(target), pki.Token ?? "", pki, etcd, Cni.CniSelection.From(node.Config).Display), cancellationToken).ConfigureAwait(false);
         try
         {
             var updated = await EtcdStage.UpdateOwnPeerUrlAsync(etcd, joined.MemberName, cancellationToken).ConfigureAwait(false);

@@ -57,6 +57,29 @@ public sealed class ServerProcessClusterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_server_joining_with_another_cni_is_refused_with_both_values_and_writes_no_cluster_state()
+    {
+        var n1 = NewNode(5);
+        var n2 = NewNode(6);
+        _dir.Write("etc/config.yaml", "# empty: everything comes from flags\n");
+        await using var s1 = ServerProcess.Start(n1.DataDir, Args(n1, "--cni", "multus,canal"));
+        await s1.WaitForLineAsync("[ready]");
+        var token = (await File.ReadAllTextAsync(new ServerPkiPaths(n1.DataDir).Token, Ct)).Trim();
+
+        await using var s2 = ServerProcess.Start(n2.DataDir, Args(n2, "--server", n1.Supervisor.ToString(), "--token", token, "--cni", "calico"));
+        var exit = await s2.WaitForExitAsync();
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("this server's cni is \"calico\" but the cluster at", s2.Output);
+        Assert.Contains("runs cni \"multus,canal\"", s2.Output);
+        Assert.Contains("Set cni: multus,canal", s2.Output);
+        // Refused before the bootstrap data: no shared CA and no etcd member were written on the joining node.
+        Assert.False(File.Exists(Path.Combine(n2.DataDir, "server", "tls", "server-ca.key")));
+        Assert.False(new EtcdPaths(n2.DataDir).HasMemberData);
+        Assert.DoesNotContain(token[(token.LastIndexOf(':') + 1)..], s2.Output);
+    }
+
+    [Fact]
     public async Task Bulwark_server_processes_join_with_the_token_and_a_killed_server_restarts_and_rejoins()
     {
         var n1 = NewNode(1);
