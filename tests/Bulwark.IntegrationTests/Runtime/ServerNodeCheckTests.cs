@@ -20,7 +20,7 @@ public sealed class ServerNodeCheckTests
         var ports = FreePorts.Take(4).Select(p => p.ToString(CultureInfo.InvariantCulture)).ToArray();
         var config = node.Temp.Write("etc/server.yaml", File.ReadAllText(node.ConfigFile) + "\nnode-check: true\n");
 
-        await using var server = ServerProcess.Start(node.DataDir, "--node-ip", "127.0.0.1", "--node-name", "srv", "--etcd-client-port", ports[0],
+        await using var server = ServerProcess.Start(node.DataDir, "--node-ip", "127.0.0.1", "--single-host-demo", "--node-name", "srv", "--etcd-client-port", ports[0],
             "--etcd-peer-port", ports[1], "--etcd-metrics-port", ports[2], "--supervisor-port", ports[3], "--config", config, "--etcd-disable-snapshots");
         await server.WaitForLineAsync("[ready]");
 
