@@ -19,6 +19,9 @@ public sealed record AddonPaths(string DataDir)
     /// <summary>What the applier applied: per manifest file its hash and objects (to re-apply on change and delete what went away).</summary>
     public string AppliedRecord => _layout.AppliedManifestsRecord;
 
+    /// <summary>The CNI's per-node host-network NetworkPolicies (Canal under CIS), rewritten by the leader as nodes change.</summary>
+    public string HostNetworkPolicies => Path.Combine(Manifests, "bulwark-host-network-policies.yaml");
+
     public string ChartFile(string chartName) => Path.Combine(Manifests, chartName + ".yaml");
 
     public string ChartArchive(string chartName, string version) => Path.Combine(Charts, $"{chartName}-{version}.tgz");

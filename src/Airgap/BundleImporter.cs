@@ -31,9 +31,8 @@ public sealed class BundleImporter(CryptoService crypto, TimeProvider time, Tran
             pushed.AddRange(await PushAsync(verification.Index, scratch.Path, registry, cancellationToken).ConfigureAwait(false));
             if (request.RegistriesFile is { } registriesPath)
             {
-                var file = RegistriesFile.Load(registriesPath);
-                file.AddMirrors(verification.Index.Images.Select(i => ImageReference.Parse(i.Name, "bundle").Registry), registry);
-                file.Save();
+                registry.MirrorIn(Runtime.RegistriesFile.Load(registriesPath), verification.Index.Images.Select(i => ImageReference.Parse(i.Name, "bundle").Registry))
+                    .Write(registriesPath);
             }
         }
         var archives = new List<string>();

@@ -9,7 +9,7 @@ public sealed record BundleRequest(
     IReadOnlyList<ImageReference> Images,
     IReadOnlyList<OciPlatform> Platforms,
     IReadOnlyList<string> Files,
-    RegistriesFile Registries,
+    Runtime.RegistriesFile Registries,
     AsymmetricAlgorithm SigningKey,
     string Output,
     string ToolVersion,

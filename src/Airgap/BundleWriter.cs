@@ -52,7 +52,7 @@ public sealed class BundleWriter(CryptoService crypto, TimeProvider time, Transf
     private async Task<List<BundleImage>> PullAsync(ImageReference reference, BundleRequest request, string staging, CancellationToken cancellationToken)
     {
         PipelineException? last = null;
-        foreach (var endpoint in request.Registries.EndpointsFor(reference.Registry))
+        foreach (var endpoint in RegistryEndpoint.Resolve(request.Registries, reference.Registry))
         {
             using var client = new RegistryClient(endpoint, crypto);
             try

@@ -58,7 +58,7 @@ internal static class AirgapCommand
                 var settings = PipelineSettings.Load(EmbeddedData.BuiltIn);
                 trivy = (new TrivyStage(settings.Trivy, crypto, TimeProvider.System), cache, LoadPolicy(parse, settings));
             }
-            var registriesFile = parse.GetValue(registries) is { } r ? RegistriesFile.Load(r) : RegistriesFile.Load("/nonexistent/registries.yaml");
+            var registriesFile = parse.GetValue(registries) is { } r ? Runtime.RegistriesFile.Load(r) : Runtime.RegistriesFile.Empty;
             var request = new BundleRequest(references.DistinctBy(i => i.ToString()).ToList(), chosenPlatforms, parse.GetValue(files) ?? [], registriesFile, key,
                 parse.GetValue(output)!, BuildInfo.Current.Version, trivy);
             var index = await new BundleWriter(crypto, TimeProvider.System, new TransferProgress(env.Error, env.IsTerminal)).WriteAsync(request, cancellationToken);

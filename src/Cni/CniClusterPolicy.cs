@@ -24,7 +24,7 @@ public static class CniClusterPolicy
     /// </summary>
     public static IReadOnlyList<YamlMappingNode>? HostNetworkPolicies(EffectiveConfig config, IEnumerable<string> namespaces, IEnumerable<string> nodePodCidrs)
     {
-        if (!CniCatalog.BuiltIn.Value.For(CniSelection.From(config)).Any(s => s.AllowFromPodCidrGateways))
+        if (!NeedsHostNetworkPolicies(config))
         {
             return null;
         }
@@ -43,6 +43,10 @@ public static class CniClusterPolicy
                 ("ingress", YamlNodes.Seq(YamlNodes.Map(("from", new YamlSequenceNode(gateways.Select(g =>
                     (YamlNode)YamlNodes.Map(("ipBlock", YamlNodes.Map(("cidr", YamlNodes.Str(g))))))))))))))).ToList();
     }
+
+    /// <summary>Whether the selected CNI needs the host-network allow rule (policies/cni/&lt;name&gt;.yaml allow-from-pod-cidr-gateways).</summary>
+    public static bool NeedsHostNetworkPolicies(EffectiveConfig config) =>
+        CniCatalog.BuiltIn.Value.For(CniSelection.From(config)).Any(s => s.AllowFromPodCidrGateways);
 
     private static string Gateway(IPNetwork network)
     {

@@ -33,6 +33,7 @@ public static class ConfigKeys
     // Networking and identity
     public static readonly StringKey BindAddress = new("bind-address", "0.0.0.0", "Address the supervisor and apiserver listen on", S, Validators.IpAddress, "an IP address");
     public static readonly StringKey AdvertiseAddress = new("advertise-address", "", "Address the apiserver advertises to members of the cluster (default node-ip)", S, Validators.OptionalIpAddress, "an IP address");
+    public static readonly BoolKey SingleHostDemo = new("single-host-demo", false, "Allow a loopback advertise-address (one host only: pods cannot reach the kubernetes Service); for demos and tests", S);
     public static readonly StringKey NodeIp = new("node-ip", "", "IP address to advertise for this node", validate: Validators.OptionalIpAddress, expected: "an IP address");
     public static readonly StringKey NodeExternalIp = new("node-external-ip", "", "External IP address to advertise for this node", validate: Validators.OptionalIpAddress, expected: "an IP address");
     public static readonly StringKey NodeName = new("node-name", "", "Node name (default: the hostname)", validate: Validators.NodeName, expected: "a DNS name");
@@ -95,7 +96,7 @@ public static class ConfigKeys
     [
         Debug, LogFormat, DataDir, Profile, ProtectKernelDefaults, FipsMode, Selinux,
         Token, TokenFile, AgentToken, AgentTokenFile, Server, ClusterReset, ClusterResetRestorePath, ClusterResetRestoreForeign,
-        BindAddress, AdvertiseAddress, NodeIp, NodeExternalIp, NodeName, WithNodeId, NodeLabel, NodeTaint, TlsSan,
+        BindAddress, AdvertiseAddress, SingleHostDemo, NodeIp, NodeExternalIp, NodeName, WithNodeId, NodeLabel, NodeTaint, TlsSan,
         ClusterCidr, ServiceCidr, ClusterDns, ClusterDomain, ServiceNodePortRange, Cni,
         SupervisorPort, HttpsListenPort, EtcdClientPort, EtcdPeerPort, EtcdMetricsPort, SupervisorMetrics,
         DisableApiserver, DisableControllerManager, DisableScheduler, DisableEtcd, DisableKubeProxy, Disable,

@@ -16,8 +16,7 @@ public static class ClusterManifests
     {
         var (root, reader) = Load(data);
         var documents = new List<YamlNode>();
-        var sameNamespace = reader.OptionalMapping(root, "same-namespace-ingress") ?? throw reader.Error(root, "missing same-namespace-ingress");
-        foreach (var ns in reader.OptionalStringList(sameNamespace, "namespaces") ?? [])
+        foreach (var ns in SameNamespaceIngressNamespaces(data))
         {
             documents.Add(YamlNodes.Map(
                 ("apiVersion", YamlNodes.Str("networking.k8s.io/v1")),
@@ -38,6 +37,14 @@ public static class ClusterManifests
             }
         }
         return YamlNodes.Serialize([.. documents]);
+    }
+
+    /// <summary>The namespaces that get the same-namespace ingress policy (and, with Canal, the host-network one).</summary>
+    public static IReadOnlyList<string> SameNamespaceIngressNamespaces(EmbeddedData data)
+    {
+        var (root, reader) = Load(data);
+        var section = reader.OptionalMapping(root, "same-namespace-ingress") ?? throw reader.Error(root, "missing same-namespace-ingress");
+        return reader.OptionalStringList(section, "namespaces") ?? [];
     }
 
     public static string ServiceAccounts(EmbeddedData data)

@@ -109,6 +109,19 @@ public sealed class ControlPlaneRenderer
                     : $"{violation.Message} (allowed without a profile; refused under cis)");
             }
         }
+        if (enabled.Contains("kube-apiserver") && LoopbackAdvertised(context) is { } loopback)
+        {
+            if (config.Get(ConfigKeys.SingleHostDemo))
+            {
+                warnings.Add($"single-host demo: the apiserver advertises the loopback address {loopback}; the kubernetes Service has no endpoints, so pods cannot reach the API. Not for a real cluster.");
+            }
+            else
+            {
+                problems.Add($"advertise-address {loopback} is a loopback address (from {(config.Get(ConfigKeys.AdvertiseAddress).Length > 0 ? "advertise-address" : "node-ip")}): " +
+                    "the apiserver publishes it in the default/kubernetes Endpoints, which refuse loopback addresses, so pods could not reach the API. " +
+                    "Set advertise-address (or node-ip) to an address of this host that pods and other nodes reach; for a single-host demo only, set single-host-demo: true.");
+            }
+        }
         var userPsa = config.Get(ConfigKeys.PodSecurityAdmissionConfigFile);
         if (userPsa.Length > 0)
         {
@@ -187,6 +200,9 @@ public sealed class ControlPlaneRenderer
         }
         return new RenderResult(files, warnings, components, paths, context.KubeletRunsStaticPods);
     }
+
+    private static string? LoopbackAdvertised(RenderContext context) =>
+        System.Net.IPAddress.TryParse(context.AdvertiseAddress, out var address) && System.Net.IPAddress.IsLoopback(address) ? context.AdvertiseAddress : null;
 
     private static void WriteKubeconfigs(RenderContext context, List<RenderedFile> files)
     {

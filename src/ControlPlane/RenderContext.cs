@@ -26,7 +26,13 @@ public sealed partial class RenderContext
         IsCis = config.Profile == HardeningProfile.Cis;
         PodSecurityConfigPath = UserPath(config, ConfigKeys.PodSecurityAdmissionConfigFile) ?? Paths.DefaultPodSecurityConfig;
         AuditPolicyPath = UserPath(config, ConfigKeys.AuditPolicyFile) ?? Paths.DefaultAuditPolicy;
+        AdvertiseAddress = config.Get(ConfigKeys.AdvertiseAddress) is { Length: > 0 } advertise ? advertise : Node.PrimaryAddress;
+        // Every kubeconfig and probe must reach an address the apiserver binds: loopback only when it binds them all.
+        var bind = NodeIdentity.SpecificBindAddress(config);
+        var host = bind is null ? "127.0.0.1" : bind.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{bind}]" : bind.ToString();
+        KubeApiserverUrl = $"https://{host}:{config.Get(ConfigKeys.HttpsListenPort)}";
         var labels = config.Get(ConfigKeys.NodeLabel);
+        var etcd = Etcd.EtcdNode.FromConfig(config);
         var taints = config.Get(ConfigKeys.NodeTaint);
         _values = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -40,17 +46,20 @@ public sealed partial class RenderContext
             ["etcd-data"] = Paths.EtcdData,
             ["kubelet-config"] = Paths.KubeletConfig,
             ["scheduler-config"] = Paths.SchedulerConfig,
-            ["container-runtime-endpoint"] = ContainerRuntimeEndpoint,
             ["encryption-config"] = Paths.EncryptionConfig,
             ["psa-config"] = PodSecurityConfigPath,
             ["audit-policy"] = AuditPolicyPath,
             ["etcd-endpoint"] = $"https://127.0.0.1:{config.Get(ConfigKeys.EtcdClientPort)}",
+            ["kube-apiserver-url"] = KubeApiserverUrl,
             ["tls-cipher-suites"] = string.Join(',', Tls.CipherSuites),
             ["tls-min-version"] = Tls.MinVersion,
             ["https-listen-port"] = Format(config.Get(ConfigKeys.HttpsListenPort)),
             ["etcd-client-port"] = Format(config.Get(ConfigKeys.EtcdClientPort)),
             ["etcd-peer-port"] = Format(config.Get(ConfigKeys.EtcdPeerPort)),
             ["etcd-metrics-port"] = Format(config.Get(ConfigKeys.EtcdMetricsPort)),
+            // The URLs the member really listens on (Etcd.EtcdNode), each once: etcd 3.4 exits on a duplicate.
+            ["etcd-listen-client-urls"] = string.Join(',', etcd.ListenClientUrls),
+            ["etcd-listen-peer-urls"] = string.Join(',', etcd.ListenPeerUrls),
             ["cluster-cidr"] = config.Get(ConfigKeys.ClusterCidr),
             ["service-cidr"] = config.Get(ConfigKeys.ServiceCidr),
             ["cluster-dns"] = config.Get(ConfigKeys.ClusterDns),
@@ -59,10 +68,12 @@ public sealed partial class RenderContext
             ["bind-address"] = config.Get(ConfigKeys.BindAddress),
             ["node-name"] = Node.Name,
             ["node-ip"] = Node.PrimaryAddress,
-            ["advertise-address"] = config.Get(ConfigKeys.AdvertiseAddress) is { Length: > 0 } advertise ? advertise : Node.PrimaryAddress,
+            ["advertise-address"] = AdvertiseAddress,
             ["node-labels"] = string.Join(',', labels),
             ["node-taints"] = string.Join(',', taints),
+            // The runtime capability owns the CRI socket and the cgroup driver: the kubelet's side only repeats its decision.
             ["containerd-endpoint"] = Runtime.RuntimePaths.For(config.Layout).Endpoint,
+            ["cgroup-driver"] = Runtime.ContainerdSettings.CgroupDriver(Runtime.ContainerdSettings.HostUsesSystemd()),
         };
         _switches = new Dictionary<string, bool>(StringComparer.Ordinal)
         {
@@ -76,12 +87,6 @@ public sealed partial class RenderContext
         };
     }
 
-    /// <summary>
-    /// The CRI socket the kubelet talks to (KubeletConfiguration containerRuntimeEndpoint). The runtime capability
-    /// (containerd under Bulwark's supervision) owns the socket; this is the one place the kubelet's side names it.
-    /// </summary>
-    public const string ContainerRuntimeEndpoint = "unix:///run/bulwark/containerd/containerd.sock";
-
     public EffectiveConfig Config { get; }
     public ControlPlanePaths Paths { get; }
     public TlsSettings Tls { get; }
@@ -90,7 +95,11 @@ public sealed partial class RenderContext
     public bool KubeletRunsStaticPods { get; }
     public string PodSecurityConfigPath { get; }
     public string AuditPolicyPath { get; }
-    public string KubeApiserverUrl => $"https://127.0.0.1:{Config.Get(ConfigKeys.HttpsListenPort)}";
+    /// <summary>Where this node's clients (kubeconfigs, probes) reach the apiserver: loopback, or the one address it binds.</summary>
+    public string KubeApiserverUrl { get; }
+
+    /// <summary>kube-apiserver --advertise-address: advertise-address, else the node's primary address.</summary>
+    public string AdvertiseAddress { get; }
 
     /// <summary>Fills {placeholders}; an unknown one is a data error naming where it came from.</summary>
     public string Expand(string template, string where) =>

@@ -60,56 +60,6 @@ public static class SnapshotVerifier
         metadata?.Compressed ?? path.EndsWith(SnapshotStore.CompressedSuffix, StringComparison.Ordinal);
 }
 
-/// <summary>Hashes what is read through it (the file's SHA-256 in the same pass as the content checks).</summary>
-internal sealed class HashingReadStream(Stream inner) : Stream
-{
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-
-    public byte[] Hash() => _hash.GetHashAndReset();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        var read = inner.Read(buffer);
-        _hash.AppendData(buffer[..read]);
-        return read;
-    }
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        _hash.AppendData(buffer.Span[..read]);
-        return read;
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _hash.Dispose();
-        }
-        base.Dispose(disposing);
-    }
-}
-
 /// <summary>
 /// <c>--cluster-reset</c> and <c>--cluster-reset-restore-path</c>, as RKE2: restart the local member alone with
 /// --force-new-cluster (keeping its data), optionally after restoring a verified snapshot into a fresh member dir;
@@ -187,6 +137,18 @@ public sealed class ClusterReset(EtcdNode node, ILogger logger)
         ]);
     }
 
+    /// <summary>etcdctl's reason in one line: the panic or error message, without the goroutine trace that follows it.</summary>
+    internal static string RestoreFailure(ProcessResult result)
+    {
+        var lines = (result.StandardError + "\n" + result.StandardOutput).Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var reason = lines.FirstOrDefault(l => l.StartsWith("panic:", StringComparison.Ordinal) || l.StartsWith("Error:", StringComparison.Ordinal))
+            ?? lines.FirstOrDefault(l => !l.StartsWith('{')) ?? $"etcdctl exited with code {result.ExitCode}";
+        reason = reason.StartsWith("panic:", StringComparison.Ordinal) ? reason["panic:".Length..].Trim() : reason.StartsWith("Error:", StringComparison.Ordinal) ? reason["Error:".Length..].Trim() : reason;
+        // "cannot open database at <temporary member dir>/member/snap/db (invalid database)": that folder is gone again.
+        reason = System.Text.RegularExpressions.Regex.Replace(reason, @" at /\S+", "");
+        return reason.Length <= 200 ? reason : reason[..200] + "…";
+    }
+
     /// <summary>Why the snapshot cannot be proven to be this cluster's, or null when its token fingerprint matches.</summary>
     private static string? OwnershipProblem(string snapshot, SnapshotMetadata? metadata, SnapshotToken token) =>
         metadata is null ? $"snapshot {snapshot} has no metadata ({Path.GetFileName(snapshot)}{SnapshotStore.MetadataSuffix}), so nothing proves it belongs to this cluster."
@@ -255,7 +217,7 @@ public sealed class ClusterReset(EtcdNode node, ILogger logger)
             {
                 await ProcessRunner.RunCheckedAsync(spec, cancellationToken).ConfigureAwait(false);
             }
-            catch
+            catch (Exception e)
             {
                 // Put the old member back so a failed restore leaves the node as it was.
                 if (Directory.Exists(paths.MemberDir))
@@ -265,6 +227,13 @@ public sealed class ClusterReset(EtcdNode node, ILogger logger)
                 if (movedTo is not null)
                 {
                     Directory.Move(movedTo, paths.MemberDir);
+                }
+                if (e is ProcessFailedException failed)
+                {
+                    // etcdctl reports a database it cannot read as a Go panic with a goroutine trace: keep that for the log only.
+                    logger.LogDebug("etcdctl snapshot restore output: {Output}", failed.Result.StandardError);
+                    throw new ResetRefusedException($"snapshot {snapshot} cannot be restored: its checksum is intact but etcd cannot read the database inside it " +
+                        $"({RestoreFailure(failed.Result)}). Nothing was changed: the member data is as it was. Pick another snapshot (bulwark etcd-snapshot list).");
                 }
                 throw;
             }

@@ -81,6 +81,17 @@ public sealed class EtcdClient : IDisposable
         return existing is { Count: > 0 } kvs ? kvs[0].Value.ToByteArray() : value;
     }
 
+    /// <summary>The keys under <paramref name="prefix"/> with their values (a linearizable read).</summary>
+    public async Task<IReadOnlyDictionary<string, byte[]>> ReadPrefixAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        var request = new RangeRequest { Key = ByteString.CopyFromUtf8(prefix), RangeEnd = PrefixEnd(prefix) };
+        var response = await CallAsync((c, d, t) => c.GetAsync(request, deadline: d, cancellationToken: t), cancellationToken).ConfigureAwait(false);
+        return response.Kvs.ToDictionary(kv => Text(kv.Key), kv => kv.Value.ToByteArray(), StringComparer.Ordinal);
+    }
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken = default) =>
+        CallAsync((c, d, t) => c.DeleteAsync(key, deadline: d, cancellationToken: t), cancellationToken);
+
     // ---- Maintenance ----
 
     public Task<StatusResponse> StatusAsync(CancellationToken cancellationToken = default) =>
@@ -223,6 +234,14 @@ public sealed class EtcdClient : IDisposable
             e = e.InnerException;
         }
         return e;
+    }
+
+    /// <summary>etcd's range end for a prefix: the prefix with its last byte incremented (the prefix is ASCII and non-empty).</summary>
+    private static ByteString PrefixEnd(string prefix)
+    {
+        var end = Encoding.UTF8.GetBytes(prefix);
+        end[^1]++;
+        return ByteString.CopyFrom(end);
     }
 
     internal static string Text(ByteString bytes) => Encoding.UTF8.GetString(bytes.Span);

@@ -55,20 +55,23 @@ public sealed record EtcdNode(EtcdPaths Paths, string NodeName, string NodeIp, i
         return name;
     }
 
+    /// <summary>
+    /// Loopback (what Bulwark uses) and the advertised URL (what other servers use), each once: etcd 3.4 exits with
+    /// "address already in use" when one URL is listed twice, as with node-ip 127.0.0.1.
+    /// </summary>
+    public IReadOnlyList<string> ListenClientUrls => [.. new[] { LocalClientUrl.ToString().TrimEnd('/'), AdvertisedClientUrl }.Distinct(StringComparer.Ordinal)];
+
+    public IReadOnlyList<string> ListenPeerUrls => [PeerUrl];
+
     public EtcdMemberConfig MemberConfig(string name, string initialCluster, string state = "new", bool forceNewCluster = false)
     {
-        var clientListen = new List<string> { LocalClientUrl.ToString().TrimEnd('/') };
-        if (!IPAddress.TryParse(NodeIp, out var address) || !IPAddress.IsLoopback(address))
-        {
-            clientListen.Add(AdvertisedClientUrl);
-        }
         return new EtcdMemberConfig
         {
             Name = name,
             DataDir = Paths.MemberDir,
-            ListenClientUrls = clientListen,
+            ListenClientUrls = ListenClientUrls,
             AdvertiseClientUrls = [AdvertisedClientUrl],
-            ListenPeerUrls = [PeerUrl],
+            ListenPeerUrls = ListenPeerUrls,
             AdvertisePeerUrls = [PeerUrl],
             // Metrics and /health on loopback only, plain HTTP: the health probe needs no client certificate.
             ListenMetricsUrl = $"http://127.0.0.1:{MetricsPort}",

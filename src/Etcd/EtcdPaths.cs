@@ -37,12 +37,18 @@ public sealed record EtcdPaths(string DataDir)
     /// <summary>This member's etcd name, kept stable across restarts.</summary>
     public string NameFile => Layout.EtcdNameFile;
 
+    /// <summary>Present while this member is an unpromoted learner (a join in progress).</summary>
+    public string JoiningMarker => Layout.EtcdJoiningMarker;
+
+    /// <summary>etcd's own data (WAL and snapshots) inside <see cref="MemberDir"/>.</summary>
+    public string MemberDataDir => Path.Combine(MemberDir, "member");
+
     public string LogFile => Layout.EtcdLogFile;
     public string TokenFile => Layout.TokenFile;
     public string RuntimeDataDir => Layout.RuntimeDataDir;
 
     /// <summary>True when etcd has member data here (a WAL exists).</summary>
-    public bool HasMemberData => Directory.Exists(Path.Combine(MemberDir, "member", "wal"));
+    public bool HasMemberData => Directory.Exists(Path.Combine(MemberDataDir, "wal"));
 
     public EtcdClientTls ClientTls => new(ServerCaCert, ClientCert, ClientKey);
 

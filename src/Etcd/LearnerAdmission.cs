@@ -12,5 +12,5 @@ public sealed record LearnerAdmission(ulong MemberId, string InitialCluster, IRe
 }
 
 /// <summary>etcd allows one learner at a time and another server is joining: retry shortly.</summary>
-public sealed class LearnerSlotBusyException(Exception inner)
-    : Exception("another server is joining etcd right now (etcd allows one learner at a time); retry shortly", inner);
+public sealed class LearnerSlotBusyException(string learners, Exception inner)
+    : Exception($"another server is joining etcd right now (etcd allows one learner at a time): {learners}; retry shortly", inner);

@@ -44,6 +44,7 @@ public sealed record NodeLayout(string DataDir, string EtcDir)
     public string ResetFlag => Path.Combine(DbDir, "reset-flag");
     public string EtcdPidFile => Path.Combine(DbDir, "etcd.pid");
     public string EtcdNameFile => Path.Combine(DbDir, "name");
+    public string EtcdJoiningMarker => Path.Combine(DbDir, "joining");
 
     // <data>/agent
     public string AgentDir => Path.Combine(DataDir, "agent");

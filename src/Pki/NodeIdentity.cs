@@ -22,6 +22,10 @@ public sealed record NodeIdentity(string Name, IReadOnlyList<IPAddress> Addresse
 
     private static string HostName() => Dns.GetHostName().ToLower(CultureInfo.InvariantCulture);
 
+    /// <summary>bind-address when it names one address (not 0.0.0.0 or ::): then the apiserver listens only there.</summary>
+    public static IPAddress? SpecificBindAddress(EffectiveConfig config) =>
+        IPAddress.Parse(config.Get(ConfigKeys.BindAddress)) is { } bind && !bind.Equals(IPAddress.Any) && !bind.Equals(IPAddress.IPv6Any) ? bind : null;
+
     /// <summary>node-name (default: the host name, lowercased) and the configured addresses in advertising order.</summary>
     public static NodeIdentity Resolve(EffectiveConfig config)
     {

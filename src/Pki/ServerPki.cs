@@ -25,7 +25,8 @@ public sealed record ServerPkiOptions(
         config.DataDir,
         KeyAlgorithms.From(config),
         NodeIdentity.Resolve(config),
-        config.Get(ConfigKeys.TlsSan),
+        // Clients reach the apiserver at a specific bind-address (RenderContext.KubeApiserverUrl): it must be named too.
+        [.. config.Get(ConfigKeys.TlsSan), .. NodeIdentity.SpecificBindAddress(config) is { } bind ? [bind.ToString()] : Array.Empty<string>()],
         config.Get(ConfigKeys.ServiceCidr).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
         config.Get(ConfigKeys.ClusterDomain),
         TokenSource.Server(config),

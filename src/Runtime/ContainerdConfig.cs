@@ -1,3 +1,4 @@
+using Bulwark.Diagnostics;
 using Tomlyn.Model;
 
 namespace Bulwark.Runtime;
@@ -66,6 +67,11 @@ public static class ContainerdConfig
                 ["io.containerd.internal.v1.opt"] = new TomlTable { ["path"] = Path.Combine(paths.Root, "opt") },
             },
         };
+        // containerd ignores keys it does not know: a key outside its contract would be a setting that silently is not there.
+        if (ContainerdConfigContract.BuiltIn.Value.Check(root) is { Count: > 0 } problems)
+        {
+            throw new BulwarkException(ErrorKind.Bug, $"the rendered containerd config breaks {ContainerdConfigContract.DataFile}:\n  " + string.Join("\n  ", problems));
+        }
         return "# Written by Bulwark at every start (do not edit): the node's containerd.\n" + TomlText.Serialize(root);
     }
 

@@ -50,6 +50,9 @@ public sealed record ContainerdSettings(
     /// <summary>runc's cgroup driver must match the host's: systemd when systemd is the init (and the kubelet's cgroupDriver).</summary>
     public static bool HostUsesSystemd() => Directory.Exists("/run/systemd/system");
 
+    /// <summary>The KubeletConfiguration cgroupDriver for a runc SystemdCgroup setting: the two must agree or pods fail to start.</summary>
+    public static string CgroupDriver(bool systemdCgroup) => systemdCgroup ? "systemd" : "cgroupfs";
+
     /// <summary>
     /// CRI gives pod sandboxes oom_score_adj -998, which needs CAP_SYS_RESOURCE; where the host withholds it (some
     /// container and VM sandboxes do), runc dies with "can't get final child's PID from pipe" unless containerd's

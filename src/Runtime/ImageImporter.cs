@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text;
 using Bulwark.Diagnostics;
+using Bulwark.FileSystem;
 using Bulwark.Processes;
 using CliWrap;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -98,10 +98,10 @@ public sealed class ImageImporter(string socket, ILogger? logger = null)
         }
         var cache = ImportCache.Load(cacheFile);
         using var cri = new CriClient(socket);
-        foreach (var file in Directory.EnumerateFiles(directory).Where(IsArchive).Order(StringComparer.Ordinal))
+        foreach (var path in Directory.EnumerateFiles(directory).Where(IsArchive).Order(StringComparer.Ordinal))
         {
-            var info = new FileInfo(file);
-            var key = Path.GetFileName(file);
+            var info = new FileInfo(path);
+            var key = Path.GetFileName(path);
             var entry = cache.GetValueOrDefault(key);
             if (entry is not null && entry.Size == info.Length && entry.ModifiedTicks == info.LastWriteTimeUtc.Ticks && await AllPresentAsync(cri, entry.Images, cancellationToken).ConfigureAwait(false))
             {
@@ -110,13 +110,14 @@ public sealed class ImageImporter(string socket, ILogger? logger = null)
             }
             try
             {
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                 ImportedArchive result;
-                await using (var stream = new HashingReadStream(File.OpenRead(file), hash))
+                string digest;
+                await using (var file = File.OpenRead(path))
+                await using (var stream = new HashingReadStream(file))
                 {
                     result = await ImportAsync(stream, key, progressFor?.Invoke(key, info.Length), cancellationToken).ConfigureAwait(false);
+                    digest = "sha256:" + Convert.ToHexStringLower(stream.Hash());
                 }
-                var digest = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
                 cache[key] = new ImportCacheEntry(info.Length, info.LastWriteTimeUtc.Ticks, digest, result.Images.ToList());
                 ImportCache.Save(cacheFile, cache);
                 imported.Add(result);

@@ -24,7 +24,7 @@ public sealed record RegistryMirror(IReadOnlyList<string> Endpoints, IReadOnlyDi
 /// <summary>
 /// RKE2's <c>registries.yaml</c> (the file named by <c>private-registry</c>): mirrors and per-host configs. Parsed from
 /// YAML nodes, so every problem names file:line; <see cref="Write"/> writes it back (0600: it holds credentials).
-/// Public API for <c>bulwark airgap</c> as well as the node runtime.
+/// The one reader of the file: the node runtime maps it to containerd, <c>bulwark airgap</c> pulls through it and adds mirrors.
 /// </summary>
 public sealed record RegistriesFile(IReadOnlyDictionary<string, RegistryMirror> Mirrors, IReadOnlyDictionary<string, RegistryHostConfig> Configs)
 {
@@ -90,6 +90,23 @@ public sealed record RegistriesFile(IReadOnlyDictionary<string, RegistryMirror> 
             : new RegistriesFile(mirrors, configs);
     }
 
+    /// <summary>
+    /// This file with each registry's mirror set to one endpoint (as <c>bulwark airgap import</c> points the cluster at
+    /// its private registry), and that endpoint host's auth and TLS replaced where given; everything else is kept.
+    /// </summary>
+    public RegistriesFile WithMirror(IEnumerable<string> registries, string endpoint, string endpointHost, RegistryHostConfig config)
+    {
+        var mirrors = new Dictionary<string, RegistryMirror>(Mirrors, StringComparer.Ordinal);
+        foreach (var registry in registries)
+        {
+            mirrors[registry] = new RegistryMirror([endpoint], Mirrors.GetValueOrDefault(registry)?.Rewrite ?? new Dictionary<string, string>(), 0);
+        }
+        var configs = new Dictionary<string, RegistryHostConfig>(Configs, StringComparer.Ordinal);
+        var old = Configs.GetValueOrDefault(endpointHost);
+        configs[endpointHost] = new RegistryHostConfig(config.Auth ?? old?.Auth, config.Tls ?? old?.Tls);
+        return new RegistriesFile(mirrors, configs);
+    }
+
     /// <summary>Writes the file atomically with mode 0600 (credentials).</summary>
     public void Write(string path)
     {
@@ -128,7 +145,7 @@ public sealed record RegistriesFile(IReadOnlyDictionary<string, RegistryMirror> 
             }
             root.Add("configs", configs);
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!, AtomicFile.PrivateDirectory);
         AtomicFile.WriteAllText(path, YamlNodes.Serialize(root), AtomicFile.Private);
     }
 

@@ -1,14 +1,18 @@
 using System.Globalization;
 using Bulwark.Crypto;
 using Bulwark.Etcd;
+using Bulwark.FileSystem;
 using Bulwark.Pki;
 using ClusterToken = Bulwark.Pki.ClusterToken;
 using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Supervisor;
 
-/// <summary>What a joining server needs: the first server's supervisor, the token, and this node's PKI and etcd settings.</summary>
-public sealed record ServerJoinOptions(Uri Server, string Token, ServerPkiOptions Pki, EtcdNode Etcd)
+/// <summary>
+/// What a joining server needs: the first server's supervisor, the token, this node's PKI and etcd settings, and its
+/// <c>cni</c> as <see cref="Cni.CniSelection.Display"/> spells it (servers of one cluster must agree on it).
+/// </summary>
+public sealed record ServerJoinOptions(Uri Server, string Token, ServerPkiOptions Pki, EtcdNode Etcd, string Cni)
 {
     /// <summary>How long to keep retrying while the first server is not reachable or not ready.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromMinutes(5);
@@ -33,6 +37,14 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
     public async Task<ServerJoinResult> RunAsync(ServerJoinOptions options, CancellationToken cancellationToken)
     {
         var node = options.Etcd;
+        if (File.Exists(node.Paths.JoiningMarker))
+        {
+            // Killed between starting its learner and its promotion: a learner holds nothing the cluster lacks, and the
+            // cluster may have removed it as stale meanwhile. Discard its data and resume the join from the start.
+            _log.LogWarning("this server's previous join stopped before its etcd learner was promoted; discarding the learner's data in {Dir} and joining again",
+                node.Paths.MemberDataDir);
+            DiscardLearnerData(node);
+        }
         if (node.Paths.HasMemberData)
         {
             var name = node.MemberName();
@@ -48,6 +60,13 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
         var token = AgentJoin.ParseToken(options.Token);
         using var client = await JoinRetry.RunAsync(ct => SupervisorClient.ConnectAsync(options.Server, token, ClusterToken.ServerUser, crypto, _log, ct),
             options.ReadyTimeout, _log, "fetching the cluster CA", cancellationToken).ConfigureAwait(false);
+        var cluster = await JoinRetry.RunAsync(client.GetConfigAsync, options.ReadyTimeout, _log, "fetching the cluster settings", cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(cluster.Cni, options.Cni, StringComparison.Ordinal))
+        {
+            // RKE2: every server deploys the CNI add-ons, so two choices would fight over the cluster's network.
+            throw new JoinException($"this server's cni is \"{options.Cni}\" but the cluster at {options.Server} runs cni \"{cluster.Cni}\"; " +
+                $"servers of one cluster must agree. Set cni: {cluster.Cni} in this server's config (or --cni {cluster.Cni}). Nothing was written.");
+        }
         var sealedData = await JoinRetry.RunAsync(client.GetBootstrapAsync, options.ReadyTimeout, _log, "fetching the bootstrap data", cancellationToken).ConfigureAwait(false);
         BootstrapBundle bundle;
         try
@@ -66,13 +85,15 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
         new ServerPki(crypto, TimeProvider.System, loggers.CreateLogger<ServerPki>()).Ensure(options.Pki with { Token = token.IsFull ? token.Reveal() : token.Secret });
         var join = await JoinRetry.RunAsync(ct => client.JoinEtcdAsync(name, node.PeerUrl, ct), options.ReadyTimeout, _log, "joining etcd", cancellationToken).ConfigureAwait(false);
         _log.LogInformation("etcd accepted {Name} as a learner (initial cluster {Cluster}); starting the local member", name, join.InitialCluster);
+        AtomicFile.WriteAllText(node.Paths.JoiningMarker, join.MemberId + "\n", AtomicFile.Private);
         var started = await StartMemberAsync(node, node.MemberConfig(name, join.InitialCluster, "existing"), cancellationToken).ConfigureAwait(false);
         try
         {
             var id = ulong.Parse(join.MemberId, NumberStyles.None, CultureInfo.InvariantCulture);
             var endpoints = join.ClientUrls.Select(u => new Uri(u)).ToList();
             using var etcd = new EtcdClient(new EtcdClientOptions(endpoints.Count > 0 ? endpoints : [node.LocalClientUrl], node.Paths.ClientTls));
-            await PromoteAsync(etcd, id, options.PromoteTimeout, cancellationToken).ConfigureAwait(false);
+            await PromoteAsync(etcd, id, name, node, options, started, cancellationToken).ConfigureAwait(false);
+            File.Delete(node.Paths.JoiningMarker);
             _log.LogInformation("etcd member {Name} caught up and was promoted to a voting member", name);
         }
         catch
@@ -83,21 +104,52 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
         return new ServerJoinResult(started, false, name);
     }
 
-    private static async Task PromoteAsync(EtcdClient etcd, ulong id, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Promotes the learner once it has caught up. One that does not within the deadline is removed again, and its data
+    /// discarded, so it blocks no other join (etcd allows one learner at a time) and a retry starts clean.
+    /// </summary>
+    private async Task PromoteAsync(EtcdClient etcd, ulong id, string name, EtcdNode node, ServerJoinOptions options, EtcdMember started, CancellationToken cancellationToken)
     {
         try
         {
-            await etcd.PromoteWhenReadyAsync(id, timeout, cancellationToken).ConfigureAwait(false);
+            await etcd.PromoteWhenReadyAsync(id, options.PromoteTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (EtcdException e) when (e.EtcdMessage.Contains("can only promote a learner member", StringComparison.Ordinal) && !e.IsLearnerNotReady)
         {
             // Already a voting member (a retried join after a promotion that succeeded).
         }
+        catch (EtcdException e) when (e.IsLearnerNotReady || e.Code == GrpcCodes.Unavailable)
+        {
+            await started.DisposeAsync().ConfigureAwait(false);
+            var removed = "it was removed from the cluster again, so other servers can join";
+            try
+            {
+                await etcd.MemberRemoveAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EtcdException remove) when (!remove.IsNotFound)
+            {
+                removed = $"removing it again failed ({remove.EtcdMessage}); the cluster removes it by itself once it is stale";
+            }
+            DiscardLearnerData(node);
+            _log.LogWarning("etcd learner {Name} did not catch up within {Timeout}; {Removed}", name, options.PromoteTimeout, removed);
+            throw new JoinException(
+                $"etcd member {name} joined as a learner but did not catch up with the cluster within {options.PromoteTimeout} ({e.EtcdMessage}); {removed}, and its data was discarded. " +
+                $"Check that the other servers reach {node.PeerUrl} (etcd peer port) and that this node's disk keeps up, then start bulwark server again.", e);
+        }
+    }
+
+    private static void DiscardLearnerData(EtcdNode node)
+    {
+        if (Directory.Exists(node.Paths.MemberDataDir))
+        {
+            Directory.Delete(node.Paths.MemberDataDir, recursive: true);
+        }
+        File.Delete(node.Paths.JoiningMarker);
     }
 
     private async Task<EtcdMember> StartMemberAsync(EtcdNode node, EtcdMemberConfig config, CancellationToken cancellationToken)
     {
-        var member = new EtcdMember(node.Prepare(ListenOnAdvertised(node, config)), loggers.CreateLogger<EtcdMember>());
+        var member = new EtcdMember(node.Prepare(config), loggers.CreateLogger<EtcdMember>());
         try
         {
             await member.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -109,13 +161,4 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
         }
         return member;
     }
-
-    /// <summary>
-    /// EtcdNode listens for clients on 127.0.0.1 only when the node IP is a loopback address, yet advertises the node IP;
-    /// listen there too, so other servers can reach it (several servers on distinct 127.x addresses of one host).
-    /// </summary>
-    public static EtcdMemberConfig ListenOnAdvertised(EtcdNode node, EtcdMemberConfig config) =>
-        config.ListenClientUrls.Contains(node.AdvertisedClientUrl, StringComparer.Ordinal)
-            ? config
-            : config with { ListenClientUrls = [.. config.ListenClientUrls, node.AdvertisedClientUrl] };
 }

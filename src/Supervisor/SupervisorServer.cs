@@ -64,6 +64,9 @@ public sealed record SupervisorSettings
     public TimeSpan BodyTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     public FailedAuthLimiter? AuthLimiter { get; init; }
+
+    /// <summary>An etcd learner still unpromoted this long after its admission is removed, so other servers can join.</summary>
+    public TimeSpan StaleLearnerAfter { get; init; } = LearnerAdmissions.DefaultStaleAfter;
 }
 
 /// <summary>
@@ -329,7 +332,7 @@ public sealed class SupervisorServer : IAsyncDisposable
         var peerUrl = peer.GetLeftPart(UriPartial.Authority);
         try
         {
-            var admission = await new LearnerAdmissions(_settings.Datastore.Etcd).AdmitAsync(request.Name, peerUrl, context.RequestAborted).ConfigureAwait(false);
+            var admission = await new LearnerAdmissions(_settings.Datastore.Etcd, _log) { StaleAfter = _settings.StaleLearnerAfter }.AdmitAsync(request.Name, peerUrl, context.RequestAborted).ConfigureAwait(false);
             if (!admission.AlreadyMember)
             {
                 Metrics.EtcdJoin();

@@ -84,7 +84,7 @@ public static class AotBenchmarks
             var ports = FreePorts.Take(4);
             foreach (var a in new[]
             {
-                "server", "--config", config, "--data-dir", data.FullName, "--node-ip", "127.0.0.1", "--node-name", "bench-idle", "--bind-address", "127.0.0.1",
+                "server", "--config", config, "--data-dir", data.FullName, "--node-ip", "127.0.0.1", "--single-host-demo", "--node-name", "bench-idle", "--bind-address", "127.0.0.1",
                 "--supervisor-port", Str(ports[3]), "--etcd-client-port", Str(ports[0]), "--etcd-peer-port", Str(ports[1]), "--etcd-metrics-port", Str(ports[2]),
                 "--disable-apiserver", "--disable-controller-manager", "--disable-scheduler", "--etcd-disable-snapshots",
             })

@@ -18,5 +18,6 @@ public static class BenchmarkCatalog
         AotBenchmarks.Cli,
         EtcdBenchmarks.ServerStart,
         EtcdBenchmarks.Snapshot,
+        RuntimeBenchmarks.Import,
     ];
 }

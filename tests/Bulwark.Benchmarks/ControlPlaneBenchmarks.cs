@@ -21,7 +21,7 @@ public static class ControlPlaneBenchmarks
             {
                 var file = Path.Combine(dir, "etc", "config.yaml");
                 Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-                File.WriteAllText(file, $"data-dir: {Path.Combine(dir, "data")}\nprofile: cis-1.23\nnode-name: bench\nnode-ip: 127.0.0.1\n");
+                File.WriteAllText(file, $"data-dir: {Path.Combine(dir, "data")}\nprofile: cis-1.23\nnode-name: bench\nnode-ip: 127.0.0.1\nsingle-host-demo: true\n");
                 return ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), [])).Config!;
             }
 

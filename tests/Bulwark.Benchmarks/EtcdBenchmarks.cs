@@ -143,7 +143,7 @@ public static class EtcdBenchmarks
             };
             foreach (var a in new[]
             {
-                "server", "--config", config, "--data-dir", data.FullName, "--node-ip", "127.0.0.1", "--node-name", "bench",
+                "server", "--config", config, "--data-dir", data.FullName, "--node-ip", "127.0.0.1", "--single-host-demo", "--node-name", "bench",
                 "--etcd-client-port", ports[0].ToString(CultureInfo.InvariantCulture), "--etcd-peer-port", ports[1].ToString(CultureInfo.InvariantCulture),
                 "--etcd-metrics-port", ports[2].ToString(CultureInfo.InvariantCulture), "--disable-apiserver", "--disable-controller-manager", "--disable-scheduler",
             })

@@ -103,7 +103,7 @@ public static class SupervisorBenchmarks
         var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[]
         {
-            "server", "--config", config, "--data-dir", dataDir, "--node-name", "bench-server", "--node-ip", ip.ToString(), "--bind-address", ip.ToString(),
+            "server", "--config", config, "--data-dir", dataDir, "--node-name", "bench-server", "--node-ip", ip.ToString(), "--single-host-demo", "--bind-address", ip.ToString(),
             "--supervisor-port", port.ToString(CultureInfo.InvariantCulture), "--etcd-client-port", FreePort(IPAddress.Loopback).ToString(CultureInfo.InvariantCulture),
             "--etcd-peer-port", FreePort(ip).ToString(CultureInfo.InvariantCulture), "--etcd-metrics-port", FreePort(IPAddress.Loopback).ToString(CultureInfo.InvariantCulture),
             "--etcd-disable-snapshots",

@@ -43,7 +43,7 @@ public sealed class RenderedNode : IAsyncDisposable
             // Like /var/lib on a host: the etcd account may pass through the folder above the data dir.
             File.SetUnixFileMode(dir.Path, (UnixFileMode)Convert.ToInt32("711", 8));
             var ports = FreePorts.Take(3);
-            var configFile = dir.Write("etc/config.yaml", $"data-dir: {dir.Combine("data")}\nprofile: cis-1.23\nnode-ip: 127.0.0.1\n" +
+            var configFile = dir.Write("etc/config.yaml", $"data-dir: {dir.Combine("data")}\nprofile: cis-1.23\nnode-ip: 127.0.0.1\nsingle-host-demo: true\n" +
                 $"etcd-client-port: {ports[0]}\netcd-peer-port: {ports[1]}\netcd-metrics-port: {ports[2]}\n{extraYaml}");
             // The operator's config file, 0600 as the RKE2 STIG (V-254564) requires of it.
             File.SetUnixFileMode(configFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);

@@ -1,5 +1,4 @@
 using Bulwark.Etcd;
-using Bulwark.Supervisor;
 using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Server.Stages;
@@ -17,7 +16,7 @@ public sealed class EtcdStage : IStage
             // A normal start after a reset clears the flag (as RKE2), so a later reset is allowed again.
             File.Delete(etcd.Paths.ResetFlag);
         }
-        var memberConfig = ServerJoin.ListenOnAdvertised(etcd, etcd.SingleMemberConfig());
+        var memberConfig = etcd.SingleMemberConfig();
         var member = new EtcdMember(etcd.Prepare(memberConfig), node.Loggers.CreateLogger<EtcdMember>());
         node.Progress($"starting member {memberConfig.Name} ({member.Spec.Binary}{(etcd.RunAs is { } u ? $", as user {u.User}" : "")})");
         try

@@ -19,11 +19,11 @@ public sealed class JoinStage : IStage
         var etcd = node.EtcdNode = EtcdNode.FromConfig(node.Config);
         var target = node.Config.Get(ConfigKeys.Server);
         var pki = ServerPkiOptions.From(node.Config);
-        node.Progress(etcd.Paths.HasMemberData
+        node.Progress(etcd.Paths.HasMemberData && !File.Exists(etcd.Paths.JoiningMarker)
             ? $"member data found in {etcd.Paths.MemberDir}; restarting this member"
             : $"joining {target}: fetching the cluster CA and bootstrap data");
         var joined = await new ServerJoin(NodeContext.Require(node.Crypto, "the crypto service"), node.Loggers)
-            .RunAsync(new ServerJoinOptions(new Uri(target), pki.Token ?? "", pki, etcd), cancellationToken).ConfigureAwait(false);
+            .RunAsync(new ServerJoinOptions(new Uri(target), pki.Token ?? "", pki, etcd, Cni.CniSelection.From(node.Config).Display), cancellationToken).ConfigureAwait(false);
         try
         {
             var updated = await EtcdStage.UpdateOwnPeerUrlAsync(etcd, joined.MemberName, cancellationToken).ConfigureAwait(false);

@@ -182,4 +182,50 @@ public sealed class ManifestApplierHttpBoundaryTests : IAsyncLifetime
         Assert.Contains("zz-extra.yaml:5: example.com/v1 Widget is not a resource Bulwark applies", e.Message);
         Assert.DoesNotContain(_api.Take(), r => r.Path.Contains("/configmaps/", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Http_boundary_canal_under_CIS_lists_the_nodes_and_applies_a_host_network_policy_from_each_pod_CIDR_gateway_following_node_changes()
+    {
+        string NodeList(params string[] cidrs) => "{\"kind\":\"NodeList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":[" +
+            string.Join(",", cidrs.Select((c, i) => c.Length == 0
+                ? $"{{\"metadata\":{{\"name\":\"n{i}\"}},\"spec\":{{}}}}"
+                : $"{{\"metadata\":{{\"name\":\"n{i}\"}},\"spec\":{{\"podCIDR\":\"{c}\",\"podCIDRs\":[\"{c}\"]}}}}")) + "]}";
+        var nodes = NodeList("", "");
+        _api.Respond = r => r.Method == "GET" && r.Path == "/api/v1/nodes" ? (200, nodes) : null;
+        AddonDelivery Canal() => new(Client(), "server-1", _paths, new HashSet<string>(), TimeProvider.System, NullLogger.Instance, TimeSpan.FromSeconds(1), _config);
+
+        // No node has a pod CIDR yet: no policy at all (an empty "from" would admit everything).
+        await Canal().RunOnceAsync(TestContext.Current.CancellationToken);
+        Assert.Contains(_api.Take(), r => r.Method == "GET" && r.Path == "/api/v1/nodes");
+        Assert.False(File.Exists(_paths.HostNetworkPolicies));
+
+        nodes = NodeList("10.42.0.0/24", "10.42.1.0/24", "");
+        await Canal().RunOnceAsync(TestContext.Current.CancellationToken);
+        var patches = Patches(_api.Take()).Where(p => p.Path.EndsWith("/networkpolicies/default-network-host-policy", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["default", "kube-public", "kube-system"], patches.Select(p => p.Path.Split('/')[5]).Order(StringComparer.Ordinal));
+        foreach (var patch in patches)
+        {
+            var from = JsonNode.Parse(patch.Body)!["spec"]!["ingress"]![0]!["from"]!.AsArray();
+            Assert.Equal(["10.42.0.1/32", "10.42.1.1/32"], from.Select(f => f!["ipBlock"]!["cidr"]!.GetValue<string>()));
+        }
+        Assert.Equal(AtomicFileMode, File.GetUnixFileMode(_paths.HostNetworkPolicies));
+
+        // A node joins: the policies are re-applied with its gateway; nothing changes: nothing is sent.
+        nodes = NodeList("10.42.0.0/24", "10.42.1.0/24", "10.42.2.0/24");
+        await Canal().RunOnceAsync(TestContext.Current.CancellationToken);
+        var again = Patches(_api.Take()).Single(p => p.Path == "/apis/networking.k8s.io/v1/namespaces/kube-system/networkpolicies/default-network-host-policy");
+        Assert.Contains("10.42.2.1/32", again.Body);
+        await Canal().RunOnceAsync(TestContext.Current.CancellationToken);
+        Assert.Empty(Patches(_api.Take()));
+
+        // Off the CIS profile the file goes, and the applier deletes the policies it applied from it.
+        var file = _dir.Write("etc/plain.yaml", $"data-dir: {_dir.Combine("data")}\ntoken: t\ncni: canal\n");
+        var plain = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), [])).Config!;
+        await new AddonDelivery(Client(), "server-1", _paths, new HashSet<string>(), TimeProvider.System, NullLogger.Instance, TimeSpan.FromSeconds(1), plain)
+            .RunOnceAsync(TestContext.Current.CancellationToken);
+        Assert.False(File.Exists(_paths.HostNetworkPolicies));
+        Assert.Equal(3, _api.Take().Count(r => r.Method == "DELETE" && r.Path.EndsWith("/networkpolicies/default-network-host-policy", StringComparison.Ordinal)));
+    }
+
+    private const UnixFileMode AtomicFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 }

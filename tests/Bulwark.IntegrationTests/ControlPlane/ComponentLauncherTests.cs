@@ -29,6 +29,7 @@ public sealed class ComponentLauncherTests : IDisposable
             profile: cis-1.23
             node-name: node-1
             node-ip: 127.0.0.1
+            single-host-demo: true
             kube-apiserver-arg: [secure-port={_ports["kube-apiserver"]}]
             kube-controller-manager-arg: [secure-port={_ports["kube-controller-manager"]}]
             kube-scheduler-arg: [secure-port={_ports["kube-scheduler"]}]

@@ -13,7 +13,7 @@ public sealed class RealToolsTests : IDisposable
 
     private async Task<RenderResult> RenderAsync()
     {
-        var file = _dir.Write("etc/config.yaml", $"data-dir: {_dir.Combine("data")}\nprofile: cis-1.23\nnode-name: node-1\nnode-ip: 127.0.0.1\n");
+        var file = _dir.Write("etc/config.yaml", $"data-dir: {_dir.Combine("data")}\nprofile: cis-1.23\nnode-name: node-1\nnode-ip: 127.0.0.1\nsingle-host-demo: true\n");
         var config = ConfigLoader.Load(new ConfigRequest(ConfigRole.Server, file, new Dictionary<string, string>(), [])).Config!;
         return await new ControlPlaneRenderer().RenderAsync(config, _dir.Combine("etc"), TestContext.Current.CancellationToken);
     }

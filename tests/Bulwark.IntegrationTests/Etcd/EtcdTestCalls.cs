@@ -10,9 +10,6 @@ internal static class EtcdTestCalls
     public static async Task<IReadOnlyList<Mvccpb.KeyValue>> GetPrefixAsync(this EtcdClient client, string prefix, CancellationToken cancellationToken) =>
         (await client.Api.GetRangeAsync(prefix, cancellationToken: cancellationToken)).Kvs;
 
-    public static Task DeleteAsync(this EtcdClient client, string key, CancellationToken cancellationToken) =>
-        client.Api.DeleteAsync(key, cancellationToken: cancellationToken);
-
     public static Task PutBytesAsync(this EtcdClient client, string key, byte[] value, CancellationToken cancellationToken) =>
         client.Api.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFrom(value) }, cancellationToken: cancellationToken);
 }

@@ -113,6 +113,31 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_foreign_snapshot_with_an_intact_checksum_but_a_database_etcd_cannot_read_is_refused_without_etcdctls_panic_and_nothing_moves()
+    {
+        using (var client = _etcd.Client())
+        {
+            await client.PutAsync("/kept", "yes", cancellationToken: Ct);
+        }
+        await _etcd.StopAsync();
+        // etcd's trailer (SHA-256 of the content) is right, so only etcdctl finds out that the content is no bbolt database.
+        var content = System.Security.Cryptography.RandomNumberGenerator.GetBytes(64 * 1024);
+        var file = _etcd.Dir.Combine("foreign.db");
+        await File.WriteAllBytesAsync(file, [.. content, .. System.Security.Cryptography.SHA256.HashData(content)], Ct);
+        var before = Tree(_etcd.Node.Paths.DbDir).ToList();
+
+        var error = await Assert.ThrowsAsync<ResetRefusedException>(() =>
+            new ClusterReset(_etcd.Node, NullLogger.Instance).RunAsync(file, SnapshotDir, new SnapshotToken("secret-1"), restoreForeign: true, Ct));
+
+        Assert.Equal($"snapshot {file} cannot be restored: its checksum is intact but etcd cannot read the database inside it (cannot open database (invalid database)). " +
+            "Nothing was changed: the member data is as it was. Pick another snapshot (bulwark etcd-snapshot list).", error.Message);
+        Assert.Equal(before, Tree(_etcd.Node.Paths.DbDir));
+        Assert.False(File.Exists(_etcd.Node.Paths.ResetFlag));
+        await _etcd.StartAsync();
+        Assert.Equal("yes", (await AllKeysAsync())["/kept"]);
+    }
+
+    [Fact]
     public async Task A_snapshot_taken_under_another_token_is_refused_with_a_clear_message()
     {
         SnapshotMetadata saved;

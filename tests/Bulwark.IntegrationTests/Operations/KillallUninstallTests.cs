@@ -42,7 +42,7 @@ public sealed class KillallUninstallTests : IAsyncLifetime
     }
 
     private ServerProcess StartServer() => ServerProcess.Start(DataDir,
-        "--node-ip", "127.0.0.1", "--node-name", "killall-node",
+        "--node-ip", "127.0.0.1", "--single-host-demo", "--node-name", "killall-node",
         "--etcd-client-port", _ports[0].ToString(CultureInfo.InvariantCulture),
         "--etcd-peer-port", _ports[1].ToString(CultureInfo.InvariantCulture),
         "--etcd-metrics-port", _ports[2].ToString(CultureInfo.InvariantCulture),

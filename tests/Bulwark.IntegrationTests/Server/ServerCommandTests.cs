@@ -15,7 +15,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
 
     private string[] Args(params string[] extra) =>
     [
-        "--node-ip", "127.0.0.1", "--node-name", "srv",
+        "--node-ip", "127.0.0.1", "--single-host-demo", "--node-name", "srv",
         "--etcd-client-port", _ports[0].ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--etcd-peer-port", _ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--etcd-metrics-port", _ports[2].ToString(System.Globalization.CultureInfo.InvariantCulture),

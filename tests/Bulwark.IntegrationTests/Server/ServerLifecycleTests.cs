@@ -17,7 +17,7 @@ public sealed class ServerLifecycleTests : IAsyncLifetime
 
     private string[] Args(int offset = 0) =>
     [
-        "--node-ip", "127.0.0.1", "--node-name", "srv",
+        "--node-ip", "127.0.0.1", "--single-host-demo", "--node-name", "srv",
         "--etcd-client-port", _ports[offset].ToString(CultureInfo.InvariantCulture),
         "--etcd-peer-port", _ports[offset + 1].ToString(CultureInfo.InvariantCulture),
         "--etcd-metrics-port", _ports[offset + 2].ToString(CultureInfo.InvariantCulture),

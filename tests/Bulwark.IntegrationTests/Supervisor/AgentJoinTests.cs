@@ -118,7 +118,7 @@ public sealed class AgentJoinTests(SingleServerFixture fixture) : IClassFixture<
         var serverDir = dirs.Combine("server-wrong");
         var etcdNode = new Bulwark.Etcd.EtcdNode(new Bulwark.Etcd.EtcdPaths(serverDir), "server-wrong", "127.0.0.9", 1, 2, 3);
         var joinError = await Assert.ThrowsAsync<JoinException>(() => new ServerJoin(fixture.Cluster.Crypto, fixture.Cluster.Loggers).RunAsync(
-            new ServerJoinOptions(Server.SupervisorUrl, wrong, ClusterHarness.PkiOptions(serverDir, "server-wrong", IPAddress.Parse("127.0.0.9"), null), etcdNode), Ct));
+            new ServerJoinOptions(Server.SupervisorUrl, wrong, ClusterHarness.PkiOptions(serverDir, "server-wrong", IPAddress.Parse("127.0.0.9"), null), etcdNode, Bulwark.Cni.CniSelection.Default), Ct));
         Assert.Contains("401", joinError.Message);
         Assert.False(Directory.Exists(serverDir));
         Assert.Equal(members, (await Server.Client.MemberListAsync(Ct)).Count);

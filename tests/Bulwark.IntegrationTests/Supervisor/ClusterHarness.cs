@@ -53,7 +53,7 @@ public sealed class ClusterHarness : IAsyncDisposable
         var dataDir = Root.Combine(name);
         new ServerPki(Crypto, TimeProvider.System, Loggers.CreateLogger<ServerPki>()).Ensure(PkiOptions(dataDir, name, ip, null));
         var etcd = NewEtcdNode(dataDir, name, ip);
-        var member = new EtcdMember(etcd.Prepare(ServerJoin.ListenOnAdvertised(etcd, etcd.SingleMemberConfig())), Loggers.CreateLogger<EtcdMember>());
+        var member = new EtcdMember(etcd.Prepare(etcd.SingleMemberConfig()), Loggers.CreateLogger<EtcdMember>());
         var node = new ServerNode(name, ip, dataDir, etcd, member, this);
         _servers.Add(node);
         await member.StartAsync(cancellationToken);
@@ -66,7 +66,7 @@ public sealed class ClusterHarness : IAsyncDisposable
     {
         var dataDir = Root.Combine(name);
         var etcd = NewEtcdNode(dataDir, name, ip);
-        var result = await new ServerJoin(Crypto, Loggers).RunAsync(new ServerJoinOptions(via, token, PkiOptions(dataDir, name, ip, null), etcd)
+        var result = await new ServerJoin(Crypto, Loggers).RunAsync(new ServerJoinOptions(via, token, PkiOptions(dataDir, name, ip, null), etcd, Bulwark.Cni.CniSelection.Default)
         {
             ReadyTimeout = TimeSpan.FromSeconds(60),
         }, cancellationToken);
@@ -186,7 +186,7 @@ public sealed class ServerNode(string name, IPAddress ip, string dataDir, EtcdNo
     public async Task RestartAsync(Uri via, CancellationToken cancellationToken)
     {
         var result = await new ServerJoin(harness.Crypto, harness.Loggers).RunAsync(
-            new ServerJoinOptions(via, Token, ClusterHarness.PkiOptions(dataDir, name, ip, null), etcd), cancellationToken);
+            new ServerJoinOptions(via, Token, ClusterHarness.PkiOptions(dataDir, name, ip, null), etcd, Bulwark.Cni.CniSelection.Default), cancellationToken);
         Member = result.Member;
         _memberStopped = false;
         await StartSupervisorAsync(cancellationToken, null, false);

@@ -244,7 +244,7 @@ public sealed class HostileClientTests(HostileClientTests.Cluster cluster) : ICl
 
         private string[] Args(Node node, params string[] extra) =>
         [
-            "--node-name", node.Name, "--node-ip", node.Ip.ToString(), "--bind-address", node.Ip.ToString(),
+            "--node-name", node.Name, "--node-ip", node.Ip.ToString(), "--single-host-demo", "--bind-address", node.Ip.ToString(),
             "--supervisor-port", Str(node.SupervisorPort), "--etcd-client-port", Str(node.ClientPort),
             "--etcd-peer-port", Str(node.PeerPort), "--etcd-metrics-port", Str(node.MetricsPort),
             "--config", _dir.Combine("etc", "config.yaml"), "--etcd-disable-snapshots",

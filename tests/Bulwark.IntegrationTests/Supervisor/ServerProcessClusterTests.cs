@@ -36,7 +36,7 @@ public sealed class ServerProcessClusterTests : IDisposable
 
     private string[] Args(Node node, params string[] extra) =>
     [
-        "--node-name", node.Name, "--node-ip", node.Ip.ToString(), "--bind-address", node.Ip.ToString(),
+        "--node-name", node.Name, "--node-ip", node.Ip.ToString(), "--single-host-demo", "--bind-address", node.Ip.ToString(),
         "--supervisor-port", Str(node.SupervisorPort), "--etcd-client-port", Str(node.ClientPort),
         "--etcd-peer-port", Str(node.PeerPort), "--etcd-metrics-port", Str(node.MetricsPort),
         "--config", _dir.Combine("etc", "config.yaml"), "--etcd-disable-snapshots",
@@ -54,6 +54,29 @@ public sealed class ServerProcessClusterTests : IDisposable
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("needs its token: --token T or --token-file FILE", result.Error);
         Assert.False(Directory.Exists(node.DataDir));
+    }
+
+    [Fact]
+    public async Task A_server_joining_with_another_cni_is_refused_with_both_values_and_writes_no_cluster_state()
+    {
+        var n1 = NewNode(5);
+        var n2 = NewNode(6);
+        _dir.Write("etc/config.yaml", "# empty: everything comes from flags\n");
+        await using var s1 = ServerProcess.Start(n1.DataDir, Args(n1, "--cni", "multus,canal"));
+        await s1.WaitForLineAsync("[ready]");
+        var token = (await File.ReadAllTextAsync(new ServerPkiPaths(n1.DataDir).Token, Ct)).Trim();
+
+        await using var s2 = ServerProcess.Start(n2.DataDir, Args(n2, "--server", n1.Supervisor.ToString(), "--token", token, "--cni", "calico"));
+        var exit = await s2.WaitForExitAsync();
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("this server's cni is \"calico\" but the cluster at", s2.Output);
+        Assert.Contains("runs cni \"multus,canal\"", s2.Output);
+        Assert.Contains("Set cni: multus,canal", s2.Output);
+        // Refused before the bootstrap data: no shared CA and no etcd member were written on the joining node.
+        Assert.False(File.Exists(Path.Combine(n2.DataDir, "server", "tls", "server-ca.key")));
+        Assert.False(new EtcdPaths(n2.DataDir).HasMemberData);
+        Assert.DoesNotContain(token[(token.LastIndexOf(':') + 1)..], s2.Output);
     }
 
     [Fact]
@@ -147,6 +170,63 @@ public sealed class ServerProcessClusterTests : IDisposable
         finally
         {
             await s3.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_joining_server_killed_while_its_etcd_learner_exists_resumes_on_restart_and_blocks_no_other_join()
+    {
+        var n1 = NewNode(5);
+        var n2 = NewNode(6);
+        var n3 = NewNode(7);
+        _dir.Write("etc/config.yaml", "# empty: everything comes from flags\n");
+        await using var s1 = ServerProcess.Start(n1.DataDir, Args(n1));
+        await s1.WaitForLineAsync("[ready]");
+        var token = (await File.ReadAllTextAsync(new ServerPkiPaths(n1.DataDir).Token, Ct)).Trim();
+        var join = Args(n2, "--server", n1.Supervisor.ToString(), "--token", token);
+
+        // kill -9 the joining server (bulwark and its etcd) once its learner's WAL exists and before the promotion.
+        var paths2 = new EtcdPaths(n2.DataDir);
+        var s2 = ServerProcess.Start(n2.DataDir, join);
+        try
+        {
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct))
+            {
+                deadline.CancelAfter(TimeSpan.FromMinutes(2));
+                while (!(File.Exists(paths2.JoiningMarker) && paths2.HasMemberData))
+                {
+                    Assert.False(s2.HasExited, "the joining server exited before its learner started:\n" + s2.Output);
+                    await Task.Delay(10, deadline.Token);
+                }
+            }
+            var etcd2 = s2.EtcdPid;
+            Signals.Send(s2.Pid, Signals.SigKill);
+            if (etcd2 is { } pid)
+            {
+                Signals.Send(pid, Signals.SigKill);
+            }
+            await s2.WaitForExitAsync();
+            Assert.True(File.Exists(paths2.JoiningMarker), "the kill must land before the promotion");
+            await s2.DisposeAsync();
+
+            // The same command again: the interrupted join resumes and ends promoted.
+            s2 = ServerProcess.Start(n2.DataDir, join);
+            await s2.WaitForLineAsync("[ready]");
+            Assert.Contains("previous join stopped before its etcd learner was promoted", s2.Output);
+            Assert.Contains("[join] joined the cluster through", s2.Output);
+            Assert.False(File.Exists(paths2.JoiningMarker));
+
+            // A third server joins: nothing stuck blocks the learner slot.
+            await using var s3 = ServerProcess.Start(n3.DataDir, Args(n3, "--server", n1.Supervisor.ToString(), "--token", token));
+            await s3.WaitForLineAsync("[ready]");
+            using var client = new EtcdClient(new EtcdClientOptions([n1.Etcd], new EtcdPaths(n1.DataDir).ClientTls));
+            var members = await client.MemberListAsync(Ct);
+            Assert.Equal(3, members.Count);
+            Assert.All(members, m => Assert.False(m.IsLearner));
+        }
+        finally
+        {
+            await s2.DisposeAsync();
         }
     }
 }
