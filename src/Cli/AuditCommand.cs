@@ -158,10 +158,7 @@ internal static class AuditCommand
 
     private sealed record Target(ReportFormat Format, string? Path);
 
-    /// <summary>
-    /// Pairs each --output-file with the --output format before it, in command-line order: "-o text -o json --output-file a.json" prints
-    /// text and writes json to a.json. At most one format may go to standard output.
-    /// </summary>
+    /// <summary>--export-kube-bench-config DIR: writes the shipped kube-bench config dir; refuses to overwrite files.</summary>
     private static int ExportKubeBenchConfig(CliEnvironment env, string directory)
     {
         try
@@ -178,6 +175,10 @@ internal static class AuditCommand
         }
     }
 
+    /// <summary>
+    /// Pairs each --output-file with the --output format before it, in command-line order: "-o text -o json --output-file a.json" prints
+    /// text and writes json to a.json. At most one format may go to standard output.
+    /// </summary>
     private static List<Target>? PairOutputs(ParseResult parse, CliEnvironment env)
     {
         var targets = new List<Target>();
