@@ -114,20 +114,8 @@ public sealed class CniAddonRenderer(CniCatalog catalog, ApiResourceTable resour
         var root = new YamlMappingNode();
         foreach (var value in values)
         {
-            var parts = value.Path.Split('.');
-            var map = root;
-            foreach (var part in parts[..^1])
-            {
-                var key = new YamlScalarNode(part);
-                if (!map.Children.TryGetValue(key, out var child))
-                {
-                    child = new YamlMappingNode();
-                    map.Add(key, child);
-                }
-                map = (YamlMappingNode)child;
-            }
             // Plain scalars keep their YAML type (false stays a boolean, Drop a string).
-            map.Children[new YamlScalarNode(parts[^1])] = new YamlScalarNode(value.Value);
+            YamlNodes.SetPath(root, value.Path, new YamlScalarNode(value.Value));
         }
         return root;
     }

@@ -58,19 +58,7 @@ public sealed record ComponentConfig(string ApiVersion, string Kind, IReadOnlyLi
         var root = YamlNodes.Map(("apiVersion", YamlNodes.Str(ApiVersion)), ("kind", YamlNodes.Str(Kind)));
         foreach (var (path, value) in Fields)
         {
-            var parts = path.Split('.');
-            var map = root;
-            foreach (var part in parts[..^1])
-            {
-                var key = new YamlScalarNode(part);
-                if (!map.Children.TryGetValue(key, out var child))
-                {
-                    child = new YamlMappingNode();
-                    map.Add(key, child);
-                }
-                map = (YamlMappingNode)child;
-            }
-            map.Children[new YamlScalarNode(parts[^1])] = value;
+            YamlNodes.SetPath(root, path, value);
         }
         return YamlNodes.Serialize(root);
     }

@@ -71,6 +71,24 @@ internal static class YamlNodes
 
     public static YamlSequenceNode Strings(IEnumerable<string> values) => new(values.Select(v => (YamlNode)Str(v)));
 
+    /// <summary>Sets <paramref name="value"/> at a dotted path ("a.b.c"), creating the mappings on the way.</summary>
+    public static void SetPath(YamlMappingNode root, string dottedPath, YamlNode value)
+    {
+        var parts = dottedPath.Split('.');
+        var map = root;
+        foreach (var part in parts[..^1])
+        {
+            var key = new YamlScalarNode(part);
+            if (!map.Children.TryGetValue(key, out var child))
+            {
+                child = new YamlMappingNode();
+                map.Add(key, child);
+            }
+            map = (YamlMappingNode)child;
+        }
+        map.Children[new YamlScalarNode(parts[^1])] = value;
+    }
+
     public static YamlMappingNode Map(params (string Key, YamlNode? Value)[] entries)
     {
         var map = new YamlMappingNode();
