@@ -7,7 +7,7 @@ namespace Bulwark.Benchmarks;
 
 /// <summary>
 /// The shipped Native AOT binary (dist/bulwark, from `make publish`): wall time of `bulwark version` and of a full
-/// `bulwark audit` of the hardened fixture node, and the idle RSS of `bulwark server`. Peers run in the same go:
+/// `bulwark audit` of the node the real renderer writes, and the idle RSS of `bulwark server`. Peers run in the same go:
 /// `etcdctl version` (a Go CLI), `find -printf` over the audited tree, and the etcd child of the same server.
 /// Goals (issue 10): version ≤ 30 ms, audit ≤ 150 ms, idle server RSS ≤ 50 MiB.
 /// </summary>
