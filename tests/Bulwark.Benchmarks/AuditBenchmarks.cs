@@ -55,7 +55,9 @@ public static class AuditBenchmarks
         }
         var findMs = watch.Elapsed.TotalMilliseconds / rounds;
 
-        var files = Directory.EnumerateFiles(node.Scratch.Path, "*", SearchOption.AllDirectories).ToList();
+        var files = Directory.EnumerateFiles(node.Scratch.Path, "*", SearchOption.AllDirectories)
+            // etcd's running member holds its db locked (and the audit only stats it): left out of the raw reads.
+            .Where(f => !f.StartsWith(node.Data("server/db/etcd/member"), StringComparison.Ordinal)).ToList();
         watch.Restart();
         for (var i = 0; i < rounds; i++)
         {
