@@ -26,6 +26,7 @@ public static class ServerPlan
             new SecretsStateStage(),
             new SupervisorStage(),
             new RuntimeStage(),
+            new KmsStage(),
             new ComponentsStage(),
             new ManifestsStage(),
             new SnapshotsStage(),

@@ -1,0 +1,8 @@
+using System.Text.Json.Serialization;
+
+namespace Bulwark.Kms;
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(KmsKeyringManifest))]
+[JsonSerializable(typeof(KmsStatus))]
+internal sealed partial class KmsJsonContext : JsonSerializerContext;
