@@ -19,5 +19,6 @@ public static class BenchmarkCatalog
         EtcdBenchmarks.ServerStart,
         EtcdBenchmarks.Snapshot,
         RuntimeBenchmarks.Import,
+        KmsBenchmarks.RoundTrip,
     ];
 }
