@@ -5,4 +5,5 @@ namespace Bulwark.Kms;
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(KmsKeyringManifest))]
 [JsonSerializable(typeof(KmsStatus))]
+[JsonSerializable(typeof(KmsKeyringExport))]
 internal sealed partial class KmsJsonContext : JsonSerializerContext;

@@ -88,6 +88,66 @@ public sealed class KmsKeyStore(string folder, KeyProtection protection, CryptoS
         }
     }
 
+    /// <summary>The loaded keys as JSON for the sealed bootstrap data (see <see cref="KmsKeyringExport"/>).</summary>
+    public static string Export(KmsKeyring keyring, KmsKeyringManifest manifest) =>
+        JsonSerializer.Serialize(new KmsKeyringExport(manifest.Current, manifest.Keys
+            .Where(k => keyring.Find(k.Id) is not null)
+            .Select(k => new KmsExportedKey(k.Id, k.Created, Convert.ToBase64String(keyring.Find(k.Id)!.Material)))
+            .ToList()), KmsJsonContext.Default.KmsKeyringExport);
+
+    /// <summary>
+    /// Seals here every key of a cluster's exported keyring this server lacks (each checked against its id) and makes
+    /// the cluster's current key current. Keys only this server has stay retained. Returns how many were added.
+    /// </summary>
+    public async Task<int> ImportAsync(string export, CancellationToken cancellationToken)
+    {
+        KmsKeyringExport? received;
+        try
+        {
+            received = JsonSerializer.Deserialize(export, KmsJsonContext.Default.KmsKeyringExport);
+        }
+        catch (JsonException e)
+        {
+            throw new KmsKeyringException($"the cluster's KMS keyring in the bootstrap data is unreadable ({e.Message}); is the other server the same Bulwark version?", e);
+        }
+        if (received is null || received.Keys.All(k => k.Id != received.Current))
+        {
+            throw new KmsKeyringException("the cluster's KMS keyring in the bootstrap data names no current key");
+        }
+        var manifest = Exists ? ReadManifest() : new KmsKeyringManifest(protection.Resolve(), protection.Resolve() == KeyProtection.Tpm ? protection.Pcrs : "", "", []);
+        var protector = Protector(manifest);
+        AtomicFile.EnsureDirectory(folder, AtomicFile.PrivateDirectory);
+        var added = 0;
+        foreach (var entry in received.Keys.Where(k => manifest.Keys.All(m => m.Id != k.Id)))
+        {
+            using var key = KeyEncryptionKey.FromBytes(crypto, Convert.FromBase64String(entry.Key));
+            if (key.Id != entry.Id)
+            {
+                throw new KmsKeyringException($"the cluster's KMS key {entry.Id} does not match its id (got {key.Id}); the bootstrap data is damaged");
+            }
+            var material = key.Material.ToArray();
+            try
+            {
+                await protector.ProtectAsync(key.Id, material, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(material);
+            }
+            added++;
+        }
+        var merged = manifest with
+        {
+            Current = received.Current,
+            Keys = [.. received.Keys.Select(k => new KmsKeyEntry(k.Id, k.Created)), .. manifest.Keys.Where(m => received.Keys.All(k => k.Id != m.Id))],
+        };
+        if (added > 0 || merged.Current != manifest.Current)
+        {
+            AtomicFile.WriteAllText(ManifestPath, JsonSerializer.Serialize(merged, KmsJsonContext.Default.KmsKeyringManifest) + "\n", AtomicFile.Private);
+        }
+        return added;
+    }
+
     private async Task<KmsKeyringManifest> AddKeyAsync(KmsKeyringManifest manifest, CancellationToken cancellationToken)
     {
         AtomicFile.EnsureDirectory(folder, AtomicFile.PrivateDirectory);

@@ -87,7 +87,9 @@ public sealed class KmsServerTests : IAsyncLifetime
             server.SignalGroup(Signals.SigTerm);
             Assert.Equal(0, await server.WaitForExitAsync());
             var stops = server.Output.Split('\n').Where(l => l.StartsWith("[stop] ", StringComparison.Ordinal)).ToList();
-            Assert.True(stops.IndexOf("[stop] kms stopped") < stops.IndexOf("[stop] runtime stopped"), string.Join("\n", stops));
+            // Started before the supervisor and everything after it (kube-apiserver among them), so stopped after them.
+            var kmsStop = stops.IndexOf("[stop] kms stopped");
+            Assert.True(kmsStop > stops.IndexOf("[stop] runtime stopped") && kmsStop > stops.IndexOf("[stop] supervisor stopped") && kmsStop < stops.IndexOf("[stop] etcd stopped"), string.Join("\n", stops));
             Assert.False(Path.Exists(socket), "the socket is removed when the plugin stops");
         }
 
@@ -102,6 +104,48 @@ public sealed class KmsServerTests : IAsyncLifetime
             Assert.Equal(0, await again.WaitForExitAsync());
         }
     }
+
+    [Fact]
+    public async Task A_joining_server_receives_the_keys_in_the_sealed_bootstrap_seals_them_to_its_own_tpm_and_decrypts_what_the_first_encrypted()
+    {
+        using var otherTpm = new SoftwareTpm();
+        string[] Node(int index, string tcti, params string[] extra)
+        {
+            var ip = System.Net.IPAddress.Parse($"127.0.0.{20 + index}");
+            return
+            [
+                "--node-name", $"kms-{index}", "--node-ip", ip.ToString(), "--single-host-demo", "--bind-address", ip.ToString(),
+                "--supervisor-port", Str(Supervisor.ClusterHarness.FreePort(ip)), "--etcd-client-port", Str(Supervisor.ClusterHarness.FreePort(System.Net.IPAddress.Loopback)),
+                "--etcd-peer-port", Str(Supervisor.ClusterHarness.FreePort(ip)), "--etcd-metrics-port", Str(Supervisor.ClusterHarness.FreePort(System.Net.IPAddress.Loopback)),
+                "--config", _dir.Combine("etc", "config.yaml"), "--etcd-disable-snapshots",
+                "--secrets-encryption-provider", "kms", "--secrets-encryption-tpm-tcti", tcti, .. extra,
+            ];
+        }
+        var first = Node(1, _tpm.Tcti);
+        var data1 = _dir.Combine("server-1");
+        var data2 = _dir.Combine("server-2");
+        await using var s1 = ServerProcess.Start(data1, first);
+        await s1.WaitForLineAsync("[ready]");
+        var token = (await File.ReadAllTextAsync(new Bulwark.Pki.ServerPkiPaths(data1).Token, Token)).Trim();
+        var supervisor = $"https://127.0.0.21:{first[Array.IndexOf(first, "--supervisor-port") + 1]}";
+
+        await using var s2 = ServerProcess.Start(data2, Node(2, otherTpm.Tcti, "--server", supervisor, "--token", token));
+        await s2.WaitForLineAsync("[ready]");
+        Assert.Contains("sealed 1 key(s) received from the cluster in the bootstrap data", s2.Output);
+        Assert.Contains("sealed to the TPM 2.0 at " + otherTpm.Tcti, s2.Output);
+        // Only sealed blobs on the joining server's disk: no key file, no plaintext export.
+        Assert.Empty(Directory.GetFiles(new NodeLayout(data2).KmsDir, "*.key"));
+
+        using var c1 = new KmsClient(new NodeLayout(data1).KmsSocket);
+        using var c2 = new KmsClient(new NodeLayout(data2).KmsSocket);
+        Assert.Equal((await c1.StatusAsync(Token)).KeyId, (await c2.StatusAsync(Token)).KeyId);
+        var fromFirst = await c1.Api.EncryptAsync(new EncryptRequest { Plaintext = ByteString.CopyFromUtf8("written on 1"), Uid = "a" }, cancellationToken: Token);
+        var fromSecond = await c2.Api.EncryptAsync(new EncryptRequest { Plaintext = ByteString.CopyFromUtf8("written on 2"), Uid = "b" }, cancellationToken: Token);
+        Assert.Equal("written on 1", (await Decrypt(c2, fromFirst)).ToStringUtf8());
+        Assert.Equal("written on 2", (await Decrypt(c1, fromSecond)).ToStringUtf8());
+    }
+
+    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static async Task<ByteString> Decrypt(KmsClient client, EncryptResponse sealedData)
     {
