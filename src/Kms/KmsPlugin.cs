@@ -39,7 +39,9 @@ public sealed class KmsPlugin : IAsyncDisposable
         var keys = await KmsKeyHolder.LoadAsync(store, cancellationToken).ConfigureAwait(false);
         try
         {
-            AtomicFile.EnsureDirectory(Path.GetDirectoryName(Path.GetFullPath(socketPath))!, AtomicFile.PrivateDirectory);
+            // A new folder is root-only; an existing one (/run/bulwark, shared with containerd's run folder) keeps its mode.
+            // Connecting needs write permission on the socket, so the umask's mode before the chmod below admits only root.
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(socketPath))!, AtomicFile.PrivateDirectory);
             RemoveStaleSocket(socketPath);
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "bulwark-kms", ContentRootPath = AppContext.BaseDirectory });
             builder.Logging.ClearProviders();
