@@ -15,11 +15,22 @@ internal static class SecretsEncryptCommand
         command.Subcommands.Add(Step(env, "prepare", "Add a new key (second, so it decrypts but does not yet encrypt)", s => s.Manager.PrepareAsync(s.Token)));
         command.Subcommands.Add(Step(env, "rotate", "Make the prepared key the one new writes use", s => s.Manager.RotateAsync(s.Token)));
         command.Subcommands.Add(Step(env, "reencrypt", "Re-write every Secret with the current key through the API server, then drop the old keys", s => s.Manager.ReencryptAsync(s.Reencryptor, s.Token)));
+        command.Subcommands.Add(Step(env, "rotate-kek", "KMS provider: a new key-encryption key for new writes; earlier keys stay retained so every Secret stays readable", RotateKekAsync));
         command.Subcommands.Add(Step(env, "rotate-keys", "New key, re-encrypt, drop old keys: all in one step (needs the API server)", s => s.Manager.RotateKeysAsync(s.Reencryptor, s.Token)));
         return command;
     }
 
-    private sealed record StepContext(SecretsEncryptionManager Manager, ISecretsReencryptor Reencryptor, CancellationToken Token);
+    private sealed record StepContext(SecretsEncryptionManager Manager, ISecretsReencryptor Reencryptor, Kms.KmsKeyStore Keyring, CancellationToken Token);
+
+    private static async Task<SecretsEncryptionStatus> RotateKekAsync(StepContext step)
+    {
+        if (!step.Keyring.Exists)
+        {
+            throw new SecretsEncryptionException($"rotate-kek: there is no KMS keyring ({step.Keyring.ManifestPath}); start the server with secrets-encryption-provider: kms first");
+        }
+        await step.Keyring.RotateAsync(step.Token);
+        return await step.Manager.StatusAsync(step.Token);
+    }
 
     private static Command Step(CliEnvironment env, string name, string description, Func<StepContext, Task<SecretsEncryptionStatus>> run, bool withOutput = false)
     {
@@ -29,7 +40,8 @@ internal static class SecretsEncryptCommand
         {
             command.Options.Add(output);
         }
-        var flags = ConfigFlags.AddTo(command, [ConfigKeys.DataDir, ConfigKeys.HttpsListenPort, ConfigKeys.EtcdClientPort]);
+        var flags = ConfigFlags.AddTo(command, [ConfigKeys.DataDir, ConfigKeys.HttpsListenPort, ConfigKeys.EtcdClientPort,
+            ConfigKeys.SecretsEncryptionKeyProtection, ConfigKeys.SecretsEncryptionTpmTcti, ConfigKeys.SecretsEncryptionTpmPcrs]);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var config = GlobalOptions.LoadConfig(parse, env, ConfigRole.Server, flags);
@@ -48,17 +60,23 @@ internal static class SecretsEncryptCommand
             ISecretsEncryptionStateStore store = etcd is null ? local : new ClusterSecretsEncryptionStateStore(etcd, local);
             var manager = new SecretsEncryptionManager(paths.EncryptionConfig, store);
             var reencryptor = new KubectlSecretsReencryptor(Path.Combine(paths.Cred, "admin.kubeconfig"), "127.0.0.1", config.Get(ConfigKeys.HttpsListenPort));
+            var crypto = Crypto.CryptoService.For(Crypto.FipsMode.On);
+            var keyring = new Kms.KmsKeyStore(config.Layout.KmsDir, Server.Stages.KmsStage.KeyProtectionOf(config), crypto);
             SecretsEncryptionStatus status;
             try
             {
-                status = await run(new StepContext(manager, reencryptor, cancellationToken));
+                status = await run(new StepContext(manager, reencryptor, keyring, cancellationToken));
+                if (keyring.Exists)
+                {
+                    status = status with { Kms = Kms.KmsStatus.Of(keyring), PluginHealth = await PluginHealthAsync(config.Layout.KmsSocket, cancellationToken) };
+                }
             }
             catch (SecretsEncryptionException e)
             {
                 env.Error.WriteLine($"error: {e.Message}");
                 return ExitCodes.For(e.Kind);
             }
-            catch (Exception e) when (e is ControlPlaneDataException or IOException or UnauthorizedAccessException or Processes.ProcessFailedException
+            catch (Exception e) when (e is ControlPlaneDataException or Kms.KmsKeyringException or IOException or UnauthorizedAccessException or Processes.ProcessFailedException
                 or Etcd.EtcdException or HttpRequestException)
             {
                 env.Error.WriteLine($"error: secrets-encrypt {name}: {e.Message}");
@@ -89,11 +107,37 @@ internal static class SecretsEncryptCommand
         output.WriteLine("Encryption status: Enabled");
         output.WriteLine($"Current rotation stage: {SecretsEncryptionManager.StageName(status.Stage)}");
         output.WriteLine($"Server encryption hashes: {(status.HashesMatch ? "this server's key file matches the recorded hash" : "this server's key file differs from the recorded hash; restart it to sync")}");
+        output.WriteLine($"Encryption provider: {status.Provider}" + (status.Provider == "kms" ? " (Bulwark's KMS v2 plugin; the aescbc keys below still decrypt older Secrets)" : ""));
+        if (status.Kms is { } kms)
+        {
+            output.WriteLine($"KMS key protection: {kms.Protection}: {kms.ProtectionDescription}");
+            output.WriteLine($"KMS key-encryption keys: current {kms.CurrentKeyId}, {kms.RetainedKeyIds.Count} retained for decryption");
+            output.WriteLine($"KMS plugin: {status.PluginHealth}");
+        }
         output.WriteLine();
         output.WriteLine("Active  Key name");
         foreach (var key in status.KeyNames)
         {
             output.WriteLine($"{(key == status.ActiveKey ? "  *   " : "      ")}  {key}");
+        }
+    }
+
+    /// <summary>What the running plugin's Status says ("ok" or its reason), or why it was not asked.</summary>
+    private static async Task<string> PluginHealthAsync(string socket, CancellationToken cancellationToken)
+    {
+        if (!Path.Exists(socket))
+        {
+            return $"not running (no socket at {socket}; bulwark server serves it)";
+        }
+        using var client = new Kms.KmsClient(socket);
+        try
+        {
+            var answer = await client.StatusAsync(cancellationToken);
+            return $"{answer.Healthz} on {socket} (API {answer.Version}, key {answer.KeyId})";
+        }
+        catch (Grpc.Core.RpcException e)
+        {
+            return $"not answering on {socket} ({e.Status.StatusCode})";
         }
     }
 

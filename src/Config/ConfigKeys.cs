@@ -85,6 +85,10 @@ public static class ConfigKeys
     public static readonly StringKey PodSecurityAdmissionConfigFile = new("pod-security-admission-config-file", "", "Pod Security Admission configuration file to use instead of the default", S);
     public static readonly StringKey AuditPolicyFile = new("audit-policy-file", "", "Audit policy file to use instead of the default", S);
     public static readonly BoolKey SecretsEncryption = new("secrets-encryption", true, "Encrypt Secrets at rest", S);
+    public static readonly EnumKey SecretsEncryptionProvider = new("secrets-encryption-provider", "aescbc", ["aescbc", "kms"], "Provider that encrypts new Secrets: aescbc (a static key in the encryption config) or kms (Bulwark's KMS v2 plugin, its key sealed to the TPM when there is one)", S);
+    public static readonly EnumKey SecretsEncryptionKeyProtection = new("secrets-encryption-key-protection", "auto", ["auto", "tpm", "file"], "How the KMS plugin keeps its key-encryption keys: tpm (sealed to the TPM 2.0), file (0600 files), auto (tpm when the TPM device exists)", S);
+    public static readonly StringKey SecretsEncryptionTpmTcti = new("secrets-encryption-tpm-tcti", "device:/dev/tpmrm0", "TPM the KMS keys are sealed to, as a tpm2-tools TCTI (device:/dev/tpmrm0, or swtpm:port=N for a software TPM)", S, validate: NotEmpty);
+    public static readonly StringKey SecretsEncryptionTpmPcrs = new("secrets-encryption-tpm-pcrs", "", "PCRs the sealed KMS keys are bound to, e.g. sha256:0,2,4,7 (empty: not bound; a firmware or boot change then cannot lock the keys)", S, Validators.PcrSelection, "a PCR selection such as sha256:7");
     public static readonly StringKey SystemDefaultRegistry = new("system-default-registry", "", "Private registry for all system images");
     public static readonly StringKey PrivateRegistry = new("private-registry", "/etc/bulwark/registries.yaml", "Private registry configuration file");
     public static readonly BoolKey DisableDefaultRegistryEndpoint = new("disable-default-registry-endpoint", false, "Pull only from the mirrors in registries.yaml, never from a registry's own endpoint");
@@ -104,6 +108,7 @@ public static class ConfigKeys
         EtcdSnapshotCompress, EtcdExposeMetrics,
         KubeApiserverArg, KubeControllerManagerArg, KubeSchedulerArg, EtcdArg, KubeletArg, KubeProxyArg,
         WriteKubeconfig, WriteKubeconfigMode, PodSecurityAdmissionConfigFile, AuditPolicyFile, SecretsEncryption,
+        SecretsEncryptionProvider, SecretsEncryptionKeyProtection, SecretsEncryptionTpmTcti, SecretsEncryptionTpmPcrs,
         SystemDefaultRegistry, PrivateRegistry, PkiKeyAlgorithm,
         DisableDefaultRegistryEndpoint, PauseImage, NodeCheck,
     ];

@@ -55,6 +55,12 @@ public static partial class Validators
             ? null
             : $"expected name=value (for example audit-log-maxage=30, without leading dashes), got \"{value}\"";
 
+    /// <summary>A tpm2-tools PCR selection: a bank and PCR numbers 0-23 (sha256:0,7), or empty for none.</summary>
+    public static string? PcrSelection(string value) =>
+        value.Length == 0 || PcrSelectionPattern().IsMatch(value) && value[(value.IndexOf(':') + 1)..].Split(',').All(n => int.Parse(n, CultureInfo.InvariantCulture) < 24)
+            ? null
+            : $"expected a bank and PCR numbers 0-23 such as sha256:0,7, got \"{value}\"";
+
     public static string? Duration(string value) =>
         TryParseDuration(value, out _) ? null : $"expected a duration such as 30s, 5m or 1h, got \"{value}\"";
 
@@ -83,6 +89,9 @@ public static partial class Validators
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9-]*=")]
     private static partial Regex ComponentArgPattern();
+
+    [GeneratedRegex("^(sha1|sha256|sha384):[0-9]{1,2}(,[0-9]{1,2})*$")]
+    private static partial Regex PcrSelectionPattern();
 
     [GeneratedRegex("^([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h|d)$")]
     private static partial Regex DurationPattern();

@@ -66,6 +66,9 @@ public enum MountKind
     File,
     Directory,
     WritableDirectory,
+
+    /// <summary>A unix socket the component dials (hostPath type Socket): the KMS plugin's, named by the encryption config.</summary>
+    Socket,
 }
 
 /// <summary>One argument: its value template, when it applies, what it satisfies and how an override is judged.</summary>

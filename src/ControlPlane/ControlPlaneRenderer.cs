@@ -158,7 +158,8 @@ public sealed class ControlPlaneRenderer
         }
         if (config.Get(ConfigKeys.SecretsEncryption) && enabled.Contains("kube-apiserver"))
         {
-            var manager = new SecretsEncryptionManager(paths.EncryptionConfig, stateStore ?? new FileSecretsEncryptionStateStore(paths.EncryptionState));
+            var kms = config.Get(ConfigKeys.SecretsEncryptionProvider) == "kms" ? KmsProvider.ForSocket(config.Layout.KmsSocket) : null;
+            var manager = new SecretsEncryptionManager(paths.EncryptionConfig, stateStore ?? new FileSecretsEncryptionStateStore(paths.EncryptionState), kms: kms);
             var created = await manager.EnsureAsync(cancellationToken).ConfigureAwait(false);
             files.Add(new RenderedFile(paths.EncryptionConfig, created ? FileChange.Written : FileChange.Unchanged, "secrets encryption config"));
         }

@@ -3,7 +3,10 @@ using System.Text.Json.Serialization;
 
 namespace Bulwark.ControlPlane;
 
-/// <summary>apiserver.config.k8s.io/v1 EncryptionConfiguration, as much of it as Bulwark writes: aescbc keys, then identity.</summary>
+/// <summary>
+/// apiserver.config.k8s.io/v1 EncryptionConfiguration, as much of it as Bulwark writes: optionally the KMS v2 plugin,
+/// then aescbc keys, then identity.
+/// </summary>
 public sealed record EncryptionConfiguration(string Kind, string ApiVersion, IReadOnlyList<EncryptionResource> Resources)
 {
     public const string ExpectedKind = "EncryptionConfiguration";
@@ -14,9 +17,34 @@ public sealed record EncryptionConfiguration(string Kind, string ApiVersion, IRe
     public IReadOnlyList<EncryptionKey> Keys =>
         Resources.FirstOrDefault(r => r.Resources.Contains("secrets"))?.Providers.FirstOrDefault(p => p.Aescbc is not null)?.Aescbc!.Keys ?? [];
 
-    public static EncryptionConfiguration ForSecrets(IReadOnlyList<EncryptionKey> keys) =>
-        new(ExpectedKind, ExpectedApiVersion,
-            [new EncryptionResource(["secrets"], [new EncryptionProvider(new AesCbcProvider(keys), null), new EncryptionProvider(null, new IdentityProvider())])]);
+    /// <summary>The KMS provider for secrets, when there is one (first when it encrypts, after the keys when it only decrypts).</summary>
+    [JsonIgnore]
+    public KmsProvider? Kms => Resources.FirstOrDefault(r => r.Resources.Contains("secrets"))?.Providers.FirstOrDefault(p => p.Kms is not null)?.Kms;
+
+    /// <summary>True when new Secrets go through the KMS plugin (its provider is first).</summary>
+    [JsonIgnore]
+    public bool KmsFirst => Resources.FirstOrDefault(r => r.Resources.Contains("secrets"))?.Providers.FirstOrDefault()?.Kms is not null;
+
+    /// <summary>
+    /// Secrets encrypted by <paramref name="kms"/> when given (its provider first), else by the first aescbc key; the
+    /// aescbc keys always follow so what they encrypted stays readable, then <paramref name="decryptOnlyKms"/> (a KMS
+    /// provider being moved away from), then identity for data written before encryption was on.
+    /// </summary>
+    public static EncryptionConfiguration ForSecrets(IReadOnlyList<EncryptionKey> keys, KmsProvider? kms = null, KmsProvider? decryptOnlyKms = null)
+    {
+        List<EncryptionProvider> providers = [];
+        if (kms is not null)
+        {
+            providers.Add(new EncryptionProvider(null, null, kms));
+        }
+        providers.Add(new EncryptionProvider(new AesCbcProvider(keys), null));
+        if (decryptOnlyKms is not null)
+        {
+            providers.Add(new EncryptionProvider(null, null, decryptOnlyKms));
+        }
+        providers.Add(new EncryptionProvider(null, new IdentityProvider()));
+        return new(ExpectedKind, ExpectedApiVersion, [new EncryptionResource(["secrets"], providers)]);
+    }
 
     public string ToJson() => JsonSerializer.Serialize(this, ControlPlaneJsonContext.Relaxed.EncryptionConfiguration) + "\n";
 
@@ -51,7 +79,24 @@ public sealed record EncryptionResource(IReadOnlyList<string> Resources, IReadOn
 
 public sealed record EncryptionProvider(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AesCbcProvider? Aescbc,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IdentityProvider? Identity);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IdentityProvider? Identity,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] KmsProvider? Kms = null);
+
+/// <summary>
+/// A kms provider (KMSConfiguration): the plugin's name, API version (v2), unix socket endpoint and call timeout.
+/// kube-apiserver's rules for it are data: policies/kubernetes/v1.32/encryption-configuration.yaml.
+/// </summary>
+public sealed record KmsProvider(string ApiVersion, string Name, string Endpoint, string Timeout)
+{
+    public const string BulwarkName = "bulwark-kms";
+    public const string DefaultTimeout = "3s";
+
+    public static KmsProvider ForSocket(string socketPath) => new("v2", BulwarkName, "unix://" + socketPath, DefaultTimeout);
+
+    /// <summary>The socket path of a unix:// endpoint.</summary>
+    [JsonIgnore]
+    public string SocketPath => Endpoint.StartsWith("unix://", StringComparison.Ordinal) ? Endpoint["unix://".Length..] : Endpoint;
+}
 
 public sealed record AesCbcProvider(IReadOnlyList<EncryptionKey> Keys);
 

@@ -97,8 +97,14 @@ public sealed class KubectlSecretsReencryptor(string adminKubeconfig, string api
 
 /// <summary>What <c>bulwark secrets-encrypt status</c> shows.</summary>
 public sealed record SecretsEncryptionStatus(bool Enabled, SecretsEncryptionStage Stage, string ActiveKey, IReadOnlyList<string> KeyNames,
-    string FileHash, string RecordedHash)
+    string FileHash, string RecordedHash, string Provider = "aescbc")
 {
+    /// <summary>The KMS keyring (protection, current and retained key ids) when this server has one.</summary>
+    public Kms.KmsStatus? Kms { get; init; }
+
+    /// <summary>The plugin's own Status answer ("ok" or why not), when it was asked.</summary>
+    public string? PluginHealth { get; init; }
+
     /// <summary>False when another server changed the keys and this one has not caught up (or the file was edited by hand).</summary>
     public bool HashesMatch => CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(FileHash), Encoding.ASCII.GetBytes(RecordedHash));
 }
@@ -110,11 +116,17 @@ public sealed class SecretsEncryptionException(string message, bool unavailable 
 /// <summary>
 /// The secrets-encryption key file (server/cred/encryption-config.json) and its lifecycle, as RKE2:
 /// prepare adds a new key second, rotate moves it first, reencrypt re-writes Secrets and drops the old keys;
-/// rotate-keys does all three at once. The stage and key-file hash are recorded in the state store.
+/// rotate-keys does all three at once. The stage and key-file hash are recorded in the state store. With
+/// <paramref name="kms"/> the KMS v2 plugin's provider goes first (the aescbc keys follow, so their data stays readable);
+/// without it, a KMS provider found in the file stays after the keys until reencrypt has re-written every Secret.
 /// </summary>
-public sealed class SecretsEncryptionManager(string configPath, ISecretsEncryptionStateStore store, TimeProvider? time = null)
+public sealed class SecretsEncryptionManager(string configPath, ISecretsEncryptionStateStore store, TimeProvider? time = null, KmsProvider? kms = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>The file for these keys: KMS first when configured; a KMS provider being left kept for reading unless dropped.</summary>
+    private static EncryptionConfiguration Build(IReadOnlyList<EncryptionKey> keys, KmsProvider? kms, EncryptionConfiguration? existing) =>
+        EncryptionConfiguration.ForSecrets(keys, kms, kms is null ? existing?.Kms : null);
 
     /// <summary>Creates the key file with one fresh key when missing; validates it otherwise. Returns true if written.</summary>
     public async Task<bool> EnsureAsync(CancellationToken cancellationToken)
@@ -122,14 +134,22 @@ public sealed class SecretsEncryptionManager(string configPath, ISecretsEncrypti
         if (File.Exists(configPath))
         {
             var existing = Read();
-            if (await store.ReadAsync(cancellationToken).ConfigureAwait(false) is null)
+            var state = await store.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var wanted = Build(existing.Keys, kms, existing);
+            if (wanted.ToJson() != existing.ToJson())
+            {
+                // The provider changed (to or from kms): same keys, providers reordered; the stage stays.
+                await WriteAsync(wanted, state?.Stage ?? SecretsEncryptionStage.Start, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            if (state is null)
             {
                 await store.WriteAsync(new SecretsEncryptionState(SecretsEncryptionStage.Start, Hash(existing)), cancellationToken).ConfigureAwait(false);
             }
             File.SetUnixFileMode(configPath, AtomicFile.Private);
             return false;
         }
-        var config = EncryptionConfiguration.ForSecrets([NewKey()]);
+        var config = Build([NewKey()], kms, null);
         await WriteAsync(config, SecretsEncryptionStage.Start, cancellationToken).ConfigureAwait(false);
         return true;
     }
@@ -143,7 +163,7 @@ public sealed class SecretsEncryptionManager(string configPath, ISecretsEncrypti
         var config = Read();
         var state = await store.ReadAsync(cancellationToken).ConfigureAwait(false);
         return new SecretsEncryptionStatus(true, state?.Stage ?? SecretsEncryptionStage.Start, config.Keys[0].Name,
-            config.Keys.Select(k => k.Name).ToList(), Hash(config), state?.KeyHash ?? "");
+            config.Keys.Select(k => k.Name).ToList(), Hash(config), state?.KeyHash ?? "", config.KmsFirst ? "kms" : "aescbc");
     }
 
     public async Task<SecretsEncryptionStatus> PrepareAsync(CancellationToken cancellationToken)
@@ -151,7 +171,7 @@ public sealed class SecretsEncryptionManager(string configPath, ISecretsEncrypti
         var (config, _) = await RequireStageAsync("prepare", [SecretsEncryptionStage.Start, SecretsEncryptionStage.ReencryptFinished], cancellationToken).ConfigureAwait(false);
         var keys = config.Keys.ToList();
         keys.Insert(1, NewKey());
-        await WriteAsync(EncryptionConfiguration.ForSecrets(keys), SecretsEncryptionStage.Prepare, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(Build(keys, kms, config), SecretsEncryptionStage.Prepare, cancellationToken).ConfigureAwait(false);
         return await StatusAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -160,7 +180,7 @@ public sealed class SecretsEncryptionManager(string configPath, ISecretsEncrypti
         var (config, _) = await RequireStageAsync("rotate", [SecretsEncryptionStage.Prepare], cancellationToken).ConfigureAwait(false);
         var keys = config.Keys.ToList();
         (keys[0], keys[1]) = (keys[1], keys[0]);
-        await WriteAsync(EncryptionConfiguration.ForSecrets(keys), SecretsEncryptionStage.Rotate, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(Build(keys, kms, config), SecretsEncryptionStage.Rotate, cancellationToken).ConfigureAwait(false);
         return await StatusAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -169,7 +189,7 @@ public sealed class SecretsEncryptionManager(string configPath, ISecretsEncrypti
         var (config, _) = await RequireStageAsync("reencrypt", [SecretsEncryptionStage.Rotate], cancellationToken).ConfigureAwait(false);
         await RequireApiServerAsync(reencryptor, "reencrypt", cancellationToken).ConfigureAwait(false);
         await reencryptor.ReencryptAllAsync(cancellationToken).ConfigureAwait(false);
-        await WriteAsync(EncryptionConfiguration.ForSecrets([config.Keys[0]]), SecretsEncryptionStage.ReencryptFinished, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(Build([config.Keys[0]], kms, null), SecretsEncryptionStage.ReencryptFinished, cancellationToken).ConfigureAwait(false);
         return await StatusAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -179,9 +199,9 @@ public sealed class SecretsEncryptionManager(string configPath, ISecretsEncrypti
         var (config, _) = await RequireStageAsync("rotate-keys", [SecretsEncryptionStage.Start, SecretsEncryptionStage.ReencryptFinished], cancellationToken).ConfigureAwait(false);
         await RequireApiServerAsync(reencryptor, "rotate-keys", cancellationToken).ConfigureAwait(false);
         var fresh = NewKey();
-        await WriteAsync(EncryptionConfiguration.ForSecrets([fresh, .. config.Keys]), SecretsEncryptionStage.Rotate, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(Build([fresh, .. config.Keys], kms, config), SecretsEncryptionStage.Rotate, cancellationToken).ConfigureAwait(false);
         await reencryptor.ReencryptAllAsync(cancellationToken).ConfigureAwait(false);
-        await WriteAsync(EncryptionConfiguration.ForSecrets([fresh]), SecretsEncryptionStage.ReencryptFinished, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(Build([fresh], kms, null), SecretsEncryptionStage.ReencryptFinished, cancellationToken).ConfigureAwait(false);
         return await StatusAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -236,8 +256,13 @@ public sealed class SecretsEncryptionManager(string configPath, ISecretsEncrypti
 
     private async Task WriteAsync(EncryptionConfiguration config, SecretsEncryptionStage stage, CancellationToken cancellationToken)
     {
+        var json = config.ToJson();
+        if (EncryptionConfigurationContract.BuiltIn.Check(json) is { Count: > 0 } problems)
+        {
+            throw new ControlPlaneDataException($"{configPath}: not written, kube-apiserver v{KubernetesContract.PinnedMinor} would refuse it ({EncryptionConfigurationContract.DataPath}): {string.Join("; ", problems)}");
+        }
         AtomicFile.EnsureDirectory(Path.GetDirectoryName(configPath)!, AtomicFile.PrivateDirectory);
-        AtomicFile.WriteAllText(configPath, config.ToJson(), AtomicFile.Private);
+        AtomicFile.WriteAllText(configPath, json, AtomicFile.Private);
         await store.WriteAsync(new SecretsEncryptionState(stage, Hash(config)), cancellationToken).ConfigureAwait(false);
     }
 

@@ -54,6 +54,14 @@ public static class StaticPodRenderer
                 }
             }
         }
+        // The encryption config names the KMS plugin's socket: kube-apiserver dials it from inside its pod.
+        foreach (var encryption in wanted.Where(w => w.Kind == MountKind.File && w.Path == context.Paths.EncryptionConfig && File.Exists(w.Path)).ToList())
+        {
+            if (EncryptionConfiguration.Parse(File.ReadAllText(encryption.Path), encryption.Path).Kms is { } kms)
+            {
+                wanted.Add((kms.SocketPath, MountKind.Socket));
+            }
+        }
         foreach (var extra in args.Spec.Probes?.Mounts ?? [])
         {
             wanted.Add((context.Expand(extra, args.Spec.SourcePath + " probes.mounts"), MountKind.File));
@@ -63,7 +71,13 @@ public static class StaticPodRenderer
         foreach (var (path, kind) in wanted.DistinctBy(w => w.Path))
         {
             var name = VolumeName(path, names);
-            mounts.Add(new HostPathMount(name, path, kind == MountKind.File ? "File" : "DirectoryOrCreate", kind != MountKind.WritableDirectory));
+            var type = kind switch
+            {
+                MountKind.File => "File",
+                MountKind.Socket => "Socket",
+                _ => "DirectoryOrCreate",
+            };
+            mounts.Add(new HostPathMount(name, path, type, kind != MountKind.WritableDirectory));
         }
         return mounts;
     }

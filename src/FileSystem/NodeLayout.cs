@@ -15,6 +15,26 @@ public sealed record NodeLayout(string DataDir, string EtcDir)
     {
     }
 
+    public const string DefaultDataDir = "/var/lib/bulwark";
+
+    /// <summary>
+    /// A path under /run for this data dir: <paramref name="defaultPath"/> itself for the default data dir, else with a
+    /// suffix hashed from the data dir (so two nodes on one host, as in tests, never share a socket).
+    /// </summary>
+    public string RunPath(string defaultPath, string extension = "")
+    {
+        var full = Path.GetFullPath(DataDir).TrimEnd('/');
+        if (full == DefaultDataDir)
+        {
+            return defaultPath + extension;
+        }
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(full)))[..10];
+        return $"{defaultPath}-{hash}{extension}";
+    }
+
+    /// <summary>The KMS v2 plugin's socket, which kube-apiserver dials (0600, root).</summary>
+    public string KmsSocket => RunPath("/run/bulwark/kms", ".sock");
+
     /// <summary>Held (flock) for the life of a bulwark server or agent, so two never share a data dir.</summary>
     public string LockFile => Path.Combine(DataDir, ".lock");
 
@@ -27,6 +47,7 @@ public sealed record NodeLayout(string DataDir, string EtcDir)
     public string CredDir => Path.Combine(ServerDir, "cred");
     public string EncryptionConfig => Path.Combine(CredDir, "encryption-config.json");
     public string EncryptionState => Path.Combine(CredDir, "encryption-state.json");
+    public string KmsDir => Path.Combine(CredDir, "kms");
     public string ServerManifestsDir => Path.Combine(ServerDir, "manifests");
     public string ChartArchivesDir => Path.Combine(ServerDir, "static", "charts");
     public string DeployedCniFile => Path.Combine(ServerDir, "cni");

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Bulwark.Runtime.Cri;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -13,25 +12,8 @@ public sealed class CriClient : IDisposable
     public CriClient(string socketPath)
     {
         SocketPath = socketPath;
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
-        // The authority is a placeholder: the connection goes to the socket above.
-        _channel = GrpcChannel.ForAddress("http://containerd", new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = 16 * 1024 * 1024 });
+        // The authority is a placeholder: the connection goes to the socket.
+        _channel = UnixSocketGrpc.Channel(socketPath, "containerd", 16 * 1024 * 1024);
         Runtime = new RuntimeService.RuntimeServiceClient(_channel);
         Images = new ImageService.ImageServiceClient(_channel);
     }

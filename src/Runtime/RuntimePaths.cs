@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Bulwark.FileSystem;
 
 namespace Bulwark.Runtime;
@@ -11,22 +9,13 @@ namespace Bulwark.Runtime;
 /// </summary>
 public sealed record RuntimePaths(NodeLayout Layout, string RunDir)
 {
-    public const string DefaultDataDir = "/var/lib/bulwark";
+    public const string DefaultDataDir = NodeLayout.DefaultDataDir;
     public const string DefaultRunDir = "/run/bulwark/containerd";
 
     /// <summary>The CRI namespace: images the kubelet sees live here.</summary>
     public const string KubernetesNamespace = "k8s.io";
 
-    public static RuntimePaths For(NodeLayout layout)
-    {
-        var full = Path.GetFullPath(layout.DataDir).TrimEnd('/');
-        if (full == DefaultDataDir)
-        {
-            return new RuntimePaths(layout, DefaultRunDir);
-        }
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(full)))[..10];
-        return new RuntimePaths(layout, $"{DefaultRunDir}-{hash}");
-    }
+    public static RuntimePaths For(NodeLayout layout) => new(layout, layout.RunPath(DefaultRunDir));
 
     public string DataDir => Layout.DataDir;
     public string AgentDir => Layout.AgentDir;

@@ -24,6 +24,8 @@ public static class ServerPlan
             // A joining server receives the shared PKI with its etcd membership; it renders once the PKI is there.
             .. joining ? new IStage[] { new JoinStage(), new RenderStage(), new AddonsStage() } : [new PkiStage(), new RenderStage(), new AddonsStage(), new EtcdStage()],
             new SecretsStateStage(),
+            // Before the supervisor (which hands its keyring to joining servers) and so before kube-apiserver.
+            new KmsStage(),
             new SupervisorStage(),
             new RuntimeStage(),
             new ComponentsStage(),

@@ -23,7 +23,13 @@ public static class BootstrapData
     public static IReadOnlyList<string> OptionalFiles { get; } =
         ["server/tls/service.current.key", "server/cred/encryption-config.json", "server/cred/passwd"];
 
-    public static BootstrapBundle Collect(string dataDir)
+    /// <summary>The KMS plugin's key-encryption keys, exported from memory: never written as a file; each server seals them itself.</summary>
+    public const string KmsKeyringEntry = "kms/keyring";
+
+    /// <summary>Entries held in memory only (handed to their capability, never written by <see cref="WriteTo"/>).</summary>
+    public static IReadOnlyList<string> MemoryEntries { get; } = [KmsKeyringEntry];
+
+    public static BootstrapBundle Collect(string dataDir, IReadOnlyDictionary<string, string>? memoryEntries = null)
     {
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var relative in RequiredFiles)
@@ -38,6 +44,10 @@ public static class BootstrapData
         foreach (var relative in OptionalFiles.Where(r => File.Exists(Path.Combine(dataDir, r))))
         {
             files[relative] = File.ReadAllText(Path.Combine(dataDir, relative));
+        }
+        foreach (var (name, content) in memoryEntries ?? new Dictionary<string, string>())
+        {
+            files[MemoryEntries.Contains(name) ? name : throw new ArgumentException($"{name} is not a bootstrap memory entry", nameof(memoryEntries))] = content;
         }
         return new BootstrapBundle(files);
     }
@@ -65,7 +75,7 @@ public static class BootstrapData
                 ?? throw new SealedDataException("the bootstrap data is empty");
             foreach (var name in bundle.Files.Keys)
             {
-                if (!RequiredFiles.Contains(name) && !OptionalFiles.Contains(name))
+                if (!RequiredFiles.Contains(name) && !OptionalFiles.Contains(name) && !MemoryEntries.Contains(name))
                 {
                     throw new SealedDataException($"the bootstrap data names an unexpected file '{name}'; refusing to write it");
                 }
@@ -104,7 +114,7 @@ public static class BootstrapData
                 "This data dir belongs to another cluster: use an empty --data-dir to join, or remove the old server state first.");
         }
         var written = 0;
-        foreach (var (relative, content) in bundle.Files)
+        foreach (var (relative, content) in bundle.Files.Where(f => !MemoryEntries.Contains(f.Key)))
         {
             var path = Path.Combine(dataDir, relative);
             EnsureParents(dataDir, Path.GetDirectoryName(path)!);

@@ -22,7 +22,11 @@ public sealed record ServerJoinOptions(Uri Server, string Token, ServerPkiOption
 }
 
 /// <summary>The running local etcd member after a join, and how it got there.</summary>
-public sealed record ServerJoinResult(EtcdMember Member, bool Restarted, string MemberName);
+public sealed record ServerJoinResult(EtcdMember Member, bool Restarted, string MemberName)
+{
+    /// <summary>The bootstrap's in-memory entries (the KMS keyring export) when this run fetched it.</summary>
+    public IReadOnlyDictionary<string, string> MemoryEntries { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>
 /// Joins a server to an existing cluster: pins the CA, fetches and unseals the bootstrap data (the shared CAs and keys),
@@ -101,7 +105,10 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
             await started.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        return new ServerJoinResult(started, false, name);
+        return new ServerJoinResult(started, false, name)
+        {
+            MemoryEntries = bundle.Files.Where(f => BootstrapData.MemoryEntries.Contains(f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal),
+        };
     }
 
     /// <summary>

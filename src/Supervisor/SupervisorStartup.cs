@@ -18,6 +18,9 @@ public sealed record SupervisorOptions(
     AgentClusterConfig AgentConfig,
     bool Metrics)
 {
+    /// <summary>Bootstrap entries that live in memory (the KMS keyring export), sealed with the files for joining servers.</summary>
+    public IReadOnlyDictionary<string, string> BootstrapMemoryEntries { get; init; } = new Dictionary<string, string>();
+
     public static SupervisorOptions FromConfig(EffectiveConfig config, NodeIdentity node)
     {
         var port = config.Get(ConfigKeys.SupervisorPort);
@@ -60,7 +63,7 @@ public static class SupervisorStartup
         var agentSecret = File.Exists(paths.AgentToken) ? TokenSource.ParseFile(paths.AgentToken, "the agent token file").Secret : token.Secret;
         var datastore = new SupervisorDatastore(etcd);
         var sealer = new TokenSealer(crypto);
-        var sealedBootstrap = BootstrapData.Seal(BootstrapData.Collect(options.DataDir), sealer, token.Secret);
+        var sealedBootstrap = BootstrapData.Seal(BootstrapData.Collect(options.DataDir, options.BootstrapMemoryEntries), sealer, token.Secret);
         // The same blob in etcd, under a key only token holders can derive: a joining server can read it from the datastore too.
         await StoreBootstrapAsync(datastore, BootstrapData.StorageKey(crypto, token.Secret), sealedBootstrap, cancellationToken).ConfigureAwait(false);
         await new NodePasswords(datastore, crypto).RegisterOwnAsync(options.Node.Name, new AgentPaths(options.DataDir).NodePassword, cancellationToken).ConfigureAwait(false);

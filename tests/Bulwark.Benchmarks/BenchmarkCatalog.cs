@@ -20,5 +20,6 @@ public static class BenchmarkCatalog
         EtcdBenchmarks.Snapshot,
         RuntimeBenchmarks.Import,
         RuntimeBenchmarks.NodeCheckWarm,
+        KmsBenchmarks.RoundTrip,
     ];
 }

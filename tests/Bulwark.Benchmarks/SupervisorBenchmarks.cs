@@ -96,7 +96,7 @@ public static class SupervisorBenchmarks
         }
     });
 
-    private static Process StartServer(string dataDir, string config, IPAddress ip, int port)
+    internal static Process StartServer(string dataDir, string config, IPAddress ip, int port, params string[] extra)
     {
         // The shipped binary: the Native AOT one `make publish` builds.
         var binary = AotBenchmarks.Binary;
@@ -107,7 +107,7 @@ public static class SupervisorBenchmarks
             "--supervisor-port", port.ToString(CultureInfo.InvariantCulture), "--etcd-client-port", FreePort(IPAddress.Loopback).ToString(CultureInfo.InvariantCulture),
             "--etcd-peer-port", FreePort(ip).ToString(CultureInfo.InvariantCulture), "--etcd-metrics-port", FreePort(IPAddress.Loopback).ToString(CultureInfo.InvariantCulture),
             "--etcd-disable-snapshots",
-        })
+        }.Concat(extra))
         {
             info.ArgumentList.Add(arg);
         }
@@ -115,7 +115,7 @@ public static class SupervisorBenchmarks
         return Process.Start(info) ?? throw new InvalidOperationException($"cannot start {binary}");
     }
 
-    private static async Task StopAsync(Process server, string dataDir)
+    internal static async Task StopAsync(Process server, string dataDir)
     {
         var pidFile = Path.Combine(dataDir, "server", "db", "etcd.pid");
         var etcdPid = File.Exists(pidFile) ? int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture) : 0;
@@ -150,7 +150,7 @@ public static class SupervisorBenchmarks
         response.EnsureSuccessStatusCode();
     }
 
-    private static async Task<(double Seconds, List<double> LatenciesMs)> RunAsync(int count, int concurrency, Func<int, Task> work)
+    internal static async Task<(double Seconds, List<double> LatenciesMs)> RunAsync(int count, int concurrency, Func<int, Task> work)
     {
         var latencies = new double[count];
         var next = -1;
@@ -169,7 +169,7 @@ public static class SupervisorBenchmarks
         return (watch.Elapsed.TotalSeconds, latencies.ToList());
     }
 
-    private static long Rss(int pid)
+    internal static long Rss(int pid)
     {
         if (pid == 0 || !File.Exists($"/proc/{pid}/status"))
         {
@@ -179,7 +179,7 @@ public static class SupervisorBenchmarks
         return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
     }
 
-    private static double CpuSeconds(int pid)
+    internal static double CpuSeconds(int pid)
     {
         if (pid == 0 || !File.Exists($"/proc/{pid}/stat"))
         {
@@ -191,7 +191,7 @@ public static class SupervisorBenchmarks
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
-    private static int FreePort(IPAddress address)
+    internal static int FreePort(IPAddress address)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(address, 0));

@@ -28,6 +28,7 @@ public sealed class JoinStage : IStage
         {
             var updated = await EtcdStage.UpdateOwnPeerUrlAsync(etcd, joined.MemberName, cancellationToken).ConfigureAwait(false);
             node.Etcd = joined.Member;
+            node.KmsKeyringImport = joined.MemoryEntries.GetValueOrDefault(BootstrapData.KmsKeyringEntry);
             return new StageResult((joined.Restarted
                 ? $"restarted member {joined.MemberName} from its data in {etcd.Paths.MemberDir}; it rejoins the cluster by itself"
                 : $"joined the cluster through {target} as etcd member {joined.MemberName} (added as learner, caught up, promoted)") +

@@ -19,7 +19,10 @@ public sealed class SupervisorStage : IStage
             throw new BulwarkException(ErrorKind.Unavailable,
                 $"the server PKI is incomplete ({string.Join(", ", missing)} missing); the PKI stage (or the join) writes it. Check --data-dir.");
         }
-        var options = SupervisorOptions.FromConfig(node.Config, NodeIdentity.Resolve(node.Config));
+        var options = SupervisorOptions.FromConfig(node.Config, NodeIdentity.Resolve(node.Config)) with
+        {
+            BootstrapMemoryEntries = node.KmsKeyringExport is { } kms ? new Dictionary<string, string> { [BootstrapData.KmsKeyringEntry] = kms } : new Dictionary<string, string>(),
+        };
         var etcd = new EtcdClient(NodeContext.Require(node.EtcdNode, "etcd").ClientOptions());
         try
         {

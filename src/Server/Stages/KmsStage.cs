@@ -1,0 +1,54 @@
+using Bulwark.Config;
+using Bulwark.ControlPlane;
+using Bulwark.Kms;
+
+namespace Bulwark.Server.Stages;
+
+/// <summary>
+/// Serves Bulwark's KMS v2 plugin when the encryption config names it (secrets-encryption-provider: kms, or a kms
+/// provider still kept for reading): creates the keyring on first start (sealed to the TPM when there is one),
+/// unseals it and listens on the socket. A joining server seals the cluster's keys it received in the bootstrap data;
+/// every server exports its keys (in memory) for the bootstrap it serves. Listed before the supervisor and the
+/// components stage, so it starts before kube-apiserver and stops after it.
+/// </summary>
+public sealed class KmsStage : IStage
+{
+    public string Name => "kms";
+
+    public async Task<StageResult> RunAsync(NodeContext node, CancellationToken cancellationToken)
+    {
+        var layout = node.Layout;
+        var wanted = node.Config.Get(ConfigKeys.SecretsEncryptionProvider) == "kms";
+        var inFile = File.Exists(layout.EncryptionConfig)
+            && EncryptionConfiguration.Parse(await File.ReadAllTextAsync(layout.EncryptionConfig, cancellationToken).ConfigureAwait(false), layout.EncryptionConfig).Kms is not null;
+        if (!node.Config.Get(ConfigKeys.SecretsEncryption) || !wanted && !inFile)
+        {
+            return new StageResult("secrets-encryption-provider is not kms; the KMS plugin is not needed");
+        }
+        var crypto = NodeContext.Require(node.Crypto, "crypto");
+        var store = new KmsKeyStore(layout.KmsDir, KeyProtectionOf(node.Config), crypto);
+        List<string> details = [];
+        if (node.KmsKeyringImport is { } import && await store.ImportAsync(import, cancellationToken).ConfigureAwait(false) is > 0 and var imported)
+        {
+            details.Add($"sealed {imported} key(s) received from the cluster in the bootstrap data");
+        }
+        var created = wanted && await store.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var status = KmsStatus.Of(store);
+        details.Add($"keys: {status.ProtectionDescription}");
+        if (status.Protection == KeyProtection.File && node.Config.Get(ConfigKeys.SecretsEncryptionKeyProtection) == KeyProtection.Auto)
+        {
+            details.Add($"no TPM found ({node.Config.Get(ConfigKeys.SecretsEncryptionTpmTcti)}): the key-encryption keys fall back to 0600 files");
+        }
+        var plugin = await KmsPlugin.StartAsync(store, crypto, layout.KmsSocket, cancellationToken).ConfigureAwait(false);
+        node.KmsKeyringExport = KmsKeyStore.Export(plugin.Keys.Keyring, store.ReadManifest());
+        return new StageResult(
+            $"KMS v2 plugin on {plugin.SocketPath}: {(created ? "new keyring, " : "")}current key {status.CurrentKeyId}, {status.RetainedKeyIds.Count} retained, protected by {status.Protection}")
+        {
+            Details = details,
+            Running = plugin,
+        };
+    }
+
+    public static KeyProtection KeyProtectionOf(EffectiveConfig config) => new(
+        config.Get(ConfigKeys.SecretsEncryptionKeyProtection), config.Get(ConfigKeys.SecretsEncryptionTpmTcti), config.Get(ConfigKeys.SecretsEncryptionTpmPcrs));
+}

@@ -1,0 +1,131 @@
+using Bulwark.Crypto;
+using Bulwark.Kms;
+using Bulwark.Kms.V2;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Bulwark.Tests.Kms;
+
+/// <summary>
+/// The real plugin (Kestrel, gRPC) on a unix socket, called with the client generated from the same kms.proto, as
+/// kube-apiserver (not installable here) would call it.
+/// </summary>
+public sealed class KmsPluginTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new("bulwark-kms");
+    private static readonly CryptoService Crypto = CryptoService.For(FipsMode.On);
+    private KmsKeyStore _store = null!;
+    private KmsPlugin _plugin = null!;
+    private KmsClient _client = null!;
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _store = new KmsKeyStore(_dir.Combine("cred", "kms"), new KeyProtection(KeyProtection.File, KeyProtection.DefaultTcti, ""), Crypto);
+        await _store.EnsureAsync(Token);
+        _plugin = await KmsPlugin.StartAsync(_store, Crypto, _dir.Combine("run", "kms.sock"), Token);
+        _client = new KmsClient(_plugin.SocketPath);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        await _plugin.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private async Task<EncryptResponse> EncryptAsync(byte[] plaintext) =>
+        await _client.Api.EncryptAsync(new EncryptRequest { Plaintext = ByteString.CopyFrom(plaintext), Uid = Guid.NewGuid().ToString() }, cancellationToken: Token);
+
+    private async Task<byte[]> DecryptAsync(EncryptResponse sealedData, ByteString? ciphertext = null, string? keyId = null, Action<DecryptRequest>? change = null)
+    {
+        var request = new DecryptRequest { Ciphertext = ciphertext ?? sealedData.Ciphertext, KeyId = keyId ?? sealedData.KeyId, Uid = Guid.NewGuid().ToString() };
+        request.Annotations.Add(sealedData.Annotations);
+        change?.Invoke(request);
+        return (await _client.Api.DecryptAsync(request, cancellationToken: Token)).Plaintext.ToByteArray();
+    }
+
+    [Fact]
+    public async Task Encrypt_then_decrypt_round_trips_and_the_socket_is_root_only()
+    {
+        var seed = Crypto.RandomBytes(32);
+        var first = await EncryptAsync(seed);
+        var second = await EncryptAsync(seed);
+
+        Assert.Equal(seed, await DecryptAsync(first));
+        Assert.NotEqual(first.Ciphertext, second.Ciphertext);
+        Assert.Equal(first.KeyId, second.KeyId);
+        Assert.Matches("^kek-[0-9a-f]{32}$", first.KeyId);
+        Assert.True(first.Ciphertext.Length <= 1024, "kube-apiserver refuses plugin ciphertexts over 1 KiB");
+        // Annotation keys must be fully-qualified DNS names (KMS v2 API).
+        Assert.All(first.Annotations.Keys, key => Assert.Matches(@"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$", key));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_plugin.SocketPath));
+    }
+
+    [Fact]
+    public async Task Status_is_healthy_v2_and_names_the_current_key()
+    {
+        var status = await _client.StatusAsync(Token);
+        var encrypted = await EncryptAsync([1, 2, 3]);
+
+        Assert.Equal("v2", status.Version);
+        Assert.Equal("ok", status.Healthz);
+        Assert.Equal(encrypted.KeyId, status.KeyId);
+        Assert.Equal(_store.ReadManifest().Current, status.KeyId);
+    }
+
+    [Fact]
+    public async Task After_a_rotation_the_key_id_changes_and_earlier_ciphertexts_still_decrypt()
+    {
+        var before = await EncryptAsync([7, 7, 7]);
+        Assert.Equal(before.KeyId, (await EncryptAsync([1])).KeyId);
+
+        await _store.RotateAsync(Token);
+        var status = await _client.StatusAsync(Token);
+        var after = await EncryptAsync([8, 8, 8]);
+
+        Assert.Equal("ok", status.Healthz);
+        Assert.NotEqual(before.KeyId, status.KeyId);
+        Assert.Equal(status.KeyId, after.KeyId);
+        Assert.Equal(new byte[] { 7, 7, 7 }, await DecryptAsync(before));
+        Assert.Equal(new byte[] { 8, 8, 8 }, await DecryptAsync(after));
+    }
+
+    [Fact]
+    public async Task Tampered_ciphertext_wrong_key_id_and_wrong_annotations_are_refused()
+    {
+        var sealedData = await EncryptAsync([1, 2, 3, 4]);
+        var tampered = sealedData.Ciphertext.ToByteArray();
+        tampered[^1] ^= 1;
+
+        await AssertRefusedAsync(() => DecryptAsync(sealedData, ciphertext: ByteString.CopyFrom(tampered)), "altered");
+        await AssertRefusedAsync(() => DecryptAsync(sealedData, keyId: "kek-00000000000000000000000000000000"), "unknown key_id");
+        await AssertRefusedAsync(() => DecryptAsync(sealedData, change: r => r.Annotations[KmsEnvelope.FormatAnnotation] = ByteString.CopyFromUtf8("aes-256-gcm/v2")), "altered");
+        await AssertRefusedAsync(() => DecryptAsync(sealedData, change: r => r.Annotations.Add("extra.example.com", ByteString.CopyFromUtf8("x"))), "altered");
+        await AssertRefusedAsync(() => DecryptAsync(sealedData, change: r => r.Annotations.Clear()), "altered");
+        await AssertRefusedAsync(() => EncryptAsync([]), "plaintext must be");
+    }
+
+    [Fact]
+    public async Task A_rotation_whose_key_cannot_be_read_turns_healthz_unhealthy_and_keeps_serving_the_loaded_keys()
+    {
+        var before = await EncryptAsync([5]);
+        var rotated = await _store.RotateAsync(Token);
+        File.Delete(_store.Protector(rotated).FilesOf(rotated.Current)[0]);
+
+        var status = await _client.StatusAsync(Token);
+
+        Assert.StartsWith("keyring reload failed: ", status.Healthz);
+        Assert.Contains(rotated.Current, status.Healthz);
+        Assert.Equal(before.KeyId, status.KeyId);
+        Assert.Equal(new byte[] { 5 }, await DecryptAsync(before));
+    }
+
+    private static async Task AssertRefusedAsync(Func<Task> call, string reason)
+    {
+        var e = await Assert.ThrowsAsync<RpcException>(call);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains(reason, e.Status.Detail);
+    }
+}
