@@ -91,6 +91,8 @@ public sealed class ClusterToken
 
     public ClusterToken WithUser(string user) => new(CaHash, user, Secret);
 
+    public ClusterToken WithSecret(string secret) => new(CaHash, User, secret);
+
     /// <summary>Constant-time comparison of the secrets (the length of a wrong guess is all that can leak).</summary>
     public bool SecretEquals(ClusterToken other) => SecretEquals(other.Secret);
 

@@ -21,6 +21,12 @@ public sealed record ServerPkiOptions(
     string? Token,
     string? AgentToken)
 {
+    /// <summary>
+    /// True on a server whose etcd member data exists: a configured token that differs from server/token may be a
+    /// rotated one, which only the cluster can confirm, so the supervisor checks it once etcd runs.
+    /// </summary>
+    public bool TokenCheckedByCluster { get; init; }
+
     public static ServerPkiOptions From(EffectiveConfig config) => new(
         config.DataDir,
         KeyAlgorithms.From(config),
@@ -112,10 +118,10 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
             }
             EnsureNodeCredentials(paths, options, cas, issuer, forceRenew, changes);
             var caHash = ClusterToken.CaHashOf(crypto, File.ReadAllBytes(paths.ServerCa.Certificate));
-            EnsureToken(paths.Token, options.Token, ClusterToken.ServerUser, caHash, "token", changes);
+            EnsureToken(paths.Token, options.Token, ClusterToken.ServerUser, caHash, "token", options.TokenCheckedByCluster, changes);
             if (options.AgentToken is not null)
             {
-                EnsureToken(paths.AgentToken, options.AgentToken, ClusterToken.AgentUser, caHash, "agent-token", changes);
+                EnsureToken(paths.AgentToken, options.AgentToken, ClusterToken.AgentUser, caHash, "agent-token", false, changes);
             }
         }
         finally
@@ -454,7 +460,7 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
         new($"{path} is not a valid PEM {what} ({e.Message}). Restore it from a backup of <data-dir>/server/tls; a CA cannot be re-made " +
             "without re-joining every node, while a leaf certificate may be deleted (with its key) and is re-issued on the next start", e);
 
-    private void EnsureToken(string path, string? configured, string user, string caHash, string keyName, List<PkiChange> changes)
+    private void EnsureToken(string path, string? configured, string user, string caHash, string keyName, bool checkedByCluster, List<PkiChange> changes)
     {
         ClusterToken? wanted;
         try
@@ -483,8 +489,13 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
             }
             if (wanted is not null && !existing.SecretEquals(wanted))
             {
+                if (checkedByCluster)
+                {
+                    changes.Add(new PkiChange(path, PkiAction.Reused, "the configured token differs: checked against the cluster's token rotations once etcd runs"));
+                    return;
+                }
                 throw new PkiException($"{keyName}: the configured token differs from the one this server was set up with ({path}). " +
-                    $"Use the original token, or remove {keyName} from the configuration to keep the stored one.");
+                    $"Use the original token (or, after bulwark token rotate, the new one that file now holds), or remove {keyName} from the configuration to keep the stored one.");
             }
             if (existing.CaHash != caHash || existing.User != user)
             {

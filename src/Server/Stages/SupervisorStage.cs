@@ -2,6 +2,7 @@ using Bulwark.Diagnostics;
 using Bulwark.Etcd;
 using Bulwark.Pki;
 using Bulwark.Supervisor;
+using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Server.Stages;
 
@@ -20,14 +21,18 @@ public sealed class SupervisorStage : IStage
                 $"the server PKI is incomplete ({string.Join(", ", missing)} missing); the PKI stage (or the join) writes it. Check --data-dir.");
         }
         var options = SupervisorOptions.FromConfig(node.Config, NodeIdentity.Resolve(node.Config));
+        var crypto = NodeContext.Require(node.Crypto, "the crypto service");
         var etcd = new EtcdClient(NodeContext.Require(node.EtcdNode, "etcd").ClientOptions());
         try
         {
-            var supervisor = await SupervisorStartup.StartAsync(options, NodeContext.Require(node.Crypto, "the crypto service"), etcd, node.Loggers, cancellationToken)
+            var supervisor = await SupervisorStartup.StartAsync(options, crypto, etcd, node.Loggers, cancellationToken)
                 .ConfigureAwait(false);
+            // Switches to a rotated token within seconds of `bulwark token rotate` on any server.
+            var follower = new TokenFollower(crypto, etcd, supervisor, node.Layout.DataDir, TokenSource.ParseFile(paths.Token, "the server token file").Secret,
+                node.Loggers.CreateLogger<TokenFollower>());
             return new StageResult($"listening on https://{options.BindAddress}:{supervisor.Port} (join with --server {options.AgentConfig.SupervisorEndpoints.FirstOrDefault()} --token-file {paths.Token})")
             {
-                Running = new Stoppable(supervisor, etcd),
+                Running = new Stoppable(supervisor, etcd, new BackgroundTask(follower.RunAsync)),
             };
         }
         catch
@@ -37,11 +42,12 @@ public sealed class SupervisorStage : IStage
         }
     }
 
-    /// <summary>Stops the listener, then closes its etcd client.</summary>
-    private sealed class Stoppable(SupervisorServer supervisor, EtcdClient etcd) : IAsyncDisposable
+    /// <summary>Stops the token follower and the listener, then closes their etcd client.</summary>
+    private sealed class Stoppable(SupervisorServer supervisor, EtcdClient etcd, BackgroundTask follower) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
+            await follower.DisposeAsync().ConfigureAwait(false);
             await supervisor.DisposeAsync().ConfigureAwait(false);
             etcd.Dispose();
         }

@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Net;
+using Bulwark.Crypto;
+using Bulwark.Etcd;
+using Bulwark.Pki;
+using Bulwark.Supervisor;
+using Bulwark.Tests.Server;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Bulwark.Tests.Supervisor;
+
+/// <summary>
+/// `bulwark token rotate` on a real three-server cluster (three `bulwark server` processes with real etcd on
+/// 127.0.0.41-44): the bootstrap data is re-sealed in etcd, every server switches to the new token, an agent and a
+/// server join with the new token and are refused with the old one, and the servers restart with the new token.
+/// </summary>
+public sealed class TokenRotationTests : IDisposable
+{
+    private const string NewSecret = "rotated-7f3c9a1e5b2d4c6a8e0f";
+    private readonly TempDirectory _dir = new("bulwark-token-rotate");
+
+    public void Dispose() => _dir.Dispose();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private sealed record Node(string Name, IPAddress Ip, string DataDir, int SupervisorPort, int ClientPort, int PeerPort, int MetricsPort)
+    {
+        public Uri Supervisor => new($"https://{Ip}:{SupervisorPort}");
+        public Uri Etcd => new($"https://{Ip}:{ClientPort}");
+        public ServerPkiPaths Paths => new(DataDir);
+    }
+
+    private Node NewNode(int index)
+    {
+        var ip = IPAddress.Parse($"127.0.0.{40 + index}");
+        return new Node($"rot-{index}", ip, _dir.Combine($"server-{index}"), ClusterHarness.FreePort(ip), ClusterHarness.FreePort(IPAddress.Loopback),
+            ClusterHarness.FreePort(ip), ClusterHarness.FreePort(IPAddress.Loopback));
+    }
+
+    private string Config => _dir.Combine("etc", "config.yaml");
+
+    private string[] Args(Node node, params string[] extra) =>
+    [
+        "--node-name", node.Name, "--node-ip", node.Ip.ToString(), "--single-host-demo", "--bind-address", node.Ip.ToString(),
+        "--supervisor-port", Str(node.SupervisorPort), "--etcd-client-port", Str(node.ClientPort),
+        "--etcd-peer-port", Str(node.PeerPort), "--etcd-metrics-port", Str(node.MetricsPort),
+        "--config", Config, "--etcd-disable-snapshots",
+        .. extra,
+    ];
+
+    private string[] Rotate(Node node, string old, string fresh) =>
+        ["token", "rotate", "--data-dir", node.DataDir, "--etcd-client-port", Str(node.ClientPort), "--config", Config, "--token", old, "--new-token", fresh];
+
+    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string SecretOf(string token) => token[(token.LastIndexOf(':') + 1)..];
+
+    private static async Task<string> TokenFileAsync(Node node) => (await File.ReadAllTextAsync(node.Paths.Token, Ct)).Trim();
+
+    private static async Task WaitForSecretAsync(Node node, string secret)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(TimeSpan.FromSeconds(30));
+        while (SecretOf(await TokenFileAsync(node)) != secret)
+        {
+            await Task.Delay(100, deadline.Token);
+        }
+    }
+
+    private static AgentJoinOptions AgentOptions(string dataDir, Uri via, string token) =>
+        new(dataDir, via, token, "rot-agent", [IPAddress.Loopback]) { ReadyTimeout = TimeSpan.FromSeconds(10) };
+
+    [Fact]
+    public async Task Token_rotate_on_one_server_switches_every_server_and_joins_with_the_old_token_are_refused()
+    {
+        _dir.Write("etc/config.yaml", "# empty: everything comes from flags\n");
+        var (n1, n2, n3, n4) = (NewNode(1), NewNode(2), NewNode(3), NewNode(4));
+        await using var s1 = ServerProcess.Start(n1.DataDir, Args(n1));
+        await s1.WaitForLineAsync("[ready]");
+        var old = await TokenFileAsync(n1);
+        var oldSecret = SecretOf(old);
+        var s2 = ServerProcess.Start(n2.DataDir, Args(n2, "--server", n1.Supervisor.ToString(), "--token", old));
+        var s3 = ServerProcess.Start(n3.DataDir, Args(n3, "--server", n1.Supervisor.ToString(), "--token", old));
+        ServerProcess? s4 = null;
+        try
+        {
+            await s2.WaitForLineAsync("[ready]");
+            await s3.WaitForLineAsync("[ready]");
+
+            // Refused, nothing changed: a wrong current token, a weak new one.
+            var wrong = await CliRunner.RunAsync(Rotate(n1, "not-the-cluster-token-at-all", NewSecret));
+            Assert.Equal(1, wrong.ExitCode);
+            Assert.Contains("--token is not this cluster's current server token", wrong.Error);
+            var weak = await CliRunner.RunAsync(Rotate(n1, old, "aaaaaaaaaaaaaaaaaaaa"));
+            Assert.Equal(2, weak.ExitCode);
+            Assert.Contains("--new-token is too weak", weak.Error);
+            Assert.Equal(old, await TokenFileAsync(n1));
+
+            var crypto = CryptoService.For(FipsMode.On);
+            using var etcd = new EtcdClient(new EtcdClientOptions([n1.Etcd, n2.Etcd], new EtcdPaths(n1.DataDir).ClientTls));
+            var oldKey = BootstrapData.StorageKey(crypto, oldSecret);
+            Assert.NotNull(await etcd.GetAsync(oldKey, Ct));
+
+            var rotated = await CliRunner.RunAsync(Rotate(n1, old, NewSecret));
+            Assert.True(rotated.ExitCode == 0, rotated.Out + rotated.Error);
+            Assert.Contains($"updated {n1.Paths.Token} (0600)", rotated.Out);
+            Assert.DoesNotContain(NewSecret, rotated.Out + rotated.Error);
+            Assert.DoesNotContain(oldSecret, rotated.Out + rotated.Error);
+
+            // The token file keeps the CA hash and user, with the new secret, 0600; etcd holds the data under the new key only.
+            Assert.Equal(old[..^oldSecret.Length] + NewSecret, await TokenFileAsync(n1));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(n1.Paths.Token));
+            Assert.Null(await etcd.GetAsync(oldKey, Ct));
+            var sealedNew = await etcd.GetAsync(BootstrapData.StorageKey(crypto, NewSecret), Ct);
+            Assert.NotNull(sealedNew);
+            var bundle = BootstrapData.Unseal(sealedNew, new TokenSealer(crypto), NewSecret);
+            Assert.Equal(await File.ReadAllTextAsync(n1.Paths.ServerCa.Key, Ct), bundle.Files["server/tls/server-ca.key"]);
+            Assert.Throws<SealedDataException>(() => BootstrapData.Unseal(sealedNew, new TokenSealer(crypto), oldSecret));
+
+            // A second rotation from the old token is refused (it is no longer current).
+            var again = await CliRunner.RunAsync(Rotate(n1, old, NewSecret + "x"));
+            Assert.Equal(1, again.ExitCode);
+
+            // The other servers follow within seconds and rewrite their token files.
+            await WaitForSecretAsync(n2, NewSecret);
+            await WaitForSecretAsync(n3, NewSecret);
+            Assert.Contains("server token was rotated", s2.Output);
+            var fresh = await TokenFileAsync(n1);
+
+            // An agent: refused with the old token through a server that did not run the rotation, accepted with the new one.
+            var join = new AgentJoin(crypto, NullLogger.Instance);
+            var refused = await Assert.ThrowsAsync<JoinException>(() => join.ObtainAsync(AgentOptions(_dir.Combine("agent-old"), n3.Supervisor, old), Ct));
+            Assert.Contains("401", refused.Message);
+            Assert.False(File.Exists(Path.Combine(_dir.Combine("agent-old"), "agent", "client-kubelet.crt")));
+            var agent = await join.RunAsync(AgentOptions(_dir.Combine("agent-new"), n2.Supervisor, fresh), Ct);
+            Assert.Equal("rot-agent", agent.NodeName);
+
+            // A server: refused with the old token (nothing written), joins with the new one.
+            await using (var refusedServer = ServerProcess.Start(n4.DataDir, Args(n4, "--server", n2.Supervisor.ToString(), "--token", old)))
+            {
+                Assert.NotEqual(0, await refusedServer.WaitForExitAsync());
+                Assert.False(File.Exists(n4.Paths.ServerCa.Key));
+            }
+            s4 = ServerProcess.Start(n4.DataDir, Args(n4, "--server", n3.Supervisor.ToString(), "--token", fresh));
+            await s4.WaitForLineAsync("[ready]");
+            Assert.Equal(4, (await etcd.MemberListAsync(Ct)).Count);
+
+            // Existing servers restart with the new token; a restart that still names the old one is refused with the fix.
+            await s3.DisposeAsync();
+            s3 = ServerProcess.Start(n3.DataDir, Args(n3, "--server", n1.Supervisor.ToString(), "--token", fresh));
+            await s3.WaitForLineAsync("[ready]");
+            await s2.DisposeAsync();
+            s2 = ServerProcess.Start(n2.DataDir, Args(n2, "--server", n1.Supervisor.ToString(), "--token", old));
+            Assert.NotEqual(0, await s2.WaitForExitAsync());
+            Assert.Contains("put the new token in this server's configuration", s2.Output);
+            await s2.DisposeAsync();
+            s2 = ServerProcess.Start(n2.DataDir, Args(n2, "--server", n1.Supervisor.ToString(), "--token", fresh));
+            await s2.WaitForLineAsync("[ready]");
+            await s1.DisposeAsync();
+            await using var s1Again = ServerProcess.Start(n1.DataDir, Args(n1, "--token", fresh));
+            await s1Again.WaitForLineAsync("[ready]");
+
+            Assert.DoesNotContain(oldSecret, s1.Output + s2.Output + s3.Output + s4.Output + s1Again.Output);
+            Assert.DoesNotContain(NewSecret, s1.Output + s2.Output + s3.Output + s4.Output + s1Again.Output);
+        }
+        finally
+        {
+            await s2.DisposeAsync();
+            await s3.DisposeAsync();
+            if (s4 is not null)
+            {
+                await s4.DisposeAsync();
+            }
+        }
+    }
+}
