@@ -13,6 +13,7 @@ internal static class CertificateCommand
     {
         CreateCheck(env),
         CreateRotate(env),
+        CreateRotateServiceAccountKey(env),
     };
 
     private static Command CreateCheck(CliEnvironment env)
@@ -149,6 +150,38 @@ internal static class CertificateCommand
             }
             var count = rotation.Result.Changes.Count(c => c.Action != PkiAction.Reused);
             env.Out.WriteLine($"{count} certificate(s) re-issued; CAs kept. Restart bulwark server so the components load them.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateRotateServiceAccountKey(CliEnvironment env)
+    {
+        var command = new Command("rotate-sa-key",
+            "New service-account signing key for the whole cluster; tokens signed with the old key stay valid for service-account-key-retention (run on a server while bulwark server runs)");
+        var flags = ConfigFlags.AddTo(command, [ConfigKeys.DataDir, ConfigKeys.EtcdClientPort, ConfigKeys.FipsMode, ConfigKeys.PkiKeyAlgorithm, ConfigKeys.ServiceAccountKeyRetention]);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var config = GlobalOptions.LoadConfig(parse, env, ConfigRole.Server, flags);
+            if (config is null)
+            {
+                return ExitCodes.Usage;
+            }
+            var crypto = CryptoStartup.Start(config).Service;
+            var retention = ServiceAccountKeys.RetentionOf(config);
+            using var etcd = new Etcd.EtcdClient(Etcd.EtcdNode.FromConfig(config).ClientOptions());
+            env.Out.WriteLine("Generating a new service-account key and storing the key set in the cluster's bootstrap data…");
+            var result = await new Supervisor.ServiceAccountKeyRotation(crypto).RotateAsync(etcd, config.DataDir, KeyAlgorithms.From(config), retention, DateTimeOffset.UtcNow, cancellationToken);
+            foreach (var file in result.Written)
+            {
+                env.Out.WriteLine($"  wrote {Path.GetRelativePath(config.DataDir, file)} (0600)");
+            }
+            foreach (var file in result.Pruned)
+            {
+                env.Out.WriteLine($"  pruned {file} (older than service-account-key-retention)");
+            }
+            env.Out.WriteLine($"Service-account key rotated; {result.Retained.Count} retired key(s) stay accepted for {retention.TotalHours:0}h after their rotation.");
+            env.Out.WriteLine("Other servers copy the key set within seconds. Restart bulwark server on every server so kube-controller-manager signs with the new key and kube-apiserver accepts both.");
             return ExitCodes.Ok;
         });
         return command;

@@ -82,8 +82,8 @@ public sealed class EtcdClient : IDisposable
     }
 
     /// <summary>
-    /// One txn: when <paramref name="key"/> still holds <paramref name="expected"/>, deletes it and stores <paramref name="puts"/>;
-    /// otherwise changes nothing. Returns whether it was applied.
+    /// One txn: when <paramref name="key"/> still holds <paramref name="expected"/>, stores <paramref name="puts"/> and deletes
+    /// <paramref name="key"/> (unless it is among them); otherwise changes nothing. Returns whether it was applied.
     /// </summary>
     public async Task<bool> ReplaceIfUnchangedAsync(string key, byte[] expected, IReadOnlyList<KeyValuePair<string, byte[]>> puts, CancellationToken cancellationToken = default)
     {
@@ -94,7 +94,10 @@ public sealed class EtcdClient : IDisposable
         {
             txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(name), Value = ByteString.CopyFrom(value) } });
         }
-        txn.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = keyBytes } });
+        if (!puts.Any(p => p.Key == key))
+        {
+            txn.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = keyBytes } });
+        }
         var response = await CallAsync((c, d, t) => c.TransactionAsync(txn, deadline: d, cancellationToken: t), cancellationToken).ConfigureAwait(false);
         return response.Succeeded;
     }

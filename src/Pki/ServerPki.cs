@@ -27,6 +27,9 @@ public sealed record ServerPkiOptions(
     /// </summary>
     public bool TokenCheckedByCluster { get; init; }
 
+    /// <summary>How long a retired service-account key stays accepted (service-account-key-retention); older ones are pruned at start.</summary>
+    public TimeSpan ServiceAccountKeyRetention { get; init; } = TimeSpan.FromHours(720);
+
     public static ServerPkiOptions From(EffectiveConfig config) => new(
         config.DataDir,
         KeyAlgorithms.From(config),
@@ -36,7 +39,10 @@ public sealed record ServerPkiOptions(
         config.Get(ConfigKeys.ServiceCidr).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
         config.Get(ConfigKeys.ClusterDomain),
         TokenSource.Server(config),
-        TokenSource.Agent(config));
+        TokenSource.Agent(config))
+    {
+        ServiceAccountKeyRetention = ServiceAccountKeys.RetentionOf(config),
+    };
 }
 
 public enum PkiAction
@@ -111,6 +117,10 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
                 cas[ca.Stem] = EnsureCa(paths, ca, options.KeyAlgorithm, issuer, changes);
             }
             EnsureServiceKey(paths, options.KeyAlgorithm, changes);
+            foreach (var pruned in ServiceAccountKeys.Prune(options.DataDir, _clock.GetUtcNow(), options.ServiceAccountKeyRetention))
+            {
+                changes.Add(new PkiChange(pruned, PkiAction.Renewed, "retired service-account key past service-account-key-retention removed"));
+            }
             foreach (var leaf in PkiCatalog.Leaves)
             {
                 var profile = new CertificateProfile(leaf.CommonName, leaf.Organizations, leaf.Usage, AlternativeNames(leaf.Sans, options));

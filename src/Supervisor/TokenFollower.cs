@@ -12,11 +12,13 @@ namespace Bulwark.Supervisor;
 /// only the new secret. A server that was not the one running <c>token rotate</c> thus refuses the old token within
 /// <see cref="Interval"/>.
 /// </summary>
-public sealed class TokenFollower(CryptoService crypto, EtcdClient etcd, SupervisorServer supervisor, string dataDir, string serverSecret, ILogger logger)
+public sealed class TokenFollower(CryptoService crypto, EtcdClient etcd, SupervisorServer supervisor, string dataDir, string serverSecret, TimeSpan serviceAccountKeyRetention,
+    ILogger logger)
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
 
     private string _secret = serverSecret;
+    private byte[]? _lastBootstrap;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -26,6 +28,7 @@ public sealed class TokenFollower(CryptoService crypto, EtcdClient etcd, Supervi
             try
             {
                 await CheckAsync(cancellationToken).ConfigureAwait(false);
+                await SyncServiceAccountKeysAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (BulwarkException e) when (e is EtcdException or SealedDataException)
             {
@@ -49,6 +52,30 @@ public sealed class TokenFollower(CryptoService crypto, EtcdClient etcd, Supervi
         _secret = current;
         logger.LogInformation("the cluster's server token was rotated: this server now accepts only the new token{Files}",
             updated.Count > 0 ? $" (updated {string.Join(", ", updated)})" : "");
+        return true;
+    }
+
+    /// <summary>
+    /// Copies the service-account key set from the cluster's bootstrap data when it changed (certificate rotate-sa-key on
+    /// another server); true when this server's files changed. The components load them at the next restart.
+    /// </summary>
+    public async Task<bool> SyncServiceAccountKeysAsync(CancellationToken cancellationToken)
+    {
+        var sealedData = await etcd.GetAsync(BootstrapData.StorageKey(crypto, _secret), cancellationToken).ConfigureAwait(false);
+        if (sealedData is null || (_lastBootstrap is not null && sealedData.AsSpan().SequenceEqual(_lastBootstrap)))
+        {
+            return false;
+        }
+        var changed = new ServiceAccountKeyRotation(crypto).Sync(sealedData, _secret, dataDir, serviceAccountKeyRetention, DateTimeOffset.UtcNow);
+        _lastBootstrap = sealedData;
+        if (changed.Count == 0)
+        {
+            return false;
+        }
+        var paths = new ServerPkiPaths(dataDir);
+        supervisor.UseSecrets(_secret, AgentSecret(paths, _secret), BootstrapData.Seal(BootstrapData.Collect(dataDir), new TokenSealer(crypto), _secret));
+        logger.LogWarning("the cluster's service-account keys were rotated: updated {Files}; restart bulwark server so kube-apiserver and kube-controller-manager load them",
+            string.Join(", ", changed));
         return true;
     }
 

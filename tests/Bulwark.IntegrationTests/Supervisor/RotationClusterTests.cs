@@ -4,20 +4,23 @@ using Bulwark.Crypto;
 using Bulwark.Etcd;
 using Bulwark.Pki;
 using Bulwark.Supervisor;
+using Bulwark.Tests.Pki;
 using Bulwark.Tests.Server;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bulwark.Tests.Supervisor;
 
 /// <summary>
-/// `bulwark token rotate` on a real three-server cluster (three `bulwark server` processes with real etcd on
-/// 127.0.0.41-44): the bootstrap data is re-sealed in etcd, every server switches to the new token, an agent and a
-/// server join with the new token and are refused with the old one, and the servers restart with the new token.
+/// Rotation on real clusters of `bulwark server` processes with real etcd (127.0.0.41-49). Token: the bootstrap data is
+/// re-sealed in etcd, every server switches to the new token, an agent and a server join with the new token and are
+/// refused with the old one, and the servers restart with the new token. Service-account key: the key set moves through
+/// etcd to the other server, and the rendered kube-apiserver arguments list the retired key (boundary: kube-apiserver
+/// is not installed here, so its argv and files are checked, and the keys are loaded with real openssl).
 /// </summary>
-public sealed class TokenRotationTests : IDisposable
+public sealed class RotationClusterTests : IDisposable
 {
     private const string NewSecret = "rotated-7f3c9a1e5b2d4c6a8e0f";
-    private readonly TempDirectory _dir = new("bulwark-token-rotate");
+    private readonly TempDirectory _dir = new("bulwark-rotation");
 
     public void Dispose() => _dir.Dispose();
 
@@ -33,6 +36,7 @@ public sealed class TokenRotationTests : IDisposable
     private Node NewNode(int index)
     {
         var ip = IPAddress.Parse($"127.0.0.{40 + index}");
+        Assert.InRange(index, 1, 9);
         return new Node($"rot-{index}", ip, _dir.Combine($"server-{index}"), ClusterHarness.FreePort(ip), ClusterHarness.FreePort(IPAddress.Loopback),
             ClusterHarness.FreePort(ip), ClusterHarness.FreePort(IPAddress.Loopback));
     }
@@ -124,7 +128,7 @@ public sealed class TokenRotationTests : IDisposable
             // The other servers follow within seconds and rewrite their token files.
             await WaitForSecretAsync(n2, NewSecret);
             await WaitForSecretAsync(n3, NewSecret);
-            Assert.Contains("server token was rotated", s2.Output);
+            await s2.WaitForLineAsync("server token was rotated");
             var fresh = await TokenFileAsync(n1);
 
             // An agent: refused with the old token through a server that did not run the rotation, accepted with the new one.
@@ -171,6 +175,71 @@ public sealed class TokenRotationTests : IDisposable
             {
                 await s4.DisposeAsync();
             }
+        }
+    }
+
+    [Fact]
+    public async Task Rotate_sa_key_keeps_the_old_public_key_listed_for_kube_apiserver_and_reaches_the_other_server()
+    {
+        _dir.Write("etc/config.yaml", "# empty: everything comes from flags\n");
+        var (n1, n2) = (NewNode(6), NewNode(7));
+        await using var s1 = ServerProcess.Start(n1.DataDir, Args(n1));
+        await s1.WaitForLineAsync("[ready]");
+        var token = await TokenFileAsync(n1);
+        var s2 = ServerProcess.Start(n2.DataDir, Args(n2, "--server", n1.Supervisor.ToString(), "--token", token));
+        try
+        {
+            await s2.WaitForLineAsync("[ready]");
+            var oldKey = await File.ReadAllTextAsync(Path.Combine(n1.DataDir, ServiceAccountKeys.CurrentKey), Ct);
+            Assert.Equal(oldKey, await File.ReadAllTextAsync(Path.Combine(n2.DataDir, ServiceAccountKeys.CurrentKey), Ct));
+            var oldPublic = await OpenSsl.CheckedAsync("pkey", "-in", _dir.Write("old-service.key", oldKey), "-pubout");
+
+            var rotated = await CliRunner.RunAsync(["certificate", "rotate-sa-key", "--data-dir", n1.DataDir, "--etcd-client-port", Str(n1.ClientPort), "--config", Config]);
+            Assert.True(rotated.ExitCode == 0, rotated.Out + rotated.Error);
+            Assert.Contains("1 retired key(s) stay accepted for 720h", rotated.Out);
+
+            // The new key signs (service.current.key) and verifies (service.key); the old public key is retired; all load in openssl, all 0600.
+            var current = await File.ReadAllTextAsync(Path.Combine(n1.DataDir, ServiceAccountKeys.CurrentKey), Ct);
+            Assert.NotEqual(oldKey, current);
+            Assert.Equal(current, await File.ReadAllTextAsync(Path.Combine(n1.DataDir, ServiceAccountKeys.ServiceKey), Ct));
+            Assert.StartsWith("-----BEGIN EC PRIVATE KEY-----", current);
+            await OpenSsl.CheckedAsync("pkey", "-in", Path.Combine(n1.DataDir, ServiceAccountKeys.CurrentKey), "-noout");
+            var retired = Assert.Single(ServiceAccountKeys.Retired(n1.DataDir));
+            var retiredPath = Path.Combine(n1.DataDir, retired.RelativePath);
+            var retiredPem = await File.ReadAllTextAsync(retiredPath, Ct);
+            Assert.StartsWith("-----BEGIN PUBLIC KEY-----", retiredPem);
+            Assert.Equal(oldPublic, await OpenSsl.CheckedAsync("pkey", "-pubin", "-in", retiredPath, "-pubout"));
+            foreach (var file in new[] { retiredPath, Path.Combine(n1.DataDir, ServiceAccountKeys.CurrentKey), Path.Combine(n1.DataDir, ServiceAccountKeys.ServiceKey) })
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            }
+
+            // The other server copies the key set from etcd within seconds.
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct))
+            {
+                deadline.CancelAfter(TimeSpan.FromSeconds(30));
+                while (await File.ReadAllTextAsync(Path.Combine(n2.DataDir, ServiceAccountKeys.CurrentKey), deadline.Token) != current)
+                {
+                    await Task.Delay(100, deadline.Token);
+                }
+            }
+            Assert.Equal(retiredPem, await File.ReadAllTextAsync(Path.Combine(n2.DataDir, retired.RelativePath), Ct));
+            await s2.WaitForLineAsync("service-account keys were rotated");
+
+            // After a restart, the rendered kube-apiserver lists the current and the retired key, each mounted; the controller-manager signs with the new one.
+            await s2.DisposeAsync();
+            s2 = ServerProcess.Start(n2.DataDir, Args(n2, "--server", n1.Supervisor.ToString(), "--token", token));
+            await s2.WaitForLineAsync("[ready]");
+            var apiserver = await File.ReadAllTextAsync(n2.Paths.Layout.PodManifest("kube-apiserver"), Ct);
+            var n2Retired = Path.Combine(n2.DataDir, retired.RelativePath);
+            Assert.Contains($"--service-account-key-file={Path.Combine(n2.DataDir, ServiceAccountKeys.ServiceKey)}", apiserver);
+            Assert.Contains($"--service-account-key-file={n2Retired}", apiserver);
+            Assert.Contains($"path: {n2Retired}", apiserver);
+            Assert.Contains($"--service-account-signing-key-file={Path.Combine(n2.DataDir, ServiceAccountKeys.CurrentKey)}", apiserver);
+        }
+        finally
+        {
+            await s2.DisposeAsync();
         }
     }
 }
