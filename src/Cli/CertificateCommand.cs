@@ -14,6 +14,7 @@ internal static class CertificateCommand
         CreateCheck(env),
         CreateRotate(env),
         CreateRotateServiceAccountKey(env),
+        CreateRotateCa(env),
     };
 
     private static Command CreateCheck(CliEnvironment env)
@@ -182,6 +183,48 @@ internal static class CertificateCommand
             }
             env.Out.WriteLine($"Service-account key rotated; {result.Retained.Count} retired key(s) stay accepted for {retention.TotalHours:0}h after their rotation.");
             env.Out.WriteLine("Other servers copy the key set within seconds. Restart bulwark server on every server so kube-controller-manager signs with the new key and kube-apiserver accepts both.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateRotateCa(CliEnvironment env)
+    {
+        var step = new Argument<string>("STEP")
+        {
+            Description = "prepare: add new CAs beside the old ones in every trust bundle; rotate: the new CAs sign and every leaf is re-issued; finish: drop the old CAs",
+        };
+        step.AcceptOnlyFromAmong("prepare", "rotate", "finish");
+        var command = new Command("rotate-ca", "Rotate the cluster's CAs side by side in three steps (restart every server after each); run on a server while bulwark server runs")
+        {
+            step,
+        };
+        var flags = ConfigFlags.AddTo(command,
+        [
+            ConfigKeys.DataDir, ConfigKeys.EtcdClientPort, ConfigKeys.FipsMode, ConfigKeys.PkiKeyAlgorithm, ConfigKeys.NodeName, ConfigKeys.NodeIp, ConfigKeys.NodeExternalIp,
+            ConfigKeys.AdvertiseAddress, ConfigKeys.TlsSan, ConfigKeys.ServiceCidr, ConfigKeys.ClusterDomain, ConfigKeys.ServiceAccountKeyRetention,
+        ]);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var config = GlobalOptions.LoadConfig(parse, env, ConfigRole.Server, flags);
+            if (config is null)
+            {
+                return ExitCodes.Usage;
+            }
+            var which = Enum.Parse<CaRotationStep>(parse.GetValue(step)!, ignoreCase: true);
+            var crypto = CryptoStartup.Start(config).Service;
+            using var etcd = new Etcd.EtcdClient(Etcd.EtcdNode.FromConfig(config).ClientOptions());
+            var result = await new Supervisor.CaRotationRun(crypto).RunAsync(etcd, ServerPkiOptions.From(config), which, cancellationToken);
+            foreach (var change in result)
+            {
+                env.Out.WriteLine($"  {change.Action.ToString().ToLowerInvariant(),-8} {Path.GetRelativePath(config.DataDir, change.Path)}  ({change.Reason})");
+            }
+            env.Out.WriteLine(which switch
+            {
+                CaRotationStep.Prepare => "CA rotation prepared: every trust bundle holds the old and the new CAs. Restart bulwark server on every server (other servers copy the files within seconds), then run: bulwark certificate rotate-ca rotate",
+                CaRotationStep.Rotate => "New CAs sign: this server's certificates were re-issued; other servers re-issue theirs within seconds. Restart bulwark server on every server and rejoin agents with the new token (server/token: the CA hash changed), then run: bulwark certificate rotate-ca finish",
+                _ => "Old CAs removed from the trust bundles: certificates they issued are refused after the restart. Restart bulwark server on every server.",
+            });
             return ExitCodes.Ok;
         });
         return command;

@@ -21,7 +21,7 @@ public static class BootstrapData
         .ToList();
 
     public static IReadOnlyList<string> OptionalFiles { get; } =
-        ["server/tls/service.current.key", "server/cred/encryption-config.json", "server/cred/passwd"];
+        ["server/tls/service.current.key", "server/cred/encryption-config.json", "server/cred/passwd", .. PkiCatalog.Cas.Select(CaRotation.NextKey)];
 
     public static BootstrapBundle Collect(string dataDir)
     {

@@ -12,9 +12,10 @@ namespace Bulwark.Supervisor;
 /// only the new secret. A server that was not the one running <c>token rotate</c> thus refuses the old token within
 /// <see cref="Interval"/>.
 /// </summary>
-public sealed class TokenFollower(CryptoService crypto, EtcdClient etcd, SupervisorServer supervisor, string dataDir, string serverSecret, TimeSpan serviceAccountKeyRetention,
-    ILogger logger)
+public sealed class TokenFollower(CryptoService crypto, EtcdClient etcd, SupervisorServer supervisor, ServerPkiOptions pki, string serverSecret, ILogger logger)
 {
+    private readonly string dataDir = pki.DataDir;
+
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
 
     private string _secret = serverSecret;
@@ -28,9 +29,9 @@ public sealed class TokenFollower(CryptoService crypto, EtcdClient etcd, Supervi
             try
             {
                 await CheckAsync(cancellationToken).ConfigureAwait(false);
-                await SyncServiceAccountKeysAsync(cancellationToken).ConfigureAwait(false);
+                await SyncSharedPkiAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (BulwarkException e) when (e is EtcdException or SealedDataException)
+            catch (BulwarkException e) when (e is EtcdException or SealedDataException or PkiException)
             {
                 // etcd briefly unavailable, or a damaged record: keep serving with the secret in force (fail closed) and retry.
                 logger.LogWarning("cannot check for a rotated cluster token: {Message}", e.Message);
@@ -56,17 +57,25 @@ public sealed class TokenFollower(CryptoService crypto, EtcdClient etcd, Supervi
     }
 
     /// <summary>
-    /// Copies the service-account key set from the cluster's bootstrap data when it changed (certificate rotate-sa-key on
-    /// another server); true when this server's files changed. The components load them at the next restart.
+    /// Copies the shared PKI that rotations change (service-account keys, CA bundles and keys) from the cluster's bootstrap
+    /// data when it changed (certificate rotate-sa-key or rotate-ca on another server), and re-issues this server's leaves
+    /// when a CA changed; true when this server's files changed. The components load them at the next restart.
     /// </summary>
-    public async Task<bool> SyncServiceAccountKeysAsync(CancellationToken cancellationToken)
+    public async Task<bool> SyncSharedPkiAsync(CancellationToken cancellationToken)
     {
         var sealedData = await etcd.GetAsync(BootstrapData.StorageKey(crypto, _secret), cancellationToken).ConfigureAwait(false);
         if (sealedData is null || (_lastBootstrap is not null && sealedData.AsSpan().SequenceEqual(_lastBootstrap)))
         {
             return false;
         }
-        var changed = new ServiceAccountKeyRotation(crypto).Sync(sealedData, _secret, dataDir, serviceAccountKeyRetention, DateTimeOffset.UtcNow);
+        var files = BootstrapData.Unseal(sealedData, new TokenSealer(crypto), _secret).Files;
+        var changed = ServiceAccountKeys.Apply(dataDir, files, DateTimeOffset.UtcNow, pki.ServiceAccountKeyRetention).ToList();
+        var caChanged = CaRotation.Apply(dataDir, CaRotation.FromBootstrap(files));
+        if (caChanged.Count > 0)
+        {
+            changed.AddRange(caChanged);
+            changed.AddRange(new ServerPki(crypto).Ensure(pki with { Token = null, AgentToken = null }).Changes.Where(c => c.Action != PkiAction.Reused).Select(c => c.Path));
+        }
         _lastBootstrap = sealedData;
         if (changed.Count == 0)
         {
@@ -74,7 +83,7 @@ public sealed class TokenFollower(CryptoService crypto, EtcdClient etcd, Supervi
         }
         var paths = new ServerPkiPaths(dataDir);
         supervisor.UseSecrets(_secret, AgentSecret(paths, _secret), BootstrapData.Seal(BootstrapData.Collect(dataDir), new TokenSealer(crypto), _secret));
-        logger.LogWarning("the cluster's service-account keys were rotated: updated {Files}; restart bulwark server so kube-apiserver and kube-controller-manager load them",
+        logger.LogWarning("the cluster's shared PKI was rotated on another server: updated {Files}; restart bulwark server so every component loads them",
             string.Join(", ", changed));
         return true;
     }

@@ -224,7 +224,7 @@ public sealed class RotationClusterTests : IDisposable
                 }
             }
             Assert.Equal(retiredPem, await File.ReadAllTextAsync(Path.Combine(n2.DataDir, retired.RelativePath), Ct));
-            await s2.WaitForLineAsync("service-account keys were rotated");
+            await s2.WaitForLineAsync("shared PKI was rotated on another server");
 
             // After a restart, the rendered kube-apiserver lists the current and the retired key, each mounted; the controller-manager signs with the new one.
             await s2.DisposeAsync();
@@ -240,6 +240,101 @@ public sealed class RotationClusterTests : IDisposable
         finally
         {
             await s2.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Rotate_ca_prepare_rotate_finish_keeps_etcd_working_and_openssl_trusts_old_leaves_only_until_finish()
+    {
+        _dir.Write("etc/config.yaml", "# empty: everything comes from flags\n");
+        var n1 = NewNode(8);
+        var tls = n1.Paths.TlsDirectory;
+        var etcdPaths = new EtcdPaths(n1.DataDir);
+        // Copies of leaves issued by the old CAs: the admin client cert, and etcd's client cert with its key.
+        var oldAdmin = _dir.Combine("old-client-admin.crt");
+        var oldEtcd = new EtcdClientTls(etcdPaths.ServerCaCert, _dir.Combine("old-etcd-client.crt"), _dir.Combine("old-etcd-client.key"));
+        string[] RotateCa(string step) => ["certificate", "rotate-ca", step, "--data-dir", n1.DataDir, "--etcd-client-port", Str(n1.ClientPort), "--config", Config,
+            "--node-name", n1.Name, "--node-ip", n1.Ip.ToString()];
+        async Task EtcdWorksAsync(string value)
+        {
+            using var client = new EtcdClient(new EtcdClientOptions([n1.Etcd], etcdPaths.ClientTls));
+            await client.PutAsync("/test/ca-rotation", value, Ct);
+            Assert.Equal(value, System.Text.Encoding.UTF8.GetString((await client.GetAsync("/test/ca-rotation", Ct))!));
+        }
+        async Task<bool> VerifiesAsync(string caFile, string leaf) =>
+            (await OpenSsl.RunAsync("verify", "-CAfile", caFile, leaf)).Succeeded;
+
+        var server = ServerProcess.Start(n1.DataDir, Args(n1));
+        try
+        {
+            await server.WaitForLineAsync("[ready]");
+            File.Copy(Path.Combine(tls, "client-admin.crt"), oldAdmin);
+            File.Copy(etcdPaths.ClientCert, oldEtcd.CertFile);
+            File.Copy(etcdPaths.ClientKey, oldEtcd.KeyFile);
+            var oldClientCa = CaRotation.Bundle(Path.Combine(tls, "client-ca.crt")).Single();
+            await EtcdWorksAsync("before");
+
+            // prepare: both CAs in every bundle, the old one still signs; nothing is re-issued.
+            var prepared = await CliRunner.RunAsync(RotateCa("prepare"));
+            Assert.True(prepared.ExitCode == 0, prepared.Out + prepared.Error);
+            foreach (var ca in PkiCatalog.Cas)
+            {
+                Assert.Equal(2, CaRotation.Bundle(Path.Combine(tls, ca.Stem + ".crt")).Count);
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(n1.DataDir, CaRotation.NextKey(ca))));
+            }
+            Assert.Equal(await File.ReadAllTextAsync(oldAdmin, Ct), await File.ReadAllTextAsync(Path.Combine(tls, "client-admin.crt"), Ct));
+            Assert.True(await VerifiesAsync(Path.Combine(tls, "client-ca.crt"), oldAdmin));
+            var outOfOrder = await CliRunner.RunAsync(RotateCa("finish"));
+            Assert.Equal(1, outOfOrder.ExitCode);
+            Assert.Contains("The steps run in order", outOfOrder.Error);
+            await EtcdWorksAsync("prepared");
+            await server.DisposeAsync();
+            server = ServerProcess.Start(n1.DataDir, Args(n1));
+            await server.WaitForLineAsync("[ready]");
+            await EtcdWorksAsync("prepared, restarted");
+
+            // rotate: the new CAs sign; new leaves verify against the bundle and the new CA alone, old leaves still against the bundle.
+            var rotated = await CliRunner.RunAsync(RotateCa("rotate"));
+            Assert.True(rotated.ExitCode == 0, rotated.Out + rotated.Error);
+            var clientCas = CaRotation.Bundle(Path.Combine(tls, "client-ca.crt"));
+            Assert.Equal(oldClientCa, clientCas[1]);
+            var newCaOnly = _dir.Write("new-client-ca.crt", clientCas[0]);
+            var oldCaOnly = _dir.Write("old-client-ca.crt", clientCas[1]);
+            var newAdmin = Path.Combine(tls, "client-admin.crt");
+            Assert.True(await VerifiesAsync(Path.Combine(tls, "client-ca.crt"), newAdmin));
+            Assert.True(await VerifiesAsync(newCaOnly, newAdmin));
+            Assert.False(await VerifiesAsync(oldCaOnly, newAdmin));
+            Assert.True(await VerifiesAsync(Path.Combine(tls, "client-ca.crt"), oldAdmin));
+            Assert.True(await VerifiesAsync(etcdPaths.ServerCaCert, etcdPaths.ClientCert));
+            Assert.False(File.Exists(Path.Combine(n1.DataDir, CaRotation.NextKey(PkiCatalog.Cas[0]))));
+            await EtcdWorksAsync("rotated");
+            await server.DisposeAsync();
+            server = ServerProcess.Start(n1.DataDir, Args(n1));
+            await server.WaitForLineAsync("[ready]");
+            await EtcdWorksAsync("rotated, restarted");
+            using (var old = new EtcdClient(new EtcdClientOptions([n1.Etcd], oldEtcd) { CallTimeout = TimeSpan.FromSeconds(5) }))
+            {
+                await old.GetAsync("/test/ca-rotation", Ct); // the old client cert is still trusted by etcd during the switch
+            }
+
+            // finish: only the new CAs remain; old leaves are refused by openssl and by the real etcd, new ones work.
+            var finished = await CliRunner.RunAsync(RotateCa("finish"));
+            Assert.True(finished.ExitCode == 0, finished.Out + finished.Error);
+            Assert.Equal([clientCas[0]], CaRotation.Bundle(Path.Combine(tls, "client-ca.crt")));
+            Assert.False(await VerifiesAsync(Path.Combine(tls, "client-ca.crt"), oldAdmin));
+            Assert.True(await VerifiesAsync(Path.Combine(tls, "client-ca.crt"), newAdmin));
+            await server.DisposeAsync();
+            server = ServerProcess.Start(n1.DataDir, Args(n1));
+            await server.WaitForLineAsync("[ready]");
+            await EtcdWorksAsync("finished, restarted");
+            using (var old = new EtcdClient(new EtcdClientOptions([n1.Etcd], oldEtcd) { CallTimeout = TimeSpan.FromSeconds(5) }))
+            {
+                await Assert.ThrowsAsync<EtcdException>(() => old.GetAsync("/test/ca-rotation", Ct));
+            }
+        }
+        finally
+        {
+            await server.DisposeAsync();
         }
     }
 }
