@@ -48,7 +48,7 @@ internal static class TokenCommand
             {
                 env.Out.WriteLine($"  updated {file} (0600)");
             }
-            env.Out.WriteLine($"Running servers switch to the new token within {TokenFollower.Interval.TotalSeconds:0} s and refuse the old one.");
+            env.Out.WriteLine($"Running servers switch to the new token within {RotationFollower.Interval.TotalSeconds:0} s and refuse the old one.");
             env.Out.WriteLine("Put the new token in the token/token-file settings of every server and agent before their next restart; snapshots taken before now restore with the old token.");
             return ExitCodes.Ok;
         });

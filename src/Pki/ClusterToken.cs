@@ -96,8 +96,11 @@ public sealed class ClusterToken
     /// <summary>Constant-time comparison of the secrets (the length of a wrong guess is all that can leak).</summary>
     public bool SecretEquals(ClusterToken other) => SecretEquals(other.Secret);
 
-    public bool SecretEquals(string secret) =>
-        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes(secret));
+    public bool SecretEquals(string secret) => SecretsEqual(Secret, secret);
+
+    /// <summary>Constant-time comparison of two secrets.</summary>
+    public static bool SecretsEqual(string a, string b) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
 
     /// <summary>True when this token carries no CA hash, or one equal to <paramref name="caHash"/> (constant time).</summary>
     public bool MatchesCa(string caHash) =>

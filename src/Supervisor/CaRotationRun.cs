@@ -6,7 +6,7 @@ namespace Bulwark.Supervisor;
 
 /// <summary>
 /// One step of a CA rotation (<see cref="CaRotation"/>) for the whole cluster: the planned CA files go into the sealed
-/// bootstrap data in etcd first (other servers copy them and re-issue their leaves, <see cref="TokenFollower.SyncSharedPkiAsync"/>),
+/// bootstrap data in etcd first (other servers copy them and re-issue their leaves, <see cref="RotationFollower.SyncSharedPkiAsync"/>),
 /// then into this server's files, whose leaves are re-issued from the CA that signs now.
 /// </summary>
 public sealed class CaRotationRun(CryptoService crypto)

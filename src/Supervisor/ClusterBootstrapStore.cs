@@ -8,7 +8,7 @@ namespace Bulwark.Supervisor;
 /// <summary>
 /// The cluster's copy of the shared PKI: the bootstrap data sealed with the server token in etcd. Rotations change it
 /// here first (<see cref="UpdateAsync"/>, one txn guarded on the old value), so it is the one truth every server copies
-/// from (<see cref="TokenFollower"/>) and joining servers receive.
+/// from (<see cref="RotationFollower"/>) and joining servers receive.
 /// </summary>
 public sealed class ClusterBootstrapStore(CryptoService crypto, EtcdClient etcd, string dataDir)
 {

@@ -10,7 +10,7 @@ public sealed record ServiceAccountRotationResult(IReadOnlyList<string> Written,
 /// <summary>
 /// Service-account key rotation for the whole cluster: the new key set (<see cref="ServiceAccountKeys.PlanRotation"/>)
 /// replaces the one in the sealed bootstrap data in etcd (one txn guarded on the old value), then this server's files;
-/// every other server's supervisor copies the set from etcd (<see cref="TokenFollower.SyncSharedPkiAsync"/>), and joining servers receive it
+/// every other server's supervisor copies the set from etcd (<see cref="RotationFollower.SyncSharedPkiAsync"/>), and joining servers receive it
 /// with the bootstrap data. The key set in etcd is the cluster's one truth, so two servers never sign with different keys
 /// after a restart.
 /// </summary>

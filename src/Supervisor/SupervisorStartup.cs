@@ -69,7 +69,7 @@ public static class SupervisorStartup
                 $"If the token was rotated (bulwark token rotate), put the new token in this server's configuration; the current one is in {paths.Token} " +
                 "on a server that ran since the rotation. Nothing was changed.");
         }
-        if (!string.Equals(current, token.Secret, StringComparison.Ordinal))
+        if (!ClusterToken.SecretsEqual(current, token.Secret))
         {
             var updated = TokenRotation.UpdateTokenFiles(paths, token.Secret, current);
             loggers.CreateLogger("Bulwark.Supervisor").LogWarning(
@@ -77,7 +77,7 @@ public static class SupervisorStartup
                 string.Join(", ", updated));
             token = token.WithSecret(current);
         }
-        var agentSecret = TokenFollower.AgentSecret(paths, token.Secret);
+        var agentSecret = RotationFollower.AgentSecret(paths, token.Secret);
         var datastore = new SupervisorDatastore(etcd);
         var sealer = new TokenSealer(crypto);
         var sealedBootstrap = BootstrapData.Seal(BootstrapData.Collect(options.DataDir), sealer, token.Secret);

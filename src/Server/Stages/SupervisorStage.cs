@@ -28,8 +28,8 @@ public sealed class SupervisorStage : IStage
             var supervisor = await SupervisorStartup.StartAsync(options, crypto, etcd, node.Loggers, cancellationToken)
                 .ConfigureAwait(false);
             // Switches to a rotated token, and copies rotated service-account keys, within seconds of the rotation on any server.
-            var follower = new TokenFollower(crypto, etcd, supervisor, ServerPkiOptions.From(node.Config), TokenSource.ParseFile(paths.Token, "the server token file").Secret,
-                node.Loggers.CreateLogger<TokenFollower>());
+            var follower = new RotationFollower(crypto, etcd, supervisor, ServerPkiOptions.From(node.Config), TokenSource.ParseFile(paths.Token, "the server token file").Secret,
+                node.Loggers.CreateLogger<RotationFollower>());
             return new StageResult($"listening on https://{options.BindAddress}:{supervisor.Port} (join with --server {options.AgentConfig.SupervisorEndpoints.FirstOrDefault()} --token-file {paths.Token})")
             {
                 Running = new Stoppable(supervisor, etcd, new BackgroundTask(follower.RunAsync)),

@@ -337,4 +337,85 @@ public sealed class RotationClusterTests : IDisposable
             await server.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task Rotate_ca_on_one_server_reaches_the_other_whose_etcd_peer_certificate_is_reissued_and_the_etcd_cluster_keeps_quorum()
+    {
+        _dir.Write("etc/config.yaml", "# empty: everything comes from flags\n");
+        var (n1, n2) = (NewNode(1), NewNode(9));
+        string[] RotateCa(string step) => ["certificate", "rotate-ca", step, "--data-dir", n1.DataDir, "--etcd-client-port", Str(n1.ClientPort), "--config", Config,
+            "--node-name", n1.Name, "--node-ip", n1.Ip.ToString()];
+        var peerCa2 = Path.Combine(n2.Paths.EtcdDirectory, "peer-ca.crt");
+        var peerCert2 = Path.Combine(n2.Paths.EtcdDirectory, "peer-server-client.crt");
+        async Task WaitForAsync(Func<bool> condition, string what)
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            deadline.CancelAfter(TimeSpan.FromSeconds(30));
+            while (!condition())
+            {
+                Assert.False(deadline.IsCancellationRequested, what);
+                await Task.Delay(100, Ct);
+            }
+        }
+        async Task QuorumAsync(string value)
+        {
+            foreach (var node in new[] { n1, n2 })
+            {
+                using var client = new EtcdClient(new EtcdClientOptions([node.Etcd], new EtcdPaths(node.DataDir).ClientTls));
+                await client.PutAsync("/test/ca-ha/" + node.Name, value, Ct);
+                Assert.Equal(2, (await client.MemberListAsync(Ct)).Count(m => !m.IsLearner));
+            }
+        }
+
+        var s1 = ServerProcess.Start(n1.DataDir, Args(n1));
+        ServerProcess? s2 = null;
+        var token = "";
+        async Task RestartBothAsync()
+        {
+            await s2!.DisposeAsync();
+            s2 = ServerProcess.Start(n2.DataDir, Args(n2, "--server", n1.Supervisor.ToString(), "--token", token));
+            await s1.DisposeAsync();
+            s1 = ServerProcess.Start(n1.DataDir, Args(n1));
+            await s1.WaitForLineAsync("[ready]");
+            await s2.WaitForLineAsync("[ready]");
+        }
+        try
+        {
+            await s1.WaitForLineAsync("[ready]");
+            token = await TokenFileAsync(n1);
+            s2 = ServerProcess.Start(n2.DataDir, Args(n2, "--server", n1.Supervisor.ToString(), "--token", token));
+            await s2.WaitForLineAsync("[ready]");
+            var oldPeer2 = _dir.Write("old-peer-2.crt", await File.ReadAllTextAsync(peerCert2, Ct));
+
+            Assert.Equal(0, (await CliRunner.RunAsync(RotateCa("prepare"))).ExitCode);
+            await WaitForAsync(() => CaRotation.Bundle(peerCa2).Count == 2, "server 2 did not copy the prepared CA bundles");
+            await RestartBothAsync();
+            await QuorumAsync("prepared");
+
+            Assert.Equal(0, (await CliRunner.RunAsync(RotateCa("rotate"))).ExitCode);
+            var newPeerCa = _dir.Write("new-peer-ca.crt", CaRotation.Bundle(Path.Combine(n1.Paths.EtcdDirectory, "peer-ca.crt"))[0]);
+            // Server 2 copies the CAs and re-issues its own leaves (its etcd peer certificate) from the new CA.
+            await WaitForAsync(() => File.ReadAllText(peerCert2) != File.ReadAllText(oldPeer2), "server 2 did not re-issue its etcd peer certificate");
+            await s2!.WaitForLineAsync("shared PKI was rotated on another server");
+            Assert.True((await OpenSsl.RunAsync("verify", "-CAfile", newPeerCa, peerCert2)).Succeeded);
+            Assert.False((await OpenSsl.RunAsync("verify", "-CAfile", newPeerCa, oldPeer2)).Succeeded);
+            Assert.True((await OpenSsl.RunAsync("verify", "-CAfile", peerCa2, oldPeer2)).Succeeded);
+            await RestartBothAsync();
+            await QuorumAsync("rotated");
+
+            Assert.Equal(0, (await CliRunner.RunAsync(RotateCa("finish"))).ExitCode);
+            await WaitForAsync(() => CaRotation.Bundle(peerCa2).Count == 1, "server 2 did not drop the old CAs");
+            Assert.False((await OpenSsl.RunAsync("verify", "-CAfile", peerCa2, oldPeer2)).Succeeded);
+            await RestartBothAsync();
+            await QuorumAsync("finished");
+        }
+        finally
+        {
+            await s1.DisposeAsync();
+            if (s2 is not null)
+            {
+                await s2.DisposeAsync();
+            }
+        }
+    }
 }

@@ -7,17 +7,16 @@ using Microsoft.Extensions.Logging;
 namespace Bulwark.Supervisor;
 
 /// <summary>
-/// Keeps a running supervisor on the cluster's current token: polls etcd for a rotation record of the secret in force
-/// (<see cref="TokenRotation"/>) and, when one appears, rewrites this node's token files and makes the supervisor accept
-/// only the new secret. A server that was not the one running <c>token rotate</c> thus refuses the old token within
-/// <see cref="Interval"/>.
+/// Keeps a running server on the cluster's rotations, polling etcd every <see cref="Interval"/>: a rotation record of
+/// the token in force (<see cref="TokenRotation"/>) makes it rewrite its token files and accept only the new secret; a
+/// changed key set or CA bundle in the bootstrap data (<see cref="SyncSharedPkiAsync"/>) is copied to its files. A
+/// server that did not run the rotation thus follows it within seconds.
 /// </summary>
-public sealed class TokenFollower(CryptoService crypto, EtcdClient etcd, SupervisorServer supervisor, ServerPkiOptions pki, string serverSecret, ILogger logger)
+public sealed class RotationFollower(CryptoService crypto, EtcdClient etcd, SupervisorServer supervisor, ServerPkiOptions pki, string serverSecret, ILogger logger)
 {
-    private readonly string dataDir = pki.DataDir;
-
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
 
+    private readonly string _dataDir = pki.DataDir;
     private string _secret = serverSecret;
     private byte[]? _lastBootstrap;
 
@@ -34,7 +33,7 @@ public sealed class TokenFollower(CryptoService crypto, EtcdClient etcd, Supervi
             catch (BulwarkException e) when (e is EtcdException or SealedDataException or PkiException)
             {
                 // etcd briefly unavailable, or a damaged record: keep serving with the secret in force (fail closed) and retry.
-                logger.LogWarning("cannot check for a rotated cluster token: {Message}", e.Message);
+                logger.LogWarning("cannot follow the cluster's rotations now: {Message}", e.Message);
             }
         }
     }
@@ -43,14 +42,13 @@ public sealed class TokenFollower(CryptoService crypto, EtcdClient etcd, Supervi
     public async Task<bool> CheckAsync(CancellationToken cancellationToken)
     {
         var current = await new TokenRotation(crypto).CurrentSecretAsync(etcd, _secret, cancellationToken).ConfigureAwait(false);
-        if (string.Equals(current, _secret, StringComparison.Ordinal))
+        if (ClusterToken.SecretsEqual(current, _secret))
         {
             return false;
         }
-        var paths = new ServerPkiPaths(dataDir);
-        var updated = TokenRotation.UpdateTokenFiles(paths, _secret, current);
-        supervisor.UseSecrets(current, AgentSecret(paths, current), BootstrapData.Seal(BootstrapData.Collect(dataDir), new TokenSealer(crypto), current));
+        var updated = TokenRotation.UpdateTokenFiles(new ServerPkiPaths(_dataDir), _secret, current);
         _secret = current;
+        Serve();
         logger.LogInformation("the cluster's server token was rotated: this server now accepts only the new token{Files}",
             updated.Count > 0 ? $" (updated {string.Join(", ", updated)})" : "");
         return true;
@@ -69,8 +67,8 @@ public sealed class TokenFollower(CryptoService crypto, EtcdClient etcd, Supervi
             return false;
         }
         var files = BootstrapData.Unseal(sealedData, new TokenSealer(crypto), _secret).Files;
-        var changed = ServiceAccountKeys.Apply(dataDir, files, DateTimeOffset.UtcNow, pki.ServiceAccountKeyRetention).ToList();
-        var caChanged = CaRotation.Apply(dataDir, CaRotation.FromBootstrap(files));
+        var changed = ServiceAccountKeys.Apply(_dataDir, files, DateTimeOffset.UtcNow, pki.ServiceAccountKeyRetention).ToList();
+        var caChanged = CaRotation.Apply(_dataDir, CaRotation.FromBootstrap(files));
         if (caChanged.Count > 0)
         {
             changed.AddRange(caChanged);
@@ -81,12 +79,15 @@ public sealed class TokenFollower(CryptoService crypto, EtcdClient etcd, Supervi
         {
             return false;
         }
-        var paths = new ServerPkiPaths(dataDir);
-        supervisor.UseSecrets(_secret, AgentSecret(paths, _secret), BootstrapData.Seal(BootstrapData.Collect(dataDir), new TokenSealer(crypto), _secret));
+        Serve();
         logger.LogWarning("the cluster's shared PKI was rotated on another server: updated {Files}; restart bulwark server so every component loads them",
             string.Join(", ", changed));
         return true;
     }
+
+    /// <summary>The supervisor serves the secrets in force and this server's shared files sealed with the server secret.</summary>
+    private void Serve() =>
+        supervisor.UseSecrets(_secret, AgentSecret(new ServerPkiPaths(_dataDir), _secret), BootstrapData.Seal(BootstrapData.Collect(_dataDir), new TokenSealer(crypto), _secret));
 
     /// <summary>The agent secret: server/agent-token when the cluster has a separate one, else the server secret.</summary>
     public static string AgentSecret(ServerPkiPaths paths, string serverSecret) =>
