@@ -13,6 +13,7 @@ public sealed class CaRotationRun(CryptoService crypto)
 {
     public async Task<IReadOnlyList<PkiChange>> RunAsync(EtcdClient etcd, ServerPkiOptions options, CaRotationStep step, CancellationToken cancellationToken)
     {
+        using var held = await RotationLock.AcquireAsync(options.DataDir, cancellationToken).ConfigureAwait(false);
         var plan = CaRotation.Plan(crypto, options.DataDir, options.KeyAlgorithm, step, TimeProvider.System);
         await new ClusterBootstrapStore(crypto, etcd, options.DataDir).UpdateAsync(files =>
         {

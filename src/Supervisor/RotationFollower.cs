@@ -27,6 +27,7 @@ public sealed class RotationFollower(CryptoService crypto, EtcdClient etcd, Supe
         {
             try
             {
+                using var held = await RotationLock.AcquireAsync(_dataDir, cancellationToken).ConfigureAwait(false);
                 await CheckAsync(cancellationToken).ConfigureAwait(false);
                 await SyncSharedPkiAsync(cancellationToken).ConfigureAwait(false);
             }

@@ -19,6 +19,7 @@ public sealed class ServiceAccountKeyRotation(CryptoService crypto)
     public async Task<ServiceAccountRotationResult> RotateAsync(EtcdClient etcd, string dataDir, KeyAlgorithm algorithm, TimeSpan retention, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
+        using var held = await RotationLock.AcquireAsync(dataDir, cancellationToken).ConfigureAwait(false);
         var plan = ServiceAccountKeys.PlanRotation(crypto, dataDir, algorithm, now, retention);
         await new ClusterBootstrapStore(crypto, etcd, dataDir).UpdateAsync(
             files => files.Where(f => !ServiceAccountKeys.IsKeyFile(f.Key)).Concat(plan.Files).ToDictionary(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);

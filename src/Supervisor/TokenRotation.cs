@@ -37,6 +37,7 @@ public sealed class TokenRotation(CryptoService crypto)
     /// </summary>
     public async Task<TokenRotationResult> RotateAsync(EtcdClient etcd, ServerPkiPaths paths, string oldText, string newText, CancellationToken cancellationToken)
     {
+        using var held = await RotationLock.AcquireAsync(paths.DataDir, cancellationToken).ConfigureAwait(false);
         var stored = TokenSource.ParseFile(paths.Token, "the server token file");
         var old = Parse(oldText, "--token");
         var caHash = stored.CaHash ?? ClusterToken.CaHashOf(crypto, File.ReadAllBytes(paths.ServerCa.Certificate));
