@@ -16,6 +16,7 @@ public static class BulwarkCli
         root.Subcommands.Add(EtcdSnapshotCommand.Create(env));
         root.Subcommands.Add(CertificateCommand.Create(env));
         root.Subcommands.Add(SecretsEncryptCommand.Create(env));
+        root.Subcommands.Add(TokenCommand.Create(env));
         root.Subcommands.Add(NodeCommand.Create(env));
         root.Subcommands.Add(HardeningCommand.Create(env));
         root.Subcommands.Add(FipsCommand.Create(env));

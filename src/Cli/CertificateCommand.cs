@@ -13,6 +13,8 @@ internal static class CertificateCommand
     {
         CreateCheck(env),
         CreateRotate(env),
+        CreateRotateServiceAccountKey(env),
+        CreateRotateCa(env),
     };
 
     private static Command CreateCheck(CliEnvironment env)
@@ -149,6 +151,80 @@ internal static class CertificateCommand
             }
             var count = rotation.Result.Changes.Count(c => c.Action != PkiAction.Reused);
             env.Out.WriteLine($"{count} certificate(s) re-issued; CAs kept. Restart bulwark server so the components load them.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateRotateServiceAccountKey(CliEnvironment env)
+    {
+        var command = new Command("rotate-sa-key",
+            "New service-account signing key for the whole cluster; tokens signed with the old key stay valid for service-account-key-retention (run on a server while bulwark server runs)");
+        var flags = ConfigFlags.AddTo(command, [ConfigKeys.DataDir, ConfigKeys.EtcdClientPort, ConfigKeys.FipsMode, ConfigKeys.PkiKeyAlgorithm, ConfigKeys.ServiceAccountKeyRetention]);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var config = GlobalOptions.LoadConfig(parse, env, ConfigRole.Server, flags);
+            if (config is null)
+            {
+                return ExitCodes.Usage;
+            }
+            var crypto = CryptoStartup.Start(config).Service;
+            var retention = ServiceAccountKeys.RetentionOf(config);
+            using var etcd = new Etcd.EtcdClient(Etcd.EtcdNode.FromConfig(config).ClientOptions());
+            env.Out.WriteLine("Generating a new service-account key and storing the key set in the cluster's bootstrap data…");
+            var result = await new Supervisor.ServiceAccountKeyRotation(crypto).RotateAsync(etcd, config.DataDir, KeyAlgorithms.From(config), retention, DateTimeOffset.UtcNow, cancellationToken);
+            foreach (var file in result.Written)
+            {
+                env.Out.WriteLine($"  wrote {Path.GetRelativePath(config.DataDir, file)} (0600)");
+            }
+            foreach (var file in result.Pruned)
+            {
+                env.Out.WriteLine($"  pruned {file} (older than service-account-key-retention)");
+            }
+            env.Out.WriteLine($"Service-account key rotated; {result.Retained.Count} retired key(s) stay accepted for {retention.TotalHours:0}h after their rotation.");
+            env.Out.WriteLine("Other servers copy the key set within seconds. Restart bulwark server on every server so kube-controller-manager signs with the new key and kube-apiserver accepts both.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateRotateCa(CliEnvironment env)
+    {
+        var step = new Argument<string>("STEP")
+        {
+            Description = "prepare: add new CAs beside the old ones in every trust bundle; rotate: the new CAs sign and every leaf is re-issued; finish: drop the old CAs",
+        };
+        step.AcceptOnlyFromAmong("prepare", "rotate", "finish");
+        var command = new Command("rotate-ca", "Rotate the cluster's CAs side by side in three steps (restart every server after each); run on a server while bulwark server runs")
+        {
+            step,
+        };
+        var flags = ConfigFlags.AddTo(command,
+        [
+            ConfigKeys.DataDir, ConfigKeys.EtcdClientPort, ConfigKeys.FipsMode, ConfigKeys.PkiKeyAlgorithm, ConfigKeys.NodeName, ConfigKeys.NodeIp, ConfigKeys.NodeExternalIp,
+            ConfigKeys.AdvertiseAddress, ConfigKeys.TlsSan, ConfigKeys.ServiceCidr, ConfigKeys.ClusterDomain, ConfigKeys.ServiceAccountKeyRetention,
+        ]);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var config = GlobalOptions.LoadConfig(parse, env, ConfigRole.Server, flags);
+            if (config is null)
+            {
+                return ExitCodes.Usage;
+            }
+            var which = Enum.Parse<CaRotationStep>(parse.GetValue(step)!, ignoreCase: true);
+            var crypto = CryptoStartup.Start(config).Service;
+            using var etcd = new Etcd.EtcdClient(Etcd.EtcdNode.FromConfig(config).ClientOptions());
+            var result = await new Supervisor.CaRotationRun(crypto).RunAsync(etcd, ServerPkiOptions.From(config), which, cancellationToken);
+            foreach (var change in result)
+            {
+                env.Out.WriteLine($"  {change.Action.ToString().ToLowerInvariant(),-8} {Path.GetRelativePath(config.DataDir, change.Path)}  ({change.Reason})");
+            }
+            env.Out.WriteLine(which switch
+            {
+                CaRotationStep.Prepare => "CA rotation prepared: every trust bundle holds the old and the new CAs. Restart bulwark server on every server (other servers copy the files within seconds), then run: bulwark certificate rotate-ca rotate",
+                CaRotationStep.Rotate => "New CAs sign: this server's certificates were re-issued; other servers re-issue theirs within seconds. Restart bulwark server on every server and rejoin agents with the new token (server/token: the CA hash changed), then run: bulwark certificate rotate-ca finish",
+                _ => "Old CAs removed from the trust bundles: certificates they issued are refused after the restart. Restart bulwark server on every server.",
+            });
             return ExitCodes.Ok;
         });
         return command;

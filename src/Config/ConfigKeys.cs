@@ -94,6 +94,9 @@ public static class ConfigKeys
     public static readonly BoolKey DisableDefaultRegistryEndpoint = new("disable-default-registry-endpoint", false, "Pull only from the mirrors in registries.yaml, never from a registry's own endpoint");
     public static readonly StringKey PauseImage = new("pause-image", "", "Sandbox (pause) image (default rancher/mirrored-pause:3.6 under system-default-registry)");
     public static readonly BoolKey NodeCheck = new("node-check", false, "After start, prove the node runs a pod (bulwark node check: sandbox, container, pod IP, hostPort)");
+    public static readonly StringKey ServiceAccountKeyRetention = new("service-account-key-retention", "720h",
+        "How long kube-apiserver keeps accepting tokens signed by a service-account key after certificate rotate-sa-key replaced it", S,
+        validate: Validators.Duration, expected: "a duration such as 720h");
     public static readonly EnumKey PkiKeyAlgorithm = new("pki-key-algorithm", "ecdsa-p256", ["ecdsa-p256", "ecdsa-p384", "rsa-3072"], "Key algorithm of generated CAs and certificates", S);
 
     public static readonly IReadOnlyList<ConfigKey> All =
@@ -109,7 +112,7 @@ public static class ConfigKeys
         KubeApiserverArg, KubeControllerManagerArg, KubeSchedulerArg, EtcdArg, KubeletArg, KubeProxyArg,
         WriteKubeconfig, WriteKubeconfigMode, PodSecurityAdmissionConfigFile, AuditPolicyFile, SecretsEncryption,
         SecretsEncryptionProvider, SecretsEncryptionKeyProtection, SecretsEncryptionTpmTcti, SecretsEncryptionTpmPcrs,
-        SystemDefaultRegistry, PrivateRegistry, PkiKeyAlgorithm,
+        SystemDefaultRegistry, PrivateRegistry, PkiKeyAlgorithm, ServiceAccountKeyRetention,
         DisableDefaultRegistryEndpoint, PauseImage, NodeCheck,
     ];
 

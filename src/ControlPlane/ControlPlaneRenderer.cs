@@ -1,4 +1,5 @@
 using Bulwark.Config;
+using Bulwark.Pki;
 using Bulwark.FileSystem;
 using Bulwark.Resources;
 using Bulwark.Diagnostics;
@@ -77,6 +78,25 @@ public sealed class ControlPlaneRenderer
         return enabled;
     }
 
+    /// <summary>
+    /// kube-apiserver's repeatable <c>--service-account-key-file</c> (v1.32: a list flag) also names the retired
+    /// service-account public keys still within service-account-key-retention, right after the current key, so tokens
+    /// signed before <c>certificate rotate-sa-key</c> stay valid; retired keys past it are no longer listed.
+    /// </summary>
+    private static ComponentArgs WithRetiredServiceAccountKeys(ComponentArgs args, RenderContext context)
+    {
+        const string flag = "service-account-key-file";
+        var retained = ServiceAccountKeys.Retained(context.Config.DataDir, DateTimeOffset.UtcNow, ServiceAccountKeys.RetentionOf(context.Config));
+        var at = args.Args.ToList().FindIndex(a => a.Key == flag);
+        if (retained.Count == 0 || at < 0)
+        {
+            return args;
+        }
+        var list = args.Args.ToList();
+        list.InsertRange(at + 1, retained.Select(r => new KeyValuePair<string, string>(flag, Path.Combine(context.Config.DataDir, r.RelativePath))));
+        return args with { Args = list };
+    }
+
     /// <summary>Where the admin kubeconfig goes: write-kubeconfig when set, else &lt;etc&gt;/bulwark.yaml.</summary>
     public static string AdminKubeconfigPath(EffectiveConfig config, string etcDir) =>
         config.IsSet(ConfigKeys.WriteKubeconfig) ? Path.GetFullPath(config.Get(ConfigKeys.WriteKubeconfig)) : Path.Combine(Path.GetFullPath(etcDir), "bulwark.yaml");
@@ -101,7 +121,7 @@ public sealed class ControlPlaneRenderer
         foreach (var name in enabled)
         {
             var (args, violations) = ArgumentMerger.Merge(specs[name], context);
-            components[name] = args;
+            components[name] = name == "kube-apiserver" ? WithRetiredServiceAccountKeys(args, context) : args;
             foreach (var violation in violations)
             {
                 (context.IsCis ? problems : warnings).Add(context.IsCis

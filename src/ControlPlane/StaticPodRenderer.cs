@@ -28,9 +28,10 @@ public static class StaticPodRenderer
     public static IReadOnlyList<HostPathMount> Mounts(ComponentArgs args, RenderContext context)
     {
         var wanted = new List<(string Path, MountKind Kind)>();
+        // Every value of a repeated flag (kube-apiserver's --service-account-key-file lists retired keys too).
         foreach (var arg in args.Spec.Args.Where(a => a.Mount != MountKind.None))
         {
-            if (args.Get(arg.Name) is { Length: > 0 } value && Path.IsPathRooted(value))
+            foreach (var value in args.Args.Where(a => a.Key == arg.Name).Select(a => a.Value).Where(v => v.Length > 0 && Path.IsPathRooted(v)).Distinct())
             {
                 wanted.Add(arg.Mount == MountKind.WritableDirectory && Path.HasExtension(value)
                     ? (Path.GetDirectoryName(value)!, MountKind.WritableDirectory)

@@ -81,6 +81,27 @@ public sealed class EtcdClient : IDisposable
         return existing is { Count: > 0 } kvs ? kvs[0].Value.ToByteArray() : value;
     }
 
+    /// <summary>
+    /// One txn: when <paramref name="key"/> still holds <paramref name="expected"/>, stores <paramref name="puts"/> and deletes
+    /// <paramref name="key"/> (unless it is among them); otherwise changes nothing. Returns whether it was applied.
+    /// </summary>
+    public async Task<bool> ReplaceIfUnchangedAsync(string key, byte[] expected, IReadOnlyList<KeyValuePair<string, byte[]>> puts, CancellationToken cancellationToken = default)
+    {
+        var keyBytes = ByteString.CopyFromUtf8(key);
+        var txn = new TxnRequest();
+        txn.Compare.Add(new Compare { Key = keyBytes, Target = Compare.Types.CompareTarget.Value, Result = Compare.Types.CompareResult.Equal, Value = ByteString.CopyFrom(expected) });
+        foreach (var (name, value) in puts)
+        {
+            txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(name), Value = ByteString.CopyFrom(value) } });
+        }
+        if (!puts.Any(p => p.Key == key))
+        {
+            txn.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = keyBytes } });
+        }
+        var response = await CallAsync((c, d, t) => c.TransactionAsync(txn, deadline: d, cancellationToken: t), cancellationToken).ConfigureAwait(false);
+        return response.Succeeded;
+    }
+
     /// <summary>The keys under <paramref name="prefix"/> with their values (a linearizable read).</summary>
     public async Task<IReadOnlyDictionary<string, byte[]>> ReadPrefixAsync(string prefix, CancellationToken cancellationToken = default)
     {

@@ -29,7 +29,9 @@ internal static class EtcdTlsOptions
                 throw new FileNotFoundException($"etcd client TLS file {file} does not exist; it is created by the server's PKI stage (check --data-dir)", file);
             }
         }
-        var ca = X509CertificateLoader.LoadCertificateFromFile(tls.CaFile);
+        // Every CA in the file: during a CA rotation (certificate rotate-ca) it holds the old and the new CA side by side.
+        var ca = new X509Certificate2Collection();
+        ca.ImportFromPemFile(tls.CaFile);
         using var pem = X509Certificate2.CreateFromPemFile(tls.CertFile, tls.KeyFile);
         // SslStream needs a persistable key on Linux; a PKCS#12 round trip gives one.
         var clientCert = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
@@ -45,7 +47,7 @@ internal static class EtcdTlsOptions
                 }
                 using var chain = new X509Chain();
                 chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.CustomTrustStore.AddRange(ca);
                 chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
                 return chain.Build(serverCert);
             },

@@ -91,11 +91,16 @@ public sealed class ClusterToken
 
     public ClusterToken WithUser(string user) => new(CaHash, user, Secret);
 
+    public ClusterToken WithSecret(string secret) => new(CaHash, User, secret);
+
     /// <summary>Constant-time comparison of the secrets (the length of a wrong guess is all that can leak).</summary>
     public bool SecretEquals(ClusterToken other) => SecretEquals(other.Secret);
 
-    public bool SecretEquals(string secret) =>
-        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes(secret));
+    public bool SecretEquals(string secret) => SecretsEqual(Secret, secret);
+
+    /// <summary>Constant-time comparison of two secrets.</summary>
+    public static bool SecretsEqual(string a, string b) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
 
     /// <summary>True when this token carries no CA hash, or one equal to <paramref name="caHash"/> (constant time).</summary>
     public bool MatchesCa(string caHash) =>

@@ -21,6 +21,15 @@ public sealed record ServerPkiOptions(
     string? Token,
     string? AgentToken)
 {
+    /// <summary>
+    /// True on a server whose etcd member data exists: a configured token that differs from server/token may be a
+    /// rotated one, which only the cluster can confirm, so the supervisor checks it once etcd runs.
+    /// </summary>
+    public bool TokenCheckedByCluster { get; init; }
+
+    /// <summary>How long a retired service-account key stays accepted (service-account-key-retention); older ones are pruned at start.</summary>
+    public TimeSpan ServiceAccountKeyRetention { get; init; } = TimeSpan.FromHours(720);
+
     public static ServerPkiOptions From(EffectiveConfig config) => new(
         config.DataDir,
         KeyAlgorithms.From(config),
@@ -30,7 +39,10 @@ public sealed record ServerPkiOptions(
         config.Get(ConfigKeys.ServiceCidr).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
         config.Get(ConfigKeys.ClusterDomain),
         TokenSource.Server(config),
-        TokenSource.Agent(config));
+        TokenSource.Agent(config))
+    {
+        ServiceAccountKeyRetention = ServiceAccountKeys.RetentionOf(config),
+    };
 }
 
 public enum PkiAction
@@ -105,6 +117,10 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
                 cas[ca.Stem] = EnsureCa(paths, ca, options.KeyAlgorithm, issuer, changes);
             }
             EnsureServiceKey(paths, options.KeyAlgorithm, changes);
+            foreach (var pruned in ServiceAccountKeys.Prune(options.DataDir, _clock.GetUtcNow(), options.ServiceAccountKeyRetention))
+            {
+                changes.Add(new PkiChange(pruned, PkiAction.Renewed, "retired service-account key past service-account-key-retention removed"));
+            }
             foreach (var leaf in PkiCatalog.Leaves)
             {
                 var profile = new CertificateProfile(leaf.CommonName, leaf.Organizations, leaf.Usage, AlternativeNames(leaf.Sans, options));
@@ -112,10 +128,10 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
             }
             EnsureNodeCredentials(paths, options, cas, issuer, forceRenew, changes);
             var caHash = ClusterToken.CaHashOf(crypto, File.ReadAllBytes(paths.ServerCa.Certificate));
-            EnsureToken(paths.Token, options.Token, ClusterToken.ServerUser, caHash, "token", changes);
+            EnsureToken(paths.Token, options.Token, ClusterToken.ServerUser, caHash, "token", options.TokenCheckedByCluster, changes);
             if (options.AgentToken is not null)
             {
-                EnsureToken(paths.AgentToken, options.AgentToken, ClusterToken.AgentUser, caHash, "agent-token", changes);
+                EnsureToken(paths.AgentToken, options.AgentToken, ClusterToken.AgentUser, caHash, "agent-token", false, changes);
             }
         }
         finally
@@ -454,7 +470,7 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
         new($"{path} is not a valid PEM {what} ({e.Message}). Restore it from a backup of <data-dir>/server/tls; a CA cannot be re-made " +
             "without re-joining every node, while a leaf certificate may be deleted (with its key) and is re-issued on the next start", e);
 
-    private void EnsureToken(string path, string? configured, string user, string caHash, string keyName, List<PkiChange> changes)
+    private void EnsureToken(string path, string? configured, string user, string caHash, string keyName, bool checkedByCluster, List<PkiChange> changes)
     {
         ClusterToken? wanted;
         try
@@ -483,8 +499,13 @@ public sealed class ServerPki(CryptoService crypto, TimeProvider? clock = null, 
             }
             if (wanted is not null && !existing.SecretEquals(wanted))
             {
+                if (checkedByCluster)
+                {
+                    changes.Add(new PkiChange(path, PkiAction.Reused, "the configured token differs: checked against the cluster's token rotations once etcd runs"));
+                    return;
+                }
                 throw new PkiException($"{keyName}: the configured token differs from the one this server was set up with ({path}). " +
-                    $"Use the original token, or remove {keyName} from the configuration to keep the stored one.");
+                    $"Use the original token (or, after bulwark token rotate, the new one that file now holds), or remove {keyName} from the configuration to keep the stored one.");
             }
             if (existing.CaHash != caHash || existing.User != user)
             {

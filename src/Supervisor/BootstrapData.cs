@@ -9,7 +9,7 @@ namespace Bulwark.Supervisor;
 
 /// <summary>
 /// The cluster's shared secrets that every server needs the same copy of: the CAs (certificates and keys), the
-/// service-account key, and the encryption config. Sealed with the token secret before they leave a server, and the
+/// service-account keys (current and retired), and the encryption config. Sealed with the token secret before they leave a server, and the
 /// same sealed blob is stored in etcd under a key derived from the token hash.
 /// </summary>
 public static class BootstrapData
@@ -21,7 +21,7 @@ public static class BootstrapData
         .ToList();
 
     public static IReadOnlyList<string> OptionalFiles { get; } =
-        ["server/tls/service.current.key", "server/cred/encryption-config.json", "server/cred/passwd"];
+        ["server/tls/service.current.key", "server/cred/encryption-config.json", "server/cred/passwd", .. PkiCatalog.Cas.Select(CaRotation.NextKey)];
 
     /// <summary>The KMS plugin's key-encryption keys, exported from memory: never written as a file; each server seals them itself.</summary>
     public const string KmsKeyringEntry = "kms/keyring";
@@ -41,7 +41,7 @@ public static class BootstrapData
             }
             files[relative] = File.ReadAllText(path);
         }
-        foreach (var relative in OptionalFiles.Where(r => File.Exists(Path.Combine(dataDir, r))))
+        foreach (var relative in OptionalFiles.Where(r => File.Exists(Path.Combine(dataDir, r))).Concat(ServiceAccountKeys.Retired(dataDir).Select(r => r.RelativePath)))
         {
             files[relative] = File.ReadAllText(Path.Combine(dataDir, relative));
         }
@@ -75,7 +75,7 @@ public static class BootstrapData
                 ?? throw new SealedDataException("the bootstrap data is empty");
             foreach (var name in bundle.Files.Keys)
             {
-                if (!RequiredFiles.Contains(name) && !OptionalFiles.Contains(name) && !MemoryEntries.Contains(name))
+                if (!RequiredFiles.Contains(name) && !OptionalFiles.Contains(name) && !MemoryEntries.Contains(name) && !ServiceAccountKeys.IsKeyFile(name))
                 {
                     throw new SealedDataException($"the bootstrap data names an unexpected file '{name}'; refusing to write it");
                 }

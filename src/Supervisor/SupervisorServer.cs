@@ -82,7 +82,7 @@ public sealed class SupervisorServer : IAsyncDisposable
 
     private readonly SupervisorSettings _settings;
     private readonly ILogger _log;
-    private readonly SupervisorAuthenticator _auth;
+    private volatile Secrets _secrets;
     private readonly FailedAuthLimiter _limiter;
     private readonly NodePasswords _passwords;
     private readonly WebApplication _app;
@@ -91,7 +91,7 @@ public sealed class SupervisorServer : IAsyncDisposable
     {
         _settings = settings;
         _log = loggers.CreateLogger<SupervisorServer>();
-        _auth = new SupervisorAuthenticator(settings.ServerSecret, settings.AgentSecret);
+        _secrets = new Secrets(new SupervisorAuthenticator(settings.ServerSecret, settings.AgentSecret), settings.SealedBootstrap);
         _limiter = settings.AuthLimiter ?? FailedAuthLimiter.Default(TimeProvider.System);
         _passwords = new NodePasswords(settings.Datastore, crypto);
         _app = Build();
@@ -118,6 +118,13 @@ public sealed class SupervisorServer : IAsyncDisposable
         Port = new Uri(address).Port;
         _log.LogInformation("supervisor API listening on https://{Address}:{Port}", _settings.BindAddress, Port);
     }
+
+    /// <summary>
+    /// Switches to rotated tokens (<see cref="TokenRotation"/>): from the next request on, only these secrets authenticate
+    /// and the bootstrap data is served sealed with the new server secret.
+    /// </summary>
+    public void UseSecrets(string serverSecret, string agentSecret, byte[] sealedBootstrap) =>
+        _secrets = new Secrets(new SupervisorAuthenticator(serverSecret, agentSecret), sealedBootstrap);
 
     public async Task StopAsync()
     {
@@ -299,7 +306,7 @@ public sealed class SupervisorServer : IAsyncDisposable
     private Task BootstrapAsync(HttpContext context)
     {
         context.Response.ContentType = "application/octet-stream";
-        return context.Response.Body.WriteAsync(_settings.SealedBootstrap, context.RequestAborted).AsTask();
+        return context.Response.Body.WriteAsync(_secrets.SealedBootstrap, context.RequestAborted).AsTask();
     }
 
     private async Task MembersAsync(HttpContext context)
@@ -392,7 +399,7 @@ public sealed class SupervisorServer : IAsyncDisposable
             await ErrorAsync(context, StatusCodes.Status429TooManyRequests, "too many failed authentications from this address; wait and retry with the right token").ConfigureAwait(false);
             return false;
         }
-        var role = _auth.Authenticate(BasicCredentials.Parse(context.Request.Headers.Authorization.ToString()));
+        var role = _secrets.Auth.Authenticate(BasicCredentials.Parse(context.Request.Headers.Authorization.ToString()));
         if (role == SupervisorRole.None)
         {
             Metrics.AuthFailure();
@@ -507,4 +514,7 @@ public sealed class SupervisorServer : IAsyncDisposable
 
     private static EtcdMemberView View(Etcdserverpb.Member m) =>
         new(m.IdHex(), m.Name, [.. m.PeerURLs], [.. m.ClientURLs], m.IsLearner);
+
+    /// <summary>The credentials in force, swapped as one reference when the token is rotated.</summary>
+    private sealed record Secrets(SupervisorAuthenticator Auth, byte[] SealedBootstrap);
 }

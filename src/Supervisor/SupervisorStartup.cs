@@ -1,6 +1,7 @@
 using System.Net;
 using Bulwark.Config;
 using Bulwark.Crypto;
+using Bulwark.Diagnostics;
 using Bulwark.Etcd;
 using Bulwark.Pki;
 using ClusterToken = Bulwark.Pki.ClusterToken;
@@ -21,6 +22,9 @@ public sealed record SupervisorOptions(
     /// <summary>Bootstrap entries that live in memory (the KMS keyring export), sealed with the files for joining servers.</summary>
     public IReadOnlyDictionary<string, string> BootstrapMemoryEntries { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The server token the configuration names (token or token-file), if any: it must be the cluster's current one.</summary>
+    public string? ConfiguredToken { get; init; }
+
     public static SupervisorOptions FromConfig(EffectiveConfig config, NodeIdentity node)
     {
         var port = config.Get(ConfigKeys.SupervisorPort);
@@ -38,7 +42,7 @@ public sealed record SupervisorOptions(
             ApiserverEndpoints = advertised.Select(a => $"https://{Host(a)}:{config.Get(ConfigKeys.HttpsListenPort)}").ToList(),
         };
         return new SupervisorOptions(config.DataDir, IPAddress.Parse(config.Get(ConfigKeys.BindAddress)), port, node, config.Get(ConfigKeys.TlsSan),
-            agentConfig, config.Get(ConfigKeys.SupervisorMetrics));
+            agentConfig, config.Get(ConfigKeys.SupervisorMetrics)) { ConfiguredToken = TokenSource.Server(config) };
     }
 
     private static string Host(string address) => IPAddress.TryParse(address, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address;
@@ -60,12 +64,29 @@ public static class SupervisorStartup
             throw new PkiException($"{paths.Token} is missing; the server PKI stage writes it before the supervisor starts");
         }
         var token = TokenSource.ParseFile(paths.Token, "the server token file");
-        var agentSecret = File.Exists(paths.AgentToken) ? TokenSource.ParseFile(paths.AgentToken, "the agent token file").Secret : token.Secret;
+        // A token rotated while this server was down: follow it before anything is stored under the old token's key.
+        var current = await WhileSettlingAsync(ct => new TokenRotation(crypto).CurrentSecretAsync(etcd, token.Secret, ct), cancellationToken).ConfigureAwait(false);
+        if (options.ConfiguredToken is { } configured && !ClusterToken.Parse(configured).SecretEquals(current))
+        {
+            throw new BulwarkException(ErrorKind.Refused, $"the configured token (token or token-file) is not the cluster's current server token. " +
+                $"If the token was rotated (bulwark token rotate), put the new token in this server's configuration; the current one is in {paths.Token} " +
+                "on a server that ran since the rotation. Nothing was changed.");
+        }
+        if (!ClusterToken.SecretsEqual(current, token.Secret))
+        {
+            var updated = TokenRotation.UpdateTokenFiles(paths, token.Secret, current);
+            loggers.CreateLogger("Bulwark.Supervisor").LogWarning(
+                "the cluster's server token was rotated while this server was down; updated {Files}. Put the new token in this server's configuration if it names one",
+                string.Join(", ", updated));
+            token = token.WithSecret(current);
+        }
+        var agentSecret = RotationFollower.AgentSecret(paths, token.Secret);
         var datastore = new SupervisorDatastore(etcd);
         var sealer = new TokenSealer(crypto);
         var sealedBootstrap = BootstrapData.Seal(BootstrapData.Collect(options.DataDir, options.BootstrapMemoryEntries), sealer, token.Secret);
         // The same blob in etcd, under a key only token holders can derive: a joining server can read it from the datastore too.
-        await StoreBootstrapAsync(datastore, BootstrapData.StorageKey(crypto, token.Secret), sealedBootstrap, cancellationToken).ConfigureAwait(false);
+        var key = BootstrapData.StorageKey(crypto, token.Secret);
+        await WhileSettlingAsync(ct => datastore.PutIfAbsentAsync(key, sealedBootstrap, ct), cancellationToken).ConfigureAwait(false);
         await new NodePasswords(datastore, crypto).RegisterOwnAsync(options.Node.Name, new AgentPaths(options.DataDir).NodePassword, cancellationToken).ConfigureAwait(false);
         var issuer = new CertificateIssuer(crypto, TimeProvider.System);
         var signer = NodeCertificateSigner.Load(crypto, paths);
@@ -100,17 +121,16 @@ public static class SupervisorStartup
     }
 
     /// <summary>
-    /// a just-joined member may still be settling (etcd answers "unavailable" meanwhile): retry briefly before giving up.
+    /// A just-joined member may still be settling (etcd answers "unavailable" meanwhile): retry briefly before giving up.
     /// </summary>
-    private static async Task StoreBootstrapAsync(SupervisorDatastore datastore, string key, byte[] value, CancellationToken cancellationToken)
+    private static async Task<T> WhileSettlingAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         var until = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
             try
             {
-                await datastore.PutIfAbsentAsync(key, value, cancellationToken).ConfigureAwait(false);
-                return;
+                return await call(cancellationToken).ConfigureAwait(false);
             }
             catch (EtcdException e) when (e.Code == GrpcCodes.Unavailable && DateTimeOffset.UtcNow < until)
             {

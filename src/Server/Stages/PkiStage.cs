@@ -1,3 +1,4 @@
+using Bulwark.Etcd;
 using Bulwark.Pki;
 
 namespace Bulwark.Server.Stages;
@@ -9,7 +10,8 @@ public sealed class PkiStage : IStage
 
     public Task<StageResult> RunAsync(NodeContext node, CancellationToken cancellationToken)
     {
-        var result = new ServerPki(NodeContext.Require(node.Crypto, "the crypto service")).Ensure(node.Config);
+        var options = ServerPkiOptions.From(node.Config) with { TokenCheckedByCluster = new EtcdPaths(node.Config.DataDir).HasMemberData };
+        var result = new ServerPki(NodeContext.Require(node.Crypto, "the crypto service")).Ensure(options);
         var kept = result.Changes.Count - result.Created.Count() - result.Renewed.Count();
         return Task.FromResult(new StageResult($"{result.Created.Count()} created, {result.Renewed.Count()} renewed, {kept} reused in {result.Paths.TlsDirectory}"));
     }

@@ -2,6 +2,7 @@ using Bulwark.Diagnostics;
 using Bulwark.Etcd;
 using Bulwark.Pki;
 using Bulwark.Supervisor;
+using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Server.Stages;
 
@@ -23,14 +24,18 @@ public sealed class SupervisorStage : IStage
         {
             BootstrapMemoryEntries = node.KmsKeyringExport is { } kms ? new Dictionary<string, string> { [BootstrapData.KmsKeyringEntry] = kms } : new Dictionary<string, string>(),
         };
+        var crypto = NodeContext.Require(node.Crypto, "the crypto service");
         var etcd = new EtcdClient(NodeContext.Require(node.EtcdNode, "etcd").ClientOptions());
         try
         {
-            var supervisor = await SupervisorStartup.StartAsync(options, NodeContext.Require(node.Crypto, "the crypto service"), etcd, node.Loggers, cancellationToken)
+            var supervisor = await SupervisorStartup.StartAsync(options, crypto, etcd, node.Loggers, cancellationToken)
                 .ConfigureAwait(false);
+            // Switches to a rotated token, and copies rotated service-account keys, within seconds of the rotation on any server.
+            var follower = new RotationFollower(crypto, etcd, supervisor, ServerPkiOptions.From(node.Config), TokenSource.ParseFile(paths.Token, "the server token file").Secret,
+                node.Loggers.CreateLogger<RotationFollower>());
             return new StageResult($"listening on https://{options.BindAddress}:{supervisor.Port} (join with --server {options.AgentConfig.SupervisorEndpoints.FirstOrDefault()} --token-file {paths.Token})")
             {
-                Running = new Stoppable(supervisor, etcd),
+                Running = new Stoppable(supervisor, etcd, new BackgroundTask(follower.RunAsync)),
             };
         }
         catch
@@ -40,11 +45,12 @@ public sealed class SupervisorStage : IStage
         }
     }
 
-    /// <summary>Stops the listener, then closes its etcd client.</summary>
-    private sealed class Stoppable(SupervisorServer supervisor, EtcdClient etcd) : IAsyncDisposable
+    /// <summary>Stops the token follower and the listener, then closes their etcd client.</summary>
+    private sealed class Stoppable(SupervisorServer supervisor, EtcdClient etcd, BackgroundTask follower) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
+            await follower.DisposeAsync().ConfigureAwait(false);
             await supervisor.DisposeAsync().ConfigureAwait(false);
             etcd.Dispose();
         }

@@ -12,6 +12,7 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly List<string> _lines = [];
     private readonly string _pidFile;
+    private bool _disposed;
 
     private ServerProcess(Process process, string dataDir)
     {
@@ -120,8 +121,14 @@ public sealed class ServerProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Idempotent: a test may stop a server early and still hold it in a <c>finally</c> or <c>await using</c>.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
         var etcd = EtcdPid;
         if (!_process.HasExited)
         {
