@@ -7,7 +7,7 @@ namespace Bulwark.Benchmarks;
 
 /// <summary>
 /// The shipped Native AOT binary (dist/bulwark, from `make publish`): wall time of `bulwark version` and of a full
-/// `bulwark audit` of the hardened fixture node, and the idle RSS of `bulwark server`. Peers run in the same go:
+/// `bulwark audit` of the node the real renderer writes, and the idle RSS of `bulwark server`. Peers run in the same go:
 /// `etcdctl version` (a Go CLI), `find -printf` over the audited tree, and the etcd child of the same server.
 /// Goals (issue 10): version ≤ 30 ms, audit ≤ 150 ms, idle server RSS ≤ 50 MiB.
 /// </summary>
@@ -35,12 +35,12 @@ public static class AotBenchmarks
         output.WriteLine($"   bulwark version: {version:0.0} ms median of {Rounds}; peer etcdctl version {etcdctl:0.0} ms; ratio {version / etcdctl:0.00}x " +
             $"(goal <= 30 ms: {(version <= 30 ? "met" : "NOT met")})");
 
-        using (var node = HardenedNodeFixture.Create())
+        await using (var node = await RenderedNode.CreateAsync(startEtcd: true))
         {
-            string[] audit = ["audit", "--host-root", node.Root, "--data-dir", HardenedNodeFixture.DataDir, "--etc-dir", HardenedNodeFixture.EtcDir];
+            string[] audit = ["audit", .. node.AuditArgs];
             var auditMs = await MedianMsAsync(binary, audit, allowExitCodes: [0, 1]);
             var find = await MedianMsAsync(ProgramLocator.Require("find", "Install findutils."),
-                [node.HostPath(HardenedNodeFixture.DataDir), node.HostPath(HardenedNodeFixture.EtcDir), node.HostPath("/proc/sys"), "-printf", "%m %u %p\n"]);
+                [node.DataDir, node.EtcDir, "/proc/sys", "-printf", "%m %u %p\n"]);
             output.WriteLine($"   bulwark audit (CIS + STIG, whole CLI run): {auditMs:0.0} ms median; peer find -printf over the same tree {find:0.0} ms; ratio {auditMs / find:0.0}x " +
                 $"(goal <= 150 ms: {(auditMs <= 150 ? "met" : "NOT met")})");
         }

@@ -9,7 +9,7 @@ using Bulwark.Tests;
 namespace Bulwark.Benchmarks;
 
 /// <summary>
-/// A full CIS 1.23 + DISA STIG audit of a hardened fixture node (catalogs loaded and every check evaluated),
+/// A full CIS + DISA STIG audit of the node Bulwark renders under cis-1.23 (real PKI, renderer and etcd member) (catalogs loaded and every check evaluated),
 /// against two peers over the same files in the same run: `find -printf '%m %u %p'` (stat of every file,
 /// one process) and reading every file's bytes in-process. Goal: the whole audit under one second.
 /// </summary>
@@ -17,8 +17,8 @@ public static class AuditBenchmarks
 {
     public static readonly Benchmark Full = new("audit", "full CIS + STIG audit of a hardened node vs. find -printf and raw reads of the same tree", async output =>
     {
-        using var node = HardenedNodeFixture.Create();
-        var paths = new NodePaths(new HostRoot(node.Root), HardenedNodeFixture.DataDir, HardenedNodeFixture.EtcDir);
+        await using var node = await RenderedNode.CreateAsync(startEtcd: true);
+        var paths = new NodePaths(HostRoot.Real, node.DataDir, node.EtcDir);
         var settings = new AuditSettings(paths, ComplianceAudit.DefaultBenchmarks);
 
         var watch = Stopwatch.StartNew();
@@ -46,7 +46,7 @@ public static class AuditBenchmarks
         var evaluate = watch.Elapsed.TotalMilliseconds / rounds;
 
         var find = ProgramLocator.Require("find", "Install findutils.");
-        var spec = new ProcessSpec(find, [node.HostPath(HardenedNodeFixture.DataDir), node.HostPath(HardenedNodeFixture.EtcDir), node.HostPath("/proc/sys"), "-printf", "%m %u %p\n"]);
+        var spec = new ProcessSpec(find, [node.DataDir, node.EtcDir, "/proc/sys", "-printf", "%m %u %p\n"]);
         await ProcessRunner.RunCheckedAsync(spec);
         watch.Restart();
         for (var i = 0; i < rounds; i++)
@@ -55,7 +55,7 @@ public static class AuditBenchmarks
         }
         var findMs = watch.Elapsed.TotalMilliseconds / rounds;
 
-        var files = Directory.EnumerateFiles(node.Root, "*", SearchOption.AllDirectories).ToList();
+        var files = Directory.EnumerateFiles(node.Scratch.Path, "*", SearchOption.AllDirectories).ToList();
         watch.Restart();
         for (var i = 0; i < rounds; i++)
         {

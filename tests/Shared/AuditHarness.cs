@@ -6,13 +6,12 @@ using Bulwark.Resources;
 
 namespace Bulwark.Tests;
 
-/// <summary>Runs the built-in CIS 1.23 and Kubernetes STIG catalogs against a fixture node, in-process.</summary>
+/// <summary>Runs the built-in CIS 1.23 and Kubernetes STIG catalogs in-process against a node Bulwark rendered on this host.</summary>
 public static class AuditHarness
 {
-    public static NodePaths NodeOf(HardenedNodeFixture node) =>
-        new(new HostRoot(node.Root), HardenedNodeFixture.DataDir, HardenedNodeFixture.EtcDir);
+    public static NodePaths NodeOf(RenderedNode node) => new(HostRoot.Real, node.DataDir, node.EtcDir);
 
-    public static Task<AuditReport> RunAsync(HardenedNodeFixture node, bool cis = true, bool stig = true)
+    public static Task<AuditReport> RunAsync(RenderedNode node, bool cis = true, bool stig = true)
     {
         var cisCatalog = CatalogLoader.LoadCis(EmbeddedData.BuiltIn, ComplianceAudit.Cis123);
         var catalogs = new List<Catalog>();

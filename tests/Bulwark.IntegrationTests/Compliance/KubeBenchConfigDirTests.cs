@@ -57,6 +57,73 @@ public sealed class KubeBenchConfigDirTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Kube_bench_style_audit_commands_are_read_natively_from_a_bulwark_node()
+    {
+        _node = await RenderedNode.CreateAsync(startEtcd: true, cancellationToken: TestContext.Current.CancellationToken);
+        var catalog = _node.Scratch.Combine("rke2");
+        _node.Scratch.Write("rke2/master.yaml", $$$"""
+            controls:
+            version: "rke2-cis-1.23"
+            id: 1
+            text: "Control Plane Security Configuration"
+            type: "master"
+            groups:
+              - id: 1.1
+                text: "Files"
+                checks:
+                  - id: 1.1.1
+                    text: "apiserver manifest permissions"
+                    audit: "/bin/sh -c 'if test -e $apiserverconf; then stat -c permissions=%a $apiserverconf; fi'"
+                    tests: {test_items: [{flag: "permissions", compare: {op: bitmask, value: "644"}}]}
+                    scored: true
+                  - id: 1.1.12
+                    text: "etcd data dir ownership"
+                    audit: "stat -c %U:%G $etcddatadir"
+                    tests: {test_items: [{flag: "etcd:etcd"}]}
+                    scored: true
+                  - id: 1.1.21
+                    text: "key permissions"
+                    audit: "find {{{_node.Data("server/tls")}}} -name '*.key' | xargs stat -c permissions=%a"
+                    use_multiple_values: true
+                    tests: {test_items: [{flag: "permissions", compare: {op: bitmask, value: "600"}}]}
+                    scored: true
+              - id: 1.2
+                text: "API Server"
+                checks:
+                  - id: 1.2.1
+                    text: "anonymous-auth"
+                    audit: "/bin/ps -ef | grep $apiserverbin | grep -v grep"
+                    tests: {test_items: [{flag: "--anonymous-auth", compare: {op: eq, value: false}}]}
+                    scored: true
+                  - id: 4.2.1
+                    text: "kubelet anonymous auth"
+                    audit: "/bin/ps -fC $kubeletbin"
+                    audit_config: "/bin/sh -c 'if test -e $kubeletconf; then /bin/cat $kubeletconf; fi' "
+                    tests: {test_items: [{flag: "--anonymous-auth", path: "{.authentication.anonymous.enabled}", compare: {op: eq, value: false}}]}
+                    scored: true
+                  - id: 9.9.9
+                    text: "something only a shell can do"
+                    audit: "journalctl -u rke2-server | grep -c error"
+                    tests: {test_items: [{flag: "0"}]}
+                    scored: true
+            """);
+        var json = _node.Scratch.Combine("out.json");
+        var r = await CliRunner.RunAsync(["audit", .. _node.AuditArgs, "--benchmark", "cis-1.23", "--catalog", catalog, "-o", "json", "--output-file", json]);
+        // Exit 1 is allowed: the built-in cis-1.23 also reads this host's own kernel parameters, which this test does not harden.
+        Assert.True(r.ExitCode is 0 or 1, r.Error);
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        var user = doc.RootElement.GetProperty("benchmarks").EnumerateArray().Single(b => b.GetProperty("id").GetString() == "rke2");
+        var statuses = user.GetProperty("sections").EnumerateArray().SelectMany(s => s.GetProperty("checks").EnumerateArray())
+            .ToDictionary(c => c.GetProperty("id").GetString()!, c => c.GetProperty("status").GetString());
+        Assert.Equal("PASS", statuses["1.1.1"]);
+        Assert.Equal("PASS", statuses["1.1.12"]);
+        Assert.Equal("PASS", statuses["1.1.21"]);
+        Assert.Equal("PASS", statuses["1.2.1"]);
+        Assert.Equal("PASS", statuses["4.2.1"]);
+        Assert.Equal("SKIP", statuses["9.9.9"]);
+    }
+
+    [Fact]
     public async Task The_export_refuses_a_folder_that_already_holds_files()
     {
         using var dir = new TempDirectory("bulwark-kube-bench-export");

@@ -1,19 +1,33 @@
+using Bulwark.Tests.Hardening;
+
 namespace Bulwark.Tests.Compliance;
 
-/// <summary>`bulwark audit` end to end in-process: exit codes, several reports in one run, clear usage errors.</summary>
-public sealed class AuditCommandTests : IDisposable
+/// <summary>
+/// `bulwark audit` end to end in-process on the node Bulwark renders (real PKI, renderer and etcd member):
+/// exit codes, several reports in one run, clear usage errors. A clean pass needs the CIS kernel parameters,
+/// so the host's are hardened for the test and restored after it (the real-host collection).
+/// </summary>
+[Collection(RealHostCollection.Name)]
+public sealed class AuditCommandTests : IAsyncLifetime
 {
-    private readonly HardenedNodeFixture _node = HardenedNodeFixture.Create();
+    private readonly SavedKernelParameters _saved = new();
     private readonly TempDirectory _out = new("bulwark-reports");
+    private RenderedNode _node = null!;
 
-    public void Dispose()
+    public async ValueTask InitializeAsync()
     {
-        _node.Dispose();
-        _out.Dispose();
+        SavedKernelParameters.Harden();
+        _node = await RenderedNode.CreateAsync(startEtcd: true, cancellationToken: TestContext.Current.CancellationToken);
     }
 
-    private Task<CliRunner.Result> AuditAsync(params string[] args) =>
-        CliRunner.RunAsync(["audit", "--host-root", _node.Root, "--data-dir", HardenedNodeFixture.DataDir, "--etc-dir", HardenedNodeFixture.EtcDir, .. args]);
+    public async ValueTask DisposeAsync()
+    {
+        await _node.DisposeAsync();
+        _out.Dispose();
+        _saved.Dispose();
+    }
+
+    private Task<CliRunner.Result> AuditAsync(params string[] args) => CliRunner.RunAsync(["audit", .. _node.AuditArgs, .. args]);
 
     [Fact]
     public async Task A_hardened_node_exits_0_and_writes_every_requested_report()
@@ -22,7 +36,7 @@ public sealed class AuditCommandTests : IDisposable
             "-o", "ckl", "--output-file", _out.Combine("a.ckl"), "-o", "cklb", "--output-file", _out.Combine("a.cklb"), "-o", "html", "--output-file", _out.Combine("a.html"),
             "-o", "sarif", "--output-file", _out.Combine("a.sarif"), "-o", "junit", "--output-file", _out.Combine("a.junit.xml"));
         Assert.True(r.ExitCode == 0, r.Error + r.Out);
-        Assert.Contains("Summary: 226 checks: 185 pass, 0 fail", r.Out, StringComparison.Ordinal);
+        Assert.Matches(@"Summary: \d+ checks: \d+ pass, 0 fail", r.Out);
         foreach (var file in new[] { "a.json", "a.xccdf.xml", "a.ckl", "a.cklb", "a.html", "a.sarif", "a.junit.xml" })
         {
             var path = _out.Combine(file);
@@ -36,7 +50,7 @@ public sealed class AuditCommandTests : IDisposable
     [Fact]
     public async Task A_failed_check_exits_1()
     {
-        _node.Replace($"{HardenedNodeFixture.DataDir}/agent/pod-manifests/kube-apiserver.yaml", "--profiling=false", "--profiling=true");
+        _node.Replace("agent/pod-manifests/kube-apiserver.yaml", "--profiling=false", "--profiling=true");
         var r = await AuditAsync("--benchmark", "cis-1.23");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("FAIL    1.2.18", r.Out, StringComparison.Ordinal);

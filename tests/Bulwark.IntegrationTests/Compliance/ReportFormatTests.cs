@@ -7,15 +7,31 @@ using Json.Schema;
 
 namespace Bulwark.Tests.Compliance;
 
-/// <summary>The machine-readable reports are well-formed and say what the audit found (a node with one tampering).</summary>
-public sealed class ReportFormatTests
+/// <summary>
+/// The machine-readable reports are well-formed and say what the audit found: one audit of the node Bulwark
+/// renders (real PKI, renderer and etcd member) with one tampering, shared by the class.
+/// </summary>
+public sealed class ReportFormatTests(ReportFormatTests.TamperedNodeReport tampered) : IClassFixture<ReportFormatTests.TamperedNodeReport>
 {
-    private static async Task<AuditReport> TamperedReportAsync()
+    /// <summary>The audit of a rendered node whose kube-apiserver manifest turns anonymous auth on.</summary>
+    public sealed class TamperedNodeReport : IAsyncLifetime
     {
-        using var node = HardenedNodeFixture.Create();
-        node.Replace($"{HardenedNodeFixture.DataDir}/agent/pod-manifests/kube-apiserver.yaml", "--anonymous-auth=false", "--anonymous-auth=true");
-        return await AuditHarness.RunAsync(node);
+        public AuditReport Report { get; private set; } = null!;
+
+        public string Manifest { get; private set; } = "";
+
+        public async ValueTask InitializeAsync()
+        {
+            await using var node = await RenderedNode.CreateAsync(startEtcd: true);
+            node.Replace("agent/pod-manifests/kube-apiserver.yaml", "--anonymous-auth=false", "--anonymous-auth=true");
+            Manifest = node.Data("agent/pod-manifests/kube-apiserver.yaml");
+            Report = await AuditHarness.RunAsync(node);
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
+
+    private Task<AuditReport> TamperedReportAsync() => Task.FromResult(tampered.Report);
 
     private static readonly Lazy<JsonSchema> ReportSchema = new(() => JsonSchema.FromFile(Path.Combine(RepoPaths.Root, "docs", "audit-report.schema.json")));
 
@@ -69,15 +85,18 @@ public sealed class ReportFormatTests
         });
         List<string> Kind(string level) => [.. results.Where(r => r.GetProperty("kind").GetString() == "fail" && r.GetProperty("level").GetString() == level)
             .Select(r => r.GetProperty("ruleId").GetString()!).Order(StringComparer.Ordinal)];
-        // CIS 1.23 scores 1.2.1 as manual (an unscored failure: a warning); the STIG rule is a finding (an error).
-        Assert.Equal(["stig/V-242390"], Kind("error"));
-        Assert.Equal(["cis-1.23/1.2.1", "cis-1.23/1.2.10"], Kind("warning"));
+        // Scored failures are errors, unscored ones warnings: CIS 1.23 scores 1.2.1 as manual, the STIG rule is a finding.
+        List<string> Ids(CheckStatus status) => [.. report.Benchmarks.SelectMany(b => b.Checks.Where(c => c.Status == status).Select(c => $"{b.Id}/{c.Id}")).Order(StringComparer.Ordinal)];
+        Assert.Equal(Ids(CheckStatus.Fail), Kind("error"));
+        Assert.Equal(Ids(CheckStatus.Warn), Kind("warning"));
+        Assert.Contains("stig/V-242390", Kind("error"));
+        Assert.Contains("cis-1.23/1.2.1", Kind("warning"));
         var stigRule = rules.Single(r => r.GetProperty("id").GetString() == "stig/V-242390");
         var tags = stigRule.GetProperty("properties").GetProperty("tags").EnumerateArray().Select(t => t.GetString()).ToList();
         Assert.Contains("CIS-1.2.1", tags);
         Assert.Contains("CNTR-K8-000360", tags);
         Assert.Equal("high", stigRule.GetProperty("properties").GetProperty("severity").GetString());
-        Assert.StartsWith("file:///var/lib/bulwark/agent/pod-manifests/kube-apiserver.yaml",
+        Assert.StartsWith("file://" + tampered.Manifest,
             results.Single(r => r.GetProperty("ruleId").GetString() == "cis-1.23/1.2.1").GetProperty("locations")[0].GetProperty("physicalLocation").GetProperty("artifactLocation").GetProperty("uri").GetString(), StringComparison.Ordinal);
     }
 
@@ -115,7 +134,7 @@ public sealed class ReportFormatTests
         Assert.Equal("SV-242390r879530_rule", Data(v, "Rule_ID"));
         Assert.Equal("high", Data(v, "Severity"));
         Assert.StartsWith("Change to the /etc/kubernetes/manifests directory", Data(v, "Check_Content"), StringComparison.Ordinal);
-        Assert.Contains("[finding] --anonymous-auth = true (expected = false); read from static pod manifest /var/lib/bulwark/agent/pod-manifests/kube-apiserver.yaml",
+        Assert.Contains("[finding] --anonymous-auth = true (expected = false); read from static pod manifest " + tampered.Manifest,
             v.Element("FINDING_DETAILS")!.Value, StringComparison.Ordinal);
         Assert.Equal("Release: 9 Benchmark Date: 27 Apr 2023", Info(ckl, "releaseinfo"));
         Assert.Equal("NotAFinding", vulns.Single(x => Data(x, "Vuln_Num") == "V-242391").Element("STATUS")!.Value);
@@ -175,7 +194,7 @@ public sealed class ReportFormatTests
         Assert.Contains("\u001b[1;31mFAIL", colour, StringComparison.Ordinal);
         Assert.Contains("WARN    1.2.1   API server refuses anonymous requests", plain, StringComparison.Ordinal);
         Assert.Contains("found --anonymous-auth = true, expected = false", plain, StringComparison.Ordinal);
-        Assert.Contains($"Summary: {report.Totals.Total} checks: {report.Totals.Pass} pass, 1 fail", plain, StringComparison.Ordinal);
+        Assert.Contains($"Summary: {report.Totals.Total} checks: {report.Totals.Pass} pass, {report.Totals.Fail} fail", plain, StringComparison.Ordinal);
     }
 
     [Fact]
