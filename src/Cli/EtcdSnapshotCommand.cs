@@ -95,13 +95,12 @@ internal static class EtcdSnapshotCommand
             }
             return await GuardAsync(env, node, async () =>
             {
-                var entries = new SnapshotStore(settings.Directory).List().ToList();
+                var entries = new SnapshotStore(settings.Directory).List();
                 if (settings.S3 is { } s3Settings)
                 {
                     using var s3 = new S3SnapshotStore(s3Settings);
-                    entries.AddRange(await s3.ListAsync(cancellationToken));
+                    entries = SnapshotStore.NewestFirst([.. entries, .. await s3.ListAsync(cancellationToken)]);
                 }
-                entries = [.. entries.OrderByDescending(e => e.Metadata?.Created ?? e.Modified).ThenByDescending(e => e.Name, StringComparer.Ordinal).ThenBy(e => e.InS3)];
                 var where = settings.Directory + (settings.S3 is { } s ? $" and s3://{s.Bucket}/{s.Prefix}" : "");
                 if (parse.GetValue(output) == "json")
                 {

@@ -119,7 +119,7 @@ public sealed class S3SnapshotStore : IDisposable
             var modified = item.LastModified is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : DateTimeOffset.MinValue;
             entries.Add(new SnapshotEntry(metadata?.Name ?? SnapshotFormat.NameOf(file), _settings.LocationOf(file), item.Size ?? 0, modified, metadata));
         }
-        return entries.OrderByDescending(e => e.Metadata?.Created ?? e.Modified).ThenByDescending(e => e.Name, StringComparer.Ordinal).ToList();
+        return SnapshotStore.NewestFirst(entries);
     }
 
     public async Task<SnapshotEntry?> FindAsync(string nameOrFile, CancellationToken cancellationToken) =>

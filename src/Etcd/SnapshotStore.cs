@@ -149,8 +149,12 @@ public sealed class SnapshotStore(string directory, TimeProvider? clock = null)
             var name = metadata?.Name ?? SnapshotFormat.NameOf(fileName);
             entries.Add(new SnapshotEntry(name, path, info.Length, info.LastWriteTimeUtc, metadata));
         }
-        return entries.OrderByDescending(e => e.Metadata?.Created ?? e.Modified).ThenByDescending(e => e.Name, StringComparer.Ordinal).ToList();
+        return NewestFirst(entries);
     }
+
+    /// <summary>Newest first (by the recorded creation time, else the file's); a local copy before its S3 twin.</summary>
+    public static IReadOnlyList<SnapshotEntry> NewestFirst(IEnumerable<SnapshotEntry> entries) =>
+        entries.OrderByDescending(e => e.Metadata?.Created ?? e.Modified).ThenByDescending(e => e.Name, StringComparer.Ordinal).ThenBy(e => e.InS3).ToList();
 
     /// <summary>A snapshot by name (as listed) or by file name in this folder.</summary>
     public SnapshotEntry? Find(string nameOrFile) =>

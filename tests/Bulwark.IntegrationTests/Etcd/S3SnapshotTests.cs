@@ -284,6 +284,40 @@ public sealed class S3SnapshotTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Etcd_s3_endpoint_ca_is_the_only_trust_for_an_https_s3rver_and_skip_ssl_verify_turns_it_off()
+    {
+        // Certificates by the real openssl: the serving cert (SAN IP:127.0.0.1) chains to server-ca, not to peer-ca.
+        var certs = _dir.Combine("certs");
+        await OpenSslEtcdCerts.CreateAsync(certs, Ct);
+        var tls = Path.Combine(certs, "server", "tls", "etcd");
+        await using var https = await S3rver.StartAsync("tls-bucket", (Path.Combine(tls, "server-client.crt"), Path.Combine(tls, "server-client.key")));
+        string Config(string name, string trust) => _dir.Write($"etc/{name}.yaml", $"""
+            etcd-s3: true
+            etcd-s3-endpoint: {https.Endpoint}
+            etcd-s3-bucket: tls-bucket
+            etcd-s3-access-key: {S3rver.AccessKey}
+            etcd-s3-secret-key: {S3rver.SecretKey}
+            {trust}
+
+            """);
+
+        var trusted = await CliRunner.RunAsync(SnapshotArgs(Config("right-ca", $"etcd-s3-endpoint-ca: {Path.Combine(tls, "server-ca.crt")}"), "list"));
+        Assert.True(trusted.ExitCode == 0, trusted.Error);
+        Assert.Contains("No snapshots in", trusted.Out, StringComparison.Ordinal);
+
+        var wrongCa = await CliRunner.RunAsync(SnapshotArgs(Config("wrong-ca", $"etcd-s3-endpoint-ca: {Path.Combine(tls, "peer-ca.crt")}"), "list"));
+        Assert.Equal(3, wrongCa.ExitCode);
+        Assert.Contains($"at https://{https.Endpoint} failed", wrongCa.Error, StringComparison.Ordinal);
+        Assert.Contains("Check etcd-s3-endpoint, etcd-s3-insecure and the endpoint's TLS settings", wrongCa.Error, StringComparison.Ordinal);
+
+        var systemTrust = await CliRunner.RunAsync(SnapshotArgs(Config("system-trust", ""), "list"));
+        Assert.Equal(3, systemTrust.ExitCode);
+
+        var skipped = await CliRunner.RunAsync(SnapshotArgs(Config("skip-verify", "etcd-s3-skip-ssl-verify: true"), "list"));
+        Assert.True(skipped.ExitCode == 0, skipped.Error);
+    }
+
+    [Fact]
     public async Task Contradictory_or_incomplete_s3_settings_are_configuration_errors_with_file_and_line()
     {
         var ca = _dir.Write("etc/ca.pem", "not a certificate\n");

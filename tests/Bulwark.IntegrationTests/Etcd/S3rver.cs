@@ -34,7 +34,8 @@ public sealed class S3rver : IAsyncDisposable
 
     public static string Program => Path.Combine(RepoPaths.Root, ".tools", "node_modules", ".bin", "s3rver");
 
-    public static async Task<S3rver> StartAsync(string bucket = "bulwark-snapshots")
+    /// <param name="tls">A serving certificate and key (PEM): s3rver then speaks https only.</param>
+    public static async Task<S3rver> StartAsync(string bucket = "bulwark-snapshots", (string Certificate, string Key)? tls = null)
     {
         if (!File.Exists(Program))
         {
@@ -43,7 +44,8 @@ public sealed class S3rver : IAsyncDisposable
         var dir = new TempDirectory("bulwark-s3rver");
         var port = FreePorts.Take(1)[0];
         var info = new ProcessStartInfo(Program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "-d", dir.Combine("data"), "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent", "--configure-bucket", bucket })
+        string[] tlsArgs = tls is { } pair ? ["--cert", pair.Certificate, "--key", pair.Key] : [];
+        foreach (var a in new[] { "-d", dir.Combine("data"), "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent", "--configure-bucket", bucket }.Concat(tlsArgs))
         {
             info.ArgumentList.Add(a);
         }
