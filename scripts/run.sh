@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: Bulwark's main job on this host with an embedded default configuration, in a local
 # data directory (.run/), printing what it does: host preflight, a real server (PKI, embedded etcd,
-# the rendered hardened control plane), a snapshot, an audit of the node, and a clean stop.
+# the rendered hardened control plane, containerd with a pod run through CRI by the node check), a
+# snapshot, an audit of the node, and a clean stop.
 set -euo pipefail
 bin=$1
 run_dir=$2
@@ -30,11 +31,17 @@ for port in $(seq 32379 32999); do
   [ ${#ports[@]} -eq 3 ] && break
 done
 
+echo
+echo "== bulwark node pause-image (the upstream pause image cannot be pulled offline: a stand-in from busybox)"
+install -d -m 0700 "$run_dir/data" "$run_dir/data/agent" "$run_dir/data/agent/images"
+pause=bulwark.local/pause:busybox-demo
+"$bin" node pause-image --output "$run_dir/data/agent/images/pause-demo.tar" --image "$pause"
+
 mkdir -p "$run_dir/etc"
 config="$run_dir/etc/config.yaml"
 cat > "$config" <<YAML
 # make run's server: all roles (the control plane is rendered; its upstream binaries are not
-# installed here, so only etcd runs), loopback addresses, ports picked at run time.
+# installed here, so etcd and containerd run), loopback addresses, ports picked at run time.
 data-dir: $run_dir/data
 $profile
 node-name: make-run
@@ -47,6 +54,9 @@ etcd-peer-port: ${ports[1]}
 etcd-metrics-port: ${ports[2]}
 supervisor-port: 39345
 write-kubeconfig: $run_dir/etc/bulwark.yaml
+# Prove the node before ready: a real pod sandbox and container through CRI (bulwark node check).
+pause-image: $pause
+node-check: true
 YAML
 
 echo

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Bulwark.Crypto;
 using Bulwark.FileSystem;
 using Bulwark.Pipeline;
+using Bulwark.Runtime;
 
 namespace Bulwark.Airgap;
 
@@ -31,7 +32,7 @@ public sealed class BundleImporter(CryptoService crypto, TimeProvider time, Tran
             pushed.AddRange(await PushAsync(verification.Index, scratch.Path, registry, cancellationToken).ConfigureAwait(false));
             if (request.RegistriesFile is { } registriesPath)
             {
-                registry.MirrorIn(Runtime.RegistriesFile.Load(registriesPath), verification.Index.Images.Select(i => ImageReference.Parse(i.Name, "bundle").Registry))
+                registry.MirrorIn(Runtime.RegistriesFile.Load(registriesPath), verification.Index.Images.Select(i => BundleImageNames.Parse(i.Name, "bundle").Registry))
                     .Write(registriesPath);
             }
         }
@@ -60,7 +61,7 @@ public sealed class BundleImporter(CryptoService crypto, TimeProvider time, Tran
         // Blobs of every image first: until a manifest names them they are invisible.
         foreach (var group in groups)
         {
-            var target = ImageReference.Parse(group.Key, "bundle").In(registry.Host);
+            var target = BundleImageNames.Parse(group.Key, "bundle").In(registry.Host);
             var manifests = group.Select(image => (image, manifest: ReadManifest(root, image))).ToList();
             var blobs = manifests.SelectMany(m => m.manifest.Layers.Prepend(m.manifest.Config)).DistinctBy(b => b.Digest).ToList();
             progress.Step($"pushing {target.Name}", blobs.Sum(b => b.Size));
@@ -74,7 +75,7 @@ public sealed class BundleImporter(CryptoService crypto, TimeProvider time, Tran
         }
         foreach (var group in groups)
         {
-            var target = ImageReference.Parse(group.Key, "bundle").In(registry.Host);
+            var target = BundleImageNames.Parse(group.Key, "bundle").In(registry.Host);
             foreach (var image in group)
             {
                 await client.PutManifestAsync(target.Repository, image.Digest, await File.ReadAllBytesAsync(BlobPath(root, image.Digest), cancellationToken).ConfigureAwait(false),

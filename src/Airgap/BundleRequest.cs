@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Bulwark.Pipeline;
+using Bulwark.Runtime;
 
 namespace Bulwark.Airgap;
 

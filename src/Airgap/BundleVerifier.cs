@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Bulwark.Crypto;
 using Bulwark.Pipeline;
+using Bulwark.Runtime;
 
 namespace Bulwark.Airgap;
 
@@ -129,7 +130,7 @@ public sealed class BundleVerifier(CryptoService crypto, TimeProvider time)
         byte[] Small(string path) => small.TryGetValue(path, out var b) ? b : throw new PipelineException($"{where}: {path} is missing or too large", PipelineFailure.Refused);
         var payloadBytes = Small(image.SignaturePayload);
         var payload = SimpleSigningPayload.Parse(payloadBytes, $"{where}: {image.SignaturePayload}");
-        var reference = ImageReference.Parse(image.Name, where);
+        var reference = BundleImageNames.Parse(image.Name, where);
         if (payload.Critical.Image.DockerManifestDigest != image.Digest || payload.Critical.Identity.DockerReference != $"{reference.Registry}/{reference.Repository}")
         {
             throw new PipelineException($"{where}: the signature payload names {payload.Critical.Identity.DockerReference}@{payload.Critical.Image.DockerManifestDigest}, not this image", PipelineFailure.Refused);

@@ -1,9 +1,10 @@
 using System.Formats.Tar;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Bulwark.Crypto;
 using Bulwark.FileSystem;
 using Bulwark.Pipeline;
+using Bulwark.Runtime;
 
 namespace Bulwark.Airgap;
 

@@ -4,6 +4,7 @@ using Bulwark.Config;
 using Bulwark.Crypto;
 using Bulwark.Pipeline;
 using Bulwark.Resources;
+using Bulwark.Runtime;
 
 namespace Bulwark.Cli;
 
@@ -169,7 +170,7 @@ internal static class AirgapCommand
             var line = lines[i].Split('#')[0].Trim();
             if (line.Length > 0)
             {
-                yield return ImageReference.Parse(line, $"{path}:{i + 1}");
+                yield return BundleImageNames.Parse(line, $"{path}:{i + 1}");
             }
         }
     }

@@ -37,7 +37,46 @@ internal static class NodeCommand
                 return ExitCodes.For(e.Kind);
             }
         });
-        return new Command("node", "Inspect this node's runtime") { check };
+        return new Command("node", "Inspect this node's runtime") { check, PauseImage(env) };
+    }
+
+    /// <summary><c>bulwark node pause-image</c>: an OCI archive of a stand-in pause image for nodes without the upstream one.</summary>
+    private static Command PauseImage(CliEnvironment env)
+    {
+        var output = new Option<string>("--output", "-o") { Description = "Archive to write (e.g. <data-dir>/agent/images/pause.tar, imported at start)", HelpName = "FILE", Required = true };
+        var image = new Option<string>("--image") { Description = "Image name to give it; set pause-image to the same name", DefaultValueFactory = _ => "bulwark.local/pause:busybox" };
+        var command = new Command("pause-image", "Write an OCI archive of a stand-in sandbox (pause) image built from the host's static busybox, for offline nodes and demos that do not have the upstream pause image")
+        {
+            output, image,
+        };
+        command.SetAction(parse =>
+        {
+            var target = Path.GetFullPath(parse.GetValue(output)!);
+            var name = parse.GetValue(image)!;
+            if (ImageReference.TryParse(name) is null)
+            {
+                env.Error.WriteLine($"error: --image {name} is not an image reference (registry/repository:tag)");
+                return ExitCodes.Usage;
+            }
+            if (Processes.ProgramLocator.Find("busybox") is not { } busybox)
+            {
+                env.Error.WriteLine("error: the stand-in pause image is built from the host's static busybox, which is not installed; run: apt-get install busybox-static");
+                return ExitCodes.Failed;
+            }
+            if (Path.GetDirectoryName(target) is { } folder && !Directory.Exists(folder))
+            {
+                env.Error.WriteLine($"error: {folder} does not exist; create it first");
+                return ExitCodes.Usage;
+            }
+            using (var archive = new MemoryStream())
+            {
+                ImageArchiveBuilder.WriteStandInPause(archive, name, busybox);
+                FileSystem.AtomicFile.WriteAllBytes(target, archive.ToArray(), FileSystem.AtomicFile.Private);
+            }
+            env.Out.WriteLine($"wrote {target}: {name} (stand-in pause image from {busybox}); set pause-image: {name}");
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 
     private static void Write(TextWriter output, NodeCheckStep step)

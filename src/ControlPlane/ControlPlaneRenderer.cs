@@ -178,7 +178,14 @@ public sealed class ControlPlaneRenderer
         foreach (var name in ComponentSpecLoader.Names.Where(n => n != "kubelet"))
         {
             var path = paths.PodManifest(name);
-            if (components.TryGetValue(name, out var args))
+            if (name == "etcd")
+            {
+                // etcd is Bulwark's supervised child, launched with flags before the kubelet exists; a static pod would be a
+                // second member the kubelet starts on the same ports (docs/audit.md). Its spec still validates etcd-arg and
+                // supplies the hardened settings (EtcdHardening).
+                Remove(files, path, "etcd static pod (etcd runs as Bulwark's child)");
+            }
+            else if (components.TryGetValue(name, out var args))
             {
                 Write(files, path, StaticPodRenderer.Render(args, context).ToYaml(), $"{name} static pod");
             }

@@ -108,11 +108,11 @@ public sealed class ClusterReset(EtcdNode node, ILogger logger)
             }
             RequireOwned(snapshot, metadata, token, restoreForeign, "Nothing was changed.");
             restoreFrom = snapshot;
-            await StaleMember.StopAsync(paths.PidFile, paths.ConfigFile, logger, cancellationToken).ConfigureAwait(false);
+            await StaleMember.StopAsync(paths.PidFile, paths.MemberDir, logger, cancellationToken).ConfigureAwait(false);
             movedTo = await RestoreAsync(snapshot, cancellationToken).ConfigureAwait(false);
         }
 
-        await StaleMember.StopAsync(paths.PidFile, paths.ConfigFile, logger, cancellationToken).ConfigureAwait(false);
+        await StaleMember.StopAsync(paths.PidFile, paths.MemberDir, logger, cancellationToken).ConfigureAwait(false);
         var config = node.SingleMemberConfig(forceNewCluster: true);
         logger.LogInformation("starting etcd member {Name} with --force-new-cluster", config.Name);
         var member = new EtcdMember(node.Prepare(config), logger);
@@ -130,7 +130,7 @@ public sealed class ClusterReset(EtcdNode node, ILogger logger)
             await member.StopAsync().ConfigureAwait(false);
         }
         // Leave the config without force-new-cluster: it must be used once only (ETCD-GATEWAY.md pitfall 13).
-        AtomicFile.WriteAllText(paths.ConfigFile, node.SingleMemberConfig().Render(), AtomicFile.Private);
+        node.WriteConfig(node.SingleMemberConfig());
         AtomicFile.WriteAllText(paths.ResetFlag, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) + "\n", AtomicFile.Private);
         return new ResetOutcome(config.Name, restoreFrom, movedTo,
         [

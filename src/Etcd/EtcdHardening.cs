@@ -3,8 +3,8 @@ using Bulwark.Resources;
 
 namespace Bulwark.Etcd;
 
-/// <summary>One hardened etcd setting, as a key of etcd's config file, with the controls it satisfies.</summary>
-public sealed record EtcdHardeningSetting(string Key, string Value, IReadOnlyList<string> Controls);
+/// <summary>One hardened etcd setting, as etcd's flag and as its config-file key, with the controls it satisfies.</summary>
+public sealed record EtcdHardeningSetting(string Flag, string Key, string Value, IReadOnlyList<string> Controls);
 
 /// <summary>
 /// The hardened etcd switches, read from the one place they are declared with their controls: the etcd component spec
@@ -25,7 +25,7 @@ public static class EtcdHardening
         var path = ComponentSpecLoader.Folder + "etcd.yaml";
         var spec = ComponentSpecLoader.Load(data, path);
         return ConfigFileKeys.Select(entry => spec.Args.FirstOrDefault(a => a.Name == entry.Flag) is { Value: { } value } arg
-                ? new EtcdHardeningSetting(entry.Key, value, arg.Controls)
+                ? new EtcdHardeningSetting(entry.Flag, entry.Key, value, arg.Controls)
                 : throw new InvalidDataException($"{path}: the hardened etcd argument '{entry.Flag}' is missing"))
             .ToList();
     }

@@ -78,7 +78,7 @@ public sealed class EtcdMember : IAsyncDisposable
             throw new InvalidOperationException("etcd member already started");
         }
         State = EtcdMemberState.Starting;
-        await StaleMember.StopAsync(_spec.PidFile, _spec.ConfigFile, _logger, cancellationToken).ConfigureAwait(false);
+        await StaleMember.StopAsync(_spec.PidFile, _spec.Config.DataDir, _logger, cancellationToken).ConfigureAwait(false);
         AtomicFile.EnsureDirectory(Path.GetDirectoryName(_spec.LogFile)!, AtomicFile.PrivateDirectory);
         _log = new FileStream(_spec.LogFile, new FileStreamOptions
         {
@@ -168,7 +168,7 @@ public sealed class EtcdMember : IAsyncDisposable
 
     private Process Launch()
     {
-        var spec = new ProcessSpec(_spec.Binary, ["--config-file", _spec.ConfigFile]) { RunAs = _spec.RunAs, OwnSession = true };
+        var spec = new ProcessSpec(_spec.Binary, _spec.Config.ToArgs()) { RunAs = _spec.RunAs, OwnSession = true };
         var info = ProcessRunner.BuildStartInfo(spec, redirectInput: false);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Record(e.Data);
@@ -342,14 +342,14 @@ public sealed class EtcdMember : IAsyncDisposable
 /// </summary>
 public static class StaleMember
 {
-    public static async Task<bool> StopAsync(string pidFile, string configFile, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<bool> StopAsync(string pidFile, string dataDir, ILogger logger, CancellationToken cancellationToken)
     {
         if (!File.Exists(pidFile))
         {
             return false;
         }
         var text = (await File.ReadAllTextAsync(pidFile, cancellationToken).ConfigureAwait(false)).Trim();
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || !IsOurEtcd(pid, configFile))
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || !IsOurEtcd(pid, dataDir))
         {
             File.Delete(pidFile);
             return false;
@@ -357,14 +357,14 @@ public static class StaleMember
         logger.LogWarning("found etcd (pid {Pid}) left running by a previous bulwark run; stopping it before starting a new member", pid);
         Signals.Send(pid, Signals.SigTerm);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (Signals.IsAlive(pid) && IsOurEtcd(pid, configFile) && DateTime.UtcNow < deadline)
+        while (Signals.IsAlive(pid) && IsOurEtcd(pid, dataDir) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
-        if (Signals.IsAlive(pid) && IsOurEtcd(pid, configFile))
+        if (Signals.IsAlive(pid) && IsOurEtcd(pid, dataDir))
         {
             Signals.Send(pid, Signals.SigKill);
-            while (Signals.IsAlive(pid) && IsOurEtcd(pid, configFile))
+            while (Signals.IsAlive(pid) && IsOurEtcd(pid, dataDir))
             {
                 await Task.Delay(50, cancellationToken).ConfigureAwait(false);
             }
@@ -373,8 +373,8 @@ public static class StaleMember
         return true;
     }
 
-    /// <summary>True when the pid runs etcd with this member's config file (read from /proc; zombies are not "ours").</summary>
-    internal static bool IsOurEtcd(int pid, string configFile)
+    /// <summary>True when the pid runs etcd on this member's data dir (read from /proc; zombies are not "ours").</summary>
+    internal static bool IsOurEtcd(int pid, string dataDir)
     {
         try
         {
@@ -385,7 +385,7 @@ public static class StaleMember
                 return false;
             }
             var args = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
-            return args.Any(a => a.EndsWith("etcd", StringComparison.Ordinal)) && args.Contains(configFile);
+            return args.Any(a => a.EndsWith("etcd", StringComparison.Ordinal)) && args.Contains("--data-dir=" + dataDir);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -5,8 +5,10 @@ using YamlDotNet.RepresentationModel;
 namespace Bulwark.Etcd;
 
 /// <summary>
-/// Everything that identifies and configures one etcd member. Rendered to etcd's --config-file YAML
-/// (with a config file etcd ignores its other flags, so extra arguments go into the file too).
+/// Everything that identifies and configures one etcd member. etcd is launched with these as flags
+/// (<see cref="ToArgs"/>), and the same settings are kept in etcd's config-file YAML (<see cref="Render"/>) at
+/// server/db/etcd-config.yaml, root:root 0600, as the record the audit and kube-bench read when etcd is not running: etcd
+/// running as its own account could not read a root-only file, and CIS 1.12's 1.1.7/1.1.8 ask for exactly that.
 /// </summary>
 public sealed record EtcdMemberConfig
 {
@@ -41,6 +43,48 @@ public sealed record EtcdMemberConfig
 
     public Uri ClientEndpoint => new(AdvertiseClientUrls[0]);
 
+    /// <summary>etcd's argv (after the program): the settings of <see cref="Render"/> as --flag=value, etcd-arg entries
+    /// replacing same-named ones, the hardened switches last so an etcd-arg cannot turn them off.</summary>
+    public IReadOnlyList<string> ToArgs()
+    {
+        var flags = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["name"] = Name,
+            ["data-dir"] = DataDir,
+            ["listen-client-urls"] = string.Join(",", ListenClientUrls),
+            ["advertise-client-urls"] = string.Join(",", AdvertiseClientUrls),
+            ["listen-peer-urls"] = string.Join(",", ListenPeerUrls),
+            ["initial-advertise-peer-urls"] = string.Join(",", AdvertisePeerUrls),
+            ["listen-metrics-urls"] = ListenMetricsUrl,
+            ["initial-cluster"] = InitialCluster,
+            ["initial-cluster-state"] = InitialClusterState,
+            ["initial-cluster-token"] = InitialClusterToken,
+            ["force-new-cluster"] = ForceNewCluster ? "true" : "false",
+            ["heartbeat-interval"] = HeartbeatIntervalMs.ToString(CultureInfo.InvariantCulture),
+            ["election-timeout"] = ElectionTimeoutMs.ToString(CultureInfo.InvariantCulture),
+            ["enable-v2"] = "false",
+            ["enable-grpc-gateway"] = "false",
+            ["logger"] = "zap",
+            ["log-outputs"] = "stderr",
+            ["cipher-suites"] = string.Join(",", CipherSuites),
+            ["cert-file"] = CertFile,
+            ["key-file"] = KeyFile,
+            ["trusted-ca-file"] = TrustedCaFile,
+            ["peer-cert-file"] = PeerCertFile,
+            ["peer-key-file"] = PeerKeyFile,
+            ["peer-trusted-ca-file"] = PeerTrustedCaFile,
+        };
+        foreach (var (name, value) in ExtraArgs.Select(SplitArg))
+        {
+            flags[name] = value;
+        }
+        foreach (var setting in Hardening)
+        {
+            flags[setting.Flag] = setting.Value;
+        }
+        return [.. flags.Select(f => $"--{f.Key}={f.Value}")];
+    }
+
     public string Render()
     {
         var root = new YamlMappingNode
@@ -64,7 +108,7 @@ public sealed record EtcdMemberConfig
             { "logger", "zap" },
             { "log-outputs", new YamlSequenceNode(new YamlScalarNode("stderr")) },
             { "cipher-suites", new YamlSequenceNode(CipherSuites.Select(c => new YamlScalarNode(c))) },
-            // CIS 2.1 / 2.4: serving and peer certificates; the switches that enforce them come from hardening/etcd-config.yaml.
+            // CIS 2.1 / 2.4: serving and peer certificates; the switches that enforce them come from policies/components/etcd.yaml.
             { "client-transport-security", Files(CertFile, KeyFile, TrustedCaFile) },
             { "peer-transport-security", Files(PeerCertFile, PeerKeyFile, PeerTrustedCaFile) },
         };
@@ -85,12 +129,12 @@ public sealed record EtcdMemberConfig
         }
         var stream = new YamlStream(new YamlDocument(root));
         using var writer = new StringWriter(CultureInfo.InvariantCulture);
-        writer.WriteLine("# Written by bulwark; regenerated on every start. Change etcd settings with etcd-arg in the bulwark config.");
+        writer.WriteLine("# Written by bulwark on every start: the settings etcd is launched with (as flags). Change them with etcd-arg in the bulwark config.");
         stream.Save(writer, assignAnchors: false);
         return writer.ToString().Replace("\n...\n", "\n", StringComparison.Ordinal);
     }
 
-    /// <summary>The hardened settings (hardening/etcd-config.yaml, embedded).</summary>
+    /// <summary>The hardened settings (policies/components/etcd.yaml, embedded).</summary>
     public IReadOnlyList<EtcdHardeningSetting> Hardening { get; init; } = EtcdHardening.Load(EmbeddedData.BuiltIn);
 
     private static YamlMappingNode Files(string cert, string key, string ca) => new()

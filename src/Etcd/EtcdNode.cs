@@ -112,7 +112,9 @@ public sealed record EtcdNode(EtcdPaths Paths, string NodeName, string NodeIp, i
         {
             config = EtcdOwnership.UseAccountTlsCopies(Paths, config);
         }
-        AtomicFile.WriteAllText(Paths.ConfigFile, config.Render(), AtomicFile.Private);
+        WriteConfig(config);
+        // Releases before the flags launch kept etcd's config inside its data dir, where V-242445 wants only etcd's files.
+        File.Delete(Path.Combine(Paths.MemberDir, "config"));
         if (RunAs is { } account)
         {
             EtcdOwnership.Apply(Paths, account);
@@ -120,11 +122,15 @@ public sealed record EtcdNode(EtcdPaths Paths, string NodeName, string NodeIp, i
         return new EtcdMemberSpec(config, Binary(), Paths.ConfigFile, Paths.LogFile, Paths.PidFile) { RunAs = RunAs };
     }
 
+    /// <summary>Writes the record of etcd's settings that CIS 1.1.7/1.1.8 judge: root:root 0600 (etcd takes them as flags).</summary>
+    public void WriteConfig(EtcdMemberConfig config) => AtomicFile.WriteAllText(Paths.ConfigFile, config.Render(), AtomicFile.Private);
+
     private static string HostPart(string ip) => IPAddress.TryParse(ip, out var a) && a.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{ip}]" : ip;
 }
 
 /// <summary>
-/// CIS 1.1.12: the etcd data dir is owned by etcd:etcd. etcd (running as etcd) must also read its config and its own
+/// CIS 1.1.12: the etcd data dir is owned by etcd:etcd (its config file stays root:root 0600, CIS 1.1.7/1.1.8: etcd takes its
+/// settings as flags). etcd (running as etcd) must also read its own
 /// certificates, and pass through the 0700 folders above them: those get group etcd and group search only (0710),
 /// never read, so nothing else in the data dir becomes visible to the etcd account.
 /// </summary>

@@ -38,7 +38,7 @@ public sealed record NodeLayout(string DataDir, string EtcDir)
     // <data>/server/db (etcd)
     public string DbDir => Path.Combine(ServerDir, "db");
     public string EtcdMemberDir => Path.Combine(DbDir, "etcd");
-    public string EtcdConfigFile => Path.Combine(EtcdMemberDir, "config");
+    public string EtcdConfigFile => Path.Combine(DbDir, "etcd-config.yaml");
     public string EtcdAccountTlsDir => Path.Combine(DbDir, "etcd-tls");
     public string SnapshotsDir => Path.Combine(DbDir, "snapshots");
     public string ResetFlag => Path.Combine(DbDir, "reset-flag");

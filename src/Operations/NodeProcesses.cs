@@ -7,7 +7,7 @@ namespace Bulwark.Operations;
 
 /// <summary>
 /// The processes one node (one data dir) started, found as RKE2's killall finds them: the bulwark holding the data-dir
-/// lock, etcd and containerd by their pid files or their config file in argv, the containerd shims serving this
+/// lock, etcd and containerd by their pid files or their data dir / config file in argv, the containerd shims serving this
 /// node's socket, programs run from the runtime bundle (&lt;data&gt;/data/*/bin), and every descendant (pods).
 /// Never this process nor its ancestors.
 /// </summary>
@@ -26,7 +26,7 @@ public sealed class NodeProcesses(NodeLayout layout)
         var bundle = Path.GetFullPath(layout.RuntimeDataDir) + "/";
         var roots = table.Where(p =>
                 (pidFiles.Contains(p.Pid) && p.Name is "etcd" or "containerd")
-                || (p.Name == "etcd" && p.ArgumentValue("--config-file") == layout.EtcdConfigFile)
+                || (p.Name == "etcd" && p.ArgumentValue("--data-dir") == layout.EtcdMemberDir)
                 || (p.Name == "containerd" && p.ArgumentValue("--config") == _runtime.ConfigFile)
                 || (p.Name.StartsWith("containerd-shim", StringComparison.Ordinal) && p.ArgumentValue("-address") == _runtime.Socket)
                 || (p.Executable?.StartsWith(bundle, StringComparison.Ordinal) ?? false)

@@ -43,7 +43,7 @@ public sealed record ContainerdSettings(
             ?? throw new BulwarkException(ErrorKind.Usage, $"pause-image \"{image}\" is not an image reference (registry/repository:tag)");
         // system-default-registry replaces docker.io for system images only (RKE2): an explicit registry is kept.
         return systemDefaultRegistry.Length > 0 && reference.Registry == ImageReference.DockerHub && !image.StartsWith("docker.io/", StringComparison.Ordinal)
-            ? reference.WithRegistry(systemDefaultRegistry.TrimEnd('/')).ToString()
+            ? reference.In(systemDefaultRegistry.TrimEnd('/')).ToString()
             : reference.ToString();
     }
 

@@ -107,6 +107,15 @@ public static class ImageArchiveBuilder
     }
 
     /// <summary>The files of a busybox image: the static binary and /bin/sh.</summary>
+    /// <summary>
+    /// A stand-in sandbox (pause) image for nodes that cannot reach the upstream one, e.g. an offline demo: the host's
+    /// static busybox as PID 1, sleeping until SIGTERM/SIGINT ends it cleanly (a bare sleep as PID 1 would ignore them)
+    /// and reaping what it started, as the upstream pause does.
+    /// </summary>
+    public static void WriteStandInPause(Stream destination, string imageName, string busyboxPath) =>
+        Write(destination, imageName, BusyboxFiles(busyboxPath),
+            ["/bin/busybox", "sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 2147483647 & wait $!; done"], ImageArchiveFormat.Oci);
+
     public static IReadOnlyList<ImageFile> BusyboxFiles(string busyboxPath)
     {
         const UnixFileMode exec = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead |

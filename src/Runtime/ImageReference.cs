@@ -11,7 +11,7 @@ public sealed partial record ImageReference(string Registry, string Repository, 
 {
     public const string DockerHub = "docker.io";
 
-    public override string ToString() => $"{Registry}/{Repository}{(Tag is null ? "" : ":" + Tag)}{(Digest is null ? "" : "@" + Digest)}";
+    public override string ToString() => Digest is null ? Name : $"{Name}@{Digest}";
 
     /// <summary>Parses and normalises a reference; null when it is not a valid image name (e.g. a bare tag).</summary>
     public static ImageReference? TryParse(string reference)
@@ -54,8 +54,14 @@ public sealed partial record ImageReference(string Registry, string Repository, 
     /// <summary>True for a reference that names a repository (has a slash or a colon before a tag), not a bare tag like "latest".</summary>
     public static bool IsBareTag(string reference) => !reference.Contains('/') && !reference.Contains(':') && !reference.Contains('@');
 
-    /// <summary>The image under a private registry (system-default-registry): the registry part is replaced.</summary>
-    public ImageReference WithRegistry(string registry) => this with { Registry = registry };
+    /// <summary>What is asked of a registry (the distribution API): the digest when pinned, else the tag.</summary>
+    public string Reference => Digest ?? Tag!;
+
+    /// <summary>The full name as runtimes store it: docker.io/library/busybox:1.36 (tag kept even when a digest pins it).</summary>
+    public string Name => $"{Registry}/{Repository}{(Tag is null ? "" : ":" + Tag)}";
+
+    /// <summary>The same image under another registry (a private registry it is imported to).</summary>
+    public ImageReference In(string registry) => this with { Registry = registry };
 
     [GeneratedRegex(@"^(?<name>[a-zA-Z0-9][a-zA-Z0-9._-]*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::(?<tag>[\w][\w.-]{0,127}))?(?:@(?<digest>[a-z0-9]+:[a-f0-9]{32,}))?$")]
     private static partial Regex Grammar();

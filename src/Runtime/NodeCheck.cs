@@ -223,7 +223,7 @@ public sealed class NodeCheck(CriClient cri, ContainerdSettings settings, string
         finally
         {
             listener?.Stop();
-            var cleanup = await CleanupAsync(sandboxId, containerId, usedOwnNetwork ? ownNetworkFile : null).ConfigureAwait(false);
+            var cleanup = await CleanupAsync(sandboxId, containerId, usedOwnNetwork ? (ownNetworkFile, network.Bridge) : null).ConfigureAwait(false);
             if (sandboxId is not null || usedOwnNetwork)
             {
                 _steps.Add(cleanup);
@@ -284,7 +284,7 @@ public sealed class NodeCheck(CriClient cri, ContainerdSettings settings, string
         return types.Append("loopback").Distinct(StringComparer.Ordinal).ToList();
     }
 
-    private async Task<NodeCheckStep> CleanupAsync(string? sandboxId, string? containerId, string? ownNetworkFile)
+    private async Task<NodeCheckStep> CleanupAsync(string? sandboxId, string? containerId, (string File, string Bridge)? ownNetwork)
     {
         var watch = Stopwatch.StartNew();
         var problems = new List<string>();
@@ -310,12 +310,20 @@ public sealed class NodeCheck(CriClient cri, ContainerdSettings settings, string
             await Try("stop sandbox", () => cri.Runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = sandboxId }, deadline: CriClient.Deadline(60)).ResponseAsync).ConfigureAwait(false);
             await Try("remove sandbox", () => cri.Runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = sandboxId }, deadline: CriClient.Deadline(60)).ResponseAsync).ConfigureAwait(false);
         }
-        if (ownNetworkFile is not null)
+        if (ownNetwork is { } own)
         {
-            File.Delete(ownNetworkFile);
+            File.Delete(own.File);
+            // CNI DEL leaves the bridge (and its gateway address) up; another check with the same subnet would then route
+            // into this one's dead bridge.
+            var ip = Processes.ProgramLocator.Require("ip", "Install iproute2 (apt-get install iproute2).");
+            var deleted = await Processes.ProcessRunner.RunAsync(new Processes.ProcessSpec(ip, ["link", "delete", own.Bridge]) { Timeout = TimeSpan.FromSeconds(30) }).ConfigureAwait(false);
+            if (!deleted.Succeeded && !deleted.StandardError.Contains("Cannot find device", StringComparison.Ordinal))
+            {
+                problems.Add($"remove bridge {own.Bridge}: {deleted.StandardError.Trim()}");
+            }
         }
         return problems.Count == 0
-            ? new NodeCheckStep("cleanup", true, watch.Elapsed, "container, sandbox and pod address removed" + (ownNetworkFile is null ? "" : "; the check's network configuration removed"))
+            ? new NodeCheckStep("cleanup", true, watch.Elapsed, "container, sandbox and pod address removed" + (ownNetwork is null ? "" : "; the check's network configuration and bridge removed"))
             : new NodeCheckStep("cleanup", false, watch.Elapsed, string.Join("; ", problems), "remove leftovers with: ctr --address " + cri.SocketPath + " -n k8s.io containers ls");
     }
 

@@ -193,8 +193,10 @@ public static class EtcdBenchmarks
             var spec = node.Prepare(node.SingleMemberConfig());
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
             var info = new ProcessStartInfo("etcd") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            info.ArgumentList.Add("--config-file");
-            info.ArgumentList.Add(spec.ConfigFile);
+            foreach (var arg in spec.Config.ToArgs())
+            {
+                info.ArgumentList.Add(arg);
+            }
             var watch = Stopwatch.StartNew();
             using var etcd = Process.Start(info)!;
             etcd.BeginErrorReadLine();

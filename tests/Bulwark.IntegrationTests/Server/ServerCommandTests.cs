@@ -92,7 +92,7 @@ public sealed class ServerCommandTests : IAsyncLifetime
         server.Signal(Signals.SigTerm);
         Assert.Equal(0, await server.WaitForExitAsync());
         Assert.Contains("[stop] etcd stopped", server.Output, StringComparison.Ordinal);
-        Assert.False(StaleMember.IsOurEtcd(etcdPid, tls.ConfigFile));
+        Assert.False(StaleMember.IsOurEtcd(etcdPid, tls.MemberDir));
         Assert.False(File.Exists(tls.PidFile));
     }
 
@@ -254,13 +254,13 @@ public sealed class ServerCommandTests : IAsyncLifetime
             var orphan = crashed.EtcdPid!.Value;
             crashed.Signal(Signals.SigKill);
             await crashed.WaitForExitAsync();
-            Assert.True(StaleMember.IsOurEtcd(orphan, new EtcdPaths(DataDir).ConfigFile), "etcd should outlive a SIGKILLed bulwark");
+            Assert.True(StaleMember.IsOurEtcd(orphan, new EtcdPaths(DataDir).MemberDir), "etcd should outlive a SIGKILLed bulwark");
 
             await using var next = ServerProcess.Start(DataDir, Args());
             await next.WaitForLineAsync("[ready]");
 
             Assert.Contains($"found etcd (pid {orphan}) left running by a previous bulwark run", next.Output, StringComparison.Ordinal);
-            Assert.False(StaleMember.IsOurEtcd(orphan, new EtcdPaths(DataDir).ConfigFile));
+            Assert.False(StaleMember.IsOurEtcd(orphan, new EtcdPaths(DataDir).MemberDir));
             Assert.NotEqual(orphan, next.EtcdPid);
         }
         finally
@@ -335,8 +335,9 @@ public sealed class ServerCommandTests : IAsyncLifetime
         var status = await File.ReadAllLinesAsync($"/proc/{server.EtcdPid}/status", Ct);
         var uid = status.Single(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[1];
         Assert.Equal(etcdUid.ToString(System.Globalization.CultureInfo.InvariantCulture), uid);
-        var stat = await ProcessRunner.RunCheckedAsync(new ProcessSpec("stat", ["-c", "%U:%G %a", new EtcdPaths(DataDir).MemberDir]), Ct);
-        Assert.Equal("etcd:etcd 700", stat.StandardOutput.Trim());
+        var stat = await ProcessRunner.RunCheckedAsync(new ProcessSpec("stat", ["-c", "%U:%G %a", new EtcdPaths(DataDir).MemberDir, new EtcdPaths(DataDir).ConfigFile]), Ct);
+        // etcd takes its settings as flags: their record stays root:root 0600 (CIS 1.12's 1.1.7/1.1.8).
+        Assert.Equal(["etcd:etcd 700", "root:root 600"], stat.StandardOutput.Trim().Split('\n'));
         Assert.Contains("as user etcd", server.Output, StringComparison.Ordinal);
         // etcd reads its own copies of its certificates; the PKI itself stays root:root 0600 (CIS 1.1.19-1.1.21).
         var paths = new EtcdPaths(DataDir);

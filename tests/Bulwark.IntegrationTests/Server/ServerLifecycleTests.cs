@@ -52,7 +52,7 @@ public sealed class ServerLifecycleTests : IAsyncLifetime
         Assert.DoesNotContain("internal error", server.Output, StringComparison.Ordinal);
         var stops = server.Output.Split('\n').Where(l => l.StartsWith("[stop] ", StringComparison.Ordinal) && l.EndsWith(" stopped", StringComparison.Ordinal)).ToList();
         Assert.Equal(["[stop] snapshots stopped", "[stop] manifests stopped", "[stop] runtime stopped", "[stop] supervisor stopped", "[stop] etcd stopped", "[stop] data-dir stopped"], stops);
-        Assert.False(StaleMember.IsOurEtcd(etcd, new EtcdPaths(DataDir).ConfigFile), "etcd must be stopped with the server");
+        Assert.False(StaleMember.IsOurEtcd(etcd, new EtcdPaths(DataDir).MemberDir), "etcd must be stopped with the server");
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public sealed class ServerLifecycleTests : IAsyncLifetime
 
         Assert.Contains($"in use by another bulwark (pid {first.Pid}", second.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("[etcd]", second.Output, StringComparison.Ordinal);
-        Assert.True(StaleMember.IsOurEtcd(etcd, new EtcdPaths(DataDir).ConfigFile), "the running server's etcd must be left alone");
+        Assert.True(StaleMember.IsOurEtcd(etcd, new EtcdPaths(DataDir).MemberDir), "the running server's etcd must be left alone");
         Assert.Equal(etcd, first.EtcdPid);
         Assert.False(first.HasExited);
         Assert.Equal(files, Snapshot(DataDir));

@@ -15,7 +15,7 @@ public sealed class RenderedFilesTests : IDisposable
         var data = _node.DataDir;
         string[] expected =
         [
-            "agent/pod-manifests/etcd.yaml", "agent/pod-manifests/kube-apiserver.yaml", "agent/pod-manifests/kube-controller-manager.yaml",
+            "agent/pod-manifests/kube-apiserver.yaml", "agent/pod-manifests/kube-controller-manager.yaml",
             "agent/pod-manifests/kube-scheduler.yaml", "agent/pod-manifests/kube-proxy.yaml",
             "agent/etc/kubelet-config.yaml", "agent/etc/kubelet.args", "agent/kubelet.kubeconfig", "agent/kubeproxy.kubeconfig",
             "server/cred/encryption-config.json", "server/cred/admin.kubeconfig", "server/cred/controller.kubeconfig",
@@ -56,7 +56,7 @@ public sealed class RenderedFilesTests : IDisposable
     public async Task Static_pods_round_trip_through_the_typed_model_and_have_the_required_shape()
     {
         var result = await _node.RenderAsync("profile: cis-1.23");
-        foreach (var name in new[] { "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy" })
+        foreach (var name in new[] { "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy" })
         {
             var path = result.Paths.PodManifest(name);
             var text = File.ReadAllText(path);
@@ -81,7 +81,7 @@ public sealed class RenderedFilesTests : IDisposable
     public async Task Static_pods_mount_exactly_the_files_their_arguments_config_files_and_kubeconfigs_reference_read_only()
     {
         var result = await _node.RenderAsync("profile: cis-1.23");
-        foreach (var (name, args) in result.Components.Where(c => c.Key != "kubelet"))
+        foreach (var (name, args) in result.Components.Where(c => c.Key is not ("kubelet" or "etcd")))
         {
             var pod = StaticPod.Parse(File.ReadAllText(result.Paths.PodManifest(name)), name);
             var files = args.Spec.Args.Where(a => a.Mount == MountKind.File).Select(a => args.Get(a.Name)).OfType<string>().ToList();
@@ -196,11 +196,12 @@ public sealed class RenderedFilesTests : IDisposable
     }
 
     [Fact]
-    public async Task An_etcd_only_node_renders_the_etcd_pod_and_no_kubernetes_components()
+    public async Task An_etcd_only_node_renders_no_static_pods_and_no_kubernetes_components()
     {
         var result = await _node.RenderAsync("disable-apiserver: true\ndisable-controller-manager: true\ndisable-scheduler: true");
         Assert.Equal(["etcd"], result.Components.Keys);
-        Assert.True(File.Exists(result.Paths.PodManifest("etcd")));
+        // etcd is Bulwark's child, never a static pod the kubelet would start a second time.
+        Assert.False(File.Exists(result.Paths.PodManifest("etcd")));
         Assert.False(File.Exists(result.Paths.KubeletConfig));
         Assert.False(File.Exists(result.Paths.EncryptionConfig));
     }

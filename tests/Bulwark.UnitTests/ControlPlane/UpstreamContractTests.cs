@@ -46,9 +46,13 @@ public sealed class UpstreamContractTests : IDisposable
         foreach (var (component, args) in result.Components)
         {
             var manifest = result.Paths.PodManifest(component);
-            IEnumerable<string> argv = component == "kubelet"
-                ? File.ReadAllLines(result.Paths.KubeletArgs)
-                : StaticPod.Parse(File.ReadAllText(manifest), manifest).Args;
+            // etcd has no static pod: Bulwark launches it (EtcdMemberConfig.ToArgs, checked below) from its spec's settings.
+            IEnumerable<string> argv = component switch
+            {
+                "kubelet" => File.ReadAllLines(result.Paths.KubeletArgs),
+                "etcd" => [],
+                _ => StaticPod.Parse(File.ReadAllText(manifest), manifest).Args,
+            };
             foreach (var arg in argv.Concat(args.Argv))
             {
                 var name = ArgumentMerger.NameOf(arg);
@@ -60,6 +64,17 @@ public sealed class UpstreamContractTests : IDisposable
             }
         }
         Assert.True(emitted > 0 || result.Components.Count == 0);
+    }
+
+    [Fact]
+    public void Every_flag_etcd_is_launched_with_is_one_etcd_3_4_parses()
+    {
+        var etcd = KubernetesContract.BuiltIn["etcd"];
+        var node = new Bulwark.Etcd.EtcdNode(new Bulwark.Etcd.EtcdPaths("/var/lib/bulwark"), "n", "10.0.0.5", 2379, 2380, 2381);
+        var argv = node.MemberConfig("n-1", "n-1=https://10.0.0.5:2380").ToArgs();
+        Assert.True(argv.Count > 20);
+        Assert.All(argv, arg => Assert.True(etcd.Find(ArgumentMerger.NameOf(arg)) is { Status: UpstreamFlagStatus.Accepted },
+            $"etcd is launched with {arg}, which etcd {KubernetesContract.BuiltIn.EtcdMinor} does not accept ({etcd.SourcePath})"));
     }
 
     [Fact]

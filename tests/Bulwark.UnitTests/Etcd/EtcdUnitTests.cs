@@ -156,6 +156,43 @@ public sealed class EtcdMemberConfigTests
     }
 
     [Fact]
+    public void The_flags_etcd_is_launched_with_are_what_its_config_file_records()
+    {
+        var config = Config("quota-backend-bytes=8589934592", "--heartbeat-interval=250");
+        var yaml = Parse(config.Render());
+        var args = config.ToArgs();
+
+        Assert.Equal(args.Count, args.Select(a => a[..a.IndexOf('=', StringComparison.Ordinal)]).Distinct().Count());
+        foreach (var arg in args)
+        {
+            var (flag, value) = (arg[2..arg.IndexOf('=', StringComparison.Ordinal)], arg[(arg.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+            // etcd's flags for the transport-security blocks are flat (peer- prefixed for the peer block).
+            string[] path = flag switch
+            {
+                "cert-file" or "key-file" or "trusted-ca-file" or "client-cert-auth" or "auto-tls" => ["client-transport-security", flag],
+                _ when flag.StartsWith("peer-", StringComparison.Ordinal) => ["peer-transport-security", flag["peer-".Length..]],
+                _ => [flag],
+            };
+            var recorded = path.Length == 1 && yaml[path[0]] is YamlSequenceNode list
+                ? string.Join(",", list.Select(n => ((YamlScalarNode)n).Value))
+                : Scalar(yaml, path);
+            Assert.True(recorded == value, $"--{flag}={value} but the config file records {recorded}");
+        }
+        Assert.Equal(yaml.Children.Count - 2 + 10, args.Count);
+    }
+
+    [Fact]
+    public void An_etcd_arg_cannot_weaken_a_hardened_flag()
+    {
+        var args = Config("client-cert-auth=false", "peer-auto-tls=true", "auto-tls=true").ToArgs();
+
+        Assert.Contains("--client-cert-auth=true", args);
+        Assert.Contains("--peer-auto-tls=false", args);
+        Assert.Contains("--auto-tls=false", args);
+        Assert.DoesNotContain("--client-cert-auth=false", args);
+    }
+
+    [Fact]
     public void Every_hardened_etcd_setting_names_its_control()
     {
         var settings = EtcdHardening.Load(Resources.EmbeddedData.BuiltIn);
@@ -188,7 +225,7 @@ public sealed class EtcdMemberConfigTests
         Assert.Equal("cp-1", node.NodeName);
         Assert.Equal(new Uri("https://127.0.0.1:12379"), node.LocalClientUrl);
         Assert.Equal(new Processes.RunAsUser("etcd", "etcd"), node.RunAs);
-        Assert.Equal("/srv/b/server/db/etcd/config", node.Paths.ConfigFile);
+        Assert.Equal("/srv/b/server/db/etcd-config.yaml", node.Paths.ConfigFile);
         Assert.Equal("/srv/b/server/db/snapshots", SnapshotSettings.FromConfig(result.Config!, node, new Dictionary<string, string>()).Directory);
     }
 
