@@ -14,8 +14,12 @@ RUN_DIR       := $(CURDIR)/.run
 APT_PACKAGES  := etcd-server etcd-client containerd runc containernetworking-plugins openscap-scanner \
                  docker-registry skopeo busybox-static openssl iproute2 util-linux passwd procps chromium \
                  zstd iptables swtpm swtpm-tools tpm2-tools libxml2-utils umoci systemd
+APT_PACKAGES  += nodejs unzip python3
+# npm packages the tests run for real, installed under .tools/ (s3rver: an S3-protocol server on 127.0.0.1 for the snapshot tests).
+NPM_PACKAGES  := s3rver@3.7.1
+TOOLS_DIR     := $(CURDIR)/.tools
 
-.PHONY: all deps build test unit-test integration-test run publish release bench clean
+.PHONY: all deps tools build test unit-test integration-test run publish release bench clean
 
 all: build
 
@@ -35,13 +39,23 @@ deps:
 	fi
 	command -v $(DOTNET) >/dev/null || { echo "deps: the .NET 10 SDK is required (dotnet on PATH); see README.md"; exit 1; }
 
+## tools: install the npm test tools into .tools/ (once; npm comes with nodejs from some sources, else from Debian)
+tools: deps
+	@command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+	if [ ! -x $(TOOLS_DIR)/node_modules/.bin/s3rver ]; then
+	  echo "tools: installing $(NPM_PACKAGES) into $(TOOLS_DIR)"
+	  npm install --prefix $(TOOLS_DIR) --no-audit --no-fund --silent $(NPM_PACKAGES)
+	else
+	  echo "tools: $(NPM_PACKAGES) present in $(TOOLS_DIR)"
+	fi
+
 ## build: compile everything (warnings are errors)
 build: deps
 	@$(DOTNET) build Bulwark.slnx $(BUILD_FLAGS)
 
 ## test: unit tests, then integration tests (real etcd, openssl, oscap, namespaces) running the CLI as the published
 ## Native AOT binary, so an AOT-only failure fails the suite; prints "N passed, N failed"
-test: build publish
+test: build publish tools
 	@rm -rf TestResults
 	status=0
 	$(DOTNET) test tests/Bulwark.UnitTests/Bulwark.UnitTests.csproj --no-build -c $(CONFIGURATION) --logger "trx;LogFileName=unit.trx" --logger "console;verbosity=minimal" --results-directory TestResults || status=1
@@ -59,7 +73,7 @@ test: build publish
 unit-test: build
 	@$(DOTNET) test tests/Bulwark.UnitTests/Bulwark.UnitTests.csproj --no-build -c $(CONFIGURATION)
 
-integration-test: build publish
+integration-test: build publish tools
 	@TEST_BULWARK_BINARY=$(CURDIR)/dist/bulwark $(DOTNET) test tests/Bulwark.IntegrationTests/Bulwark.IntegrationTests.csproj --no-build -c $(CONFIGURATION)
 
 ## run: build, then show Bulwark on this host with the embedded default config

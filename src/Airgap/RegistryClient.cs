@@ -46,18 +46,7 @@ public sealed class RegistryClient : IDisposable
             }
             var trust = new X509Certificate2Collection();
             trust.ImportFromPemFile(caFile);
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-            {
-                if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
-                {
-                    return false;
-                }
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(trust);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return chain.Build(new X509Certificate2(certificate));
-            };
+            handler.SslOptions.RemoteCertificateValidationCallback = Pki.PrivateCaTrust.Callback(trust);
         }
         return handler;
     }

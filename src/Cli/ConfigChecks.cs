@@ -8,6 +8,7 @@ public static class ConfigChecks
     public static readonly IReadOnlyList<ConfigCheck> All =
     [
         Etcd.SnapshotConfigChecks.Cron,
+        Etcd.SnapshotConfigChecks.S3,
         Server.ServerConfigChecks.Roles,
         Cni.CniConfigChecks.Check,
         ControlPlane.ComponentArgChecks.Validate,

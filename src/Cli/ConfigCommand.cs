@@ -39,7 +39,7 @@ internal static class ConfigCommand
         return new Command("config", "Inspect Bulwark's configuration") { print };
     }
 
-    /// <summary>Tokens are secrets: shown only as set or unset.</summary>
+    /// <summary>Tokens and the S3 secret key are secrets: shown only as set or unset.</summary>
     private static string Redact(ConfigKey key, string value) =>
-        (key == ConfigKeys.Token || key == ConfigKeys.AgentToken) && value.Length > 0 ? "(set, hidden)" : value;
+        (key == ConfigKeys.Token || key == ConfigKeys.AgentToken || key == ConfigKeys.EtcdS3SecretKey) && value.Length > 0 ? "(set, hidden)" : value;
 }

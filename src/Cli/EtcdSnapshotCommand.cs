@@ -6,13 +6,19 @@ using Bulwark.Etcd;
 
 namespace Bulwark.Cli;
 
-/// <summary><c>bulwark etcd-snapshot save|list|delete|prune</c> against the local server's etcd (found from --config/--data-dir/--etcd-client-port).</summary>
+/// <summary>
+/// <c>bulwark etcd-snapshot save|list|delete|prune</c> against the local server's etcd (found from --config/--data-dir/--etcd-client-port),
+/// and with etcd-s3 against the S3 folder too: save uploads, list merges, delete and prune work in both places.
+/// </summary>
 internal static class EtcdSnapshotCommand
 {
     private static readonly ConfigKey[] Keys =
     [
         ConfigKeys.DataDir, ConfigKeys.EtcdClientPort, ConfigKeys.NodeName, ConfigKeys.Token, ConfigKeys.TokenFile,
         ConfigKeys.EtcdSnapshotDir, ConfigKeys.EtcdSnapshotCompress, ConfigKeys.EtcdSnapshotRetention,
+        ConfigKeys.EtcdS3, ConfigKeys.EtcdS3Endpoint, ConfigKeys.EtcdS3EndpointCa, ConfigKeys.EtcdS3SkipSslVerify, ConfigKeys.EtcdS3Insecure,
+        ConfigKeys.EtcdS3Bucket, ConfigKeys.EtcdS3Region, ConfigKeys.EtcdS3Folder, ConfigKeys.EtcdS3AccessKey, ConfigKeys.EtcdS3SecretKey,
+        ConfigKeys.EtcdS3Retention, ConfigKeys.EtcdS3Timeout, ConfigKeys.EtcdS3Proxy,
     ];
 
     public static Command Create(CliEnvironment env) => new("etcd-snapshot", "Save, list, delete and prune etcd snapshots of this server")
@@ -33,7 +39,7 @@ internal static class EtcdSnapshotCommand
     {
         var name = NameOption("Base name; the file is <name>-<node>-<unix-seconds>");
         var dir = DirOption();
-        var compress = new Option<bool>("--compress") { Description = "gzip the snapshot (default etcd-snapshot-compress)" };
+        var compress = new Option<bool>("--compress") { Description = "Compress the snapshot as RKE2 does: a .zip with one entry (default etcd-snapshot-compress)" };
         var command = new Command("save", "Take a snapshot now (on-demand snapshots are never pruned by the schedule)") { name, dir, compress };
         var flags = ConfigFlags.AddTo(command, Keys);
         command.SetAction(async (parse, cancellationToken) =>
@@ -54,6 +60,21 @@ internal static class EtcdSnapshotCommand
                 var saved = await new SnapshotStore(settings.Directory).SaveAsync(client, request, cancellationToken);
                 env.Out.WriteLine($"Snapshot {saved.Name} saved: {Path.Combine(settings.Directory, saved.File)}");
                 env.Out.WriteLine($"  {Size(saved.Size)}, revision {saved.Revision}, sha256 {saved.Sha256}");
+                if (settings.S3 is { } s3Settings)
+                {
+                    using var s3 = new S3SnapshotStore(s3Settings);
+                    try
+                    {
+                        var location = await s3.UploadAsync(Path.Combine(settings.Directory, saved.File), saved, new Airgap.TransferProgress(env.Error, env.IsTerminal), cancellationToken);
+                        env.Out.WriteLine($"  uploaded to {location}");
+                    }
+                    catch (SnapshotException e)
+                    {
+                        env.Error.WriteLine($"error: {e.Message}");
+                        env.Error.WriteLine($"The snapshot is kept locally in {settings.Directory}.");
+                        return ExitCodes.Unavailable;
+                    }
+                }
                 return ExitCodes.Ok;
             });
         });
@@ -64,35 +85,49 @@ internal static class EtcdSnapshotCommand
     {
         var dir = DirOption();
         var output = OutputOption.Create("table", "json");
-        var command = new Command("list", "List snapshots, newest first") { dir, output };
+        var command = new Command("list", "List snapshots, local and (with etcd-s3) in S3, newest first") { dir, output };
         var flags = ConfigFlags.AddTo(command, Keys);
-        command.SetAction(parse =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
-            if (Load(parse, env, flags, dir) is not var (_, _, settings))
+            if (Load(parse, env, flags, dir) is not var (_, node, settings))
             {
                 return ExitCodes.Usage;
             }
-            var entries = new SnapshotStore(settings.Directory).List();
-            if (parse.GetValue(output) == "json")
+            return await GuardAsync(env, node, async () =>
             {
-                env.Out.WriteLine(JsonSerializer.Serialize(entries.ToArray(), SnapshotJsonContext.Default.SnapshotEntryArray));
+                var entries = new SnapshotStore(settings.Directory).List();
+                if (settings.S3 is { } s3Settings)
+                {
+                    using var s3 = new S3SnapshotStore(s3Settings);
+                    entries = SnapshotStore.NewestFirst([.. entries, .. await s3.ListAsync(cancellationToken)]);
+                }
+                var where = settings.Directory + (settings.S3 is { } s ? $" and s3://{s.Bucket}/{s.Prefix}" : "");
+                if (parse.GetValue(output) == "json")
+                {
+                    env.Out.WriteLine(JsonSerializer.Serialize(entries.ToArray(), SnapshotJsonContext.Default.SnapshotEntryArray));
+                    return ExitCodes.Ok;
+                }
+                if (entries.Count == 0)
+                {
+                    env.Out.WriteLine($"No snapshots in {where}.");
+                    return ExitCodes.Ok;
+                }
+                var width = Math.Max(4, entries.Max(e => e.Name.Length));
+                env.Out.WriteLine($"{"NAME".PadRight(width)}  {"SIZE",9}  {"CREATED (UTC)",-19}  {"KIND",-9}  {"REVISION",8}  {"NOTE",-9}  LOCATION");
+                foreach (var e in entries)
+                {
+                    var created = (e.Metadata?.Created ?? e.Modified).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+                    var note = e.Metadata is null ? "no metadata: not verified" : SnapshotFormat.Of(e.FileName) switch
+                    {
+                        SnapshotCompression.Zip => "zip",
+                        SnapshotCompression.Gzip => "gzip",
+                        _ => "",
+                    };
+                    env.Out.WriteLine($"{e.Name.PadRight(width)}  {Size(e.Size),9}  {created,-19}  {e.Metadata?.Kind ?? "?",-9}  {e.Metadata?.Revision.ToString(CultureInfo.InvariantCulture) ?? "?",8}  {note,-9}  {e.Location}");
+                }
+                env.Out.WriteLine($"{entries.Count} snapshot(s) in {where}");
                 return ExitCodes.Ok;
-            }
-            if (entries.Count == 0)
-            {
-                env.Out.WriteLine($"No snapshots in {settings.Directory}.");
-                return ExitCodes.Ok;
-            }
-            var width = Math.Max(4, entries.Max(e => e.Name.Length));
-            env.Out.WriteLine($"{"NAME".PadRight(width)}  {"SIZE",9}  {"CREATED (UTC)",-19}  {"KIND",-9}  {"REVISION",8}  NOTE");
-            foreach (var e in entries)
-            {
-                var created = (e.Metadata?.Created ?? e.Modified).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-                var note = e.Metadata is null ? "no metadata: not verified" : e.Metadata.Compressed ? "gzip" : "";
-                env.Out.WriteLine($"{e.Name.PadRight(width)}  {Size(e.Size),9}  {created,-19}  {e.Metadata?.Kind ?? "?",-9}  {e.Metadata?.Revision.ToString(CultureInfo.InvariantCulture) ?? "?",8}  {note}");
-            }
-            env.Out.WriteLine($"{entries.Count} snapshot(s) in {settings.Directory}");
-            return ExitCodes.Ok;
+            });
         });
         return command;
     }
@@ -101,37 +136,43 @@ internal static class EtcdSnapshotCommand
     {
         var names = new Argument<string[]>("NAME") { Description = "Snapshot names as shown by list", Arity = ArgumentArity.OneOrMore };
         var dir = DirOption();
-        var command = new Command("delete", "Delete snapshots by name (with their metadata)") { names, dir };
+        var command = new Command("delete", "Delete snapshots by name (with their metadata), locally and (with etcd-s3) in S3") { names, dir };
         var flags = ConfigFlags.AddTo(command, Keys);
-        command.SetAction(parse =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
-            if (Load(parse, env, flags, dir) is not var (_, _, settings))
+            if (Load(parse, env, flags, dir) is not var (_, node, settings))
             {
                 return ExitCodes.Usage;
             }
-            var store = new SnapshotStore(settings.Directory);
-            var missing = 0;
-            foreach (var name in parse.GetValue(names)!)
+            return await GuardAsync(env, node, async () =>
             {
-                try
+                var store = new SnapshotStore(settings.Directory);
+                using var s3 = settings.S3 is { } s3Settings ? new S3SnapshotStore(s3Settings) : null;
+                var missing = 0;
+                foreach (var name in parse.GetValue(names)!)
                 {
-                    if (store.Delete(name))
+                    try
                     {
-                        env.Out.WriteLine($"deleted {name}");
+                        var local = store.Delete(name);
+                        var remote = s3 is not null && await s3.DeleteAsync(name, cancellationToken);
+                        if (local || remote)
+                        {
+                            env.Out.WriteLine($"deleted {name}{(local && remote ? " (local and S3)" : remote ? " (S3)" : "")}");
+                        }
+                        else
+                        {
+                            missing++;
+                            env.Error.WriteLine($"error: no snapshot named {name} in {settings.Directory}{(s3 is null ? "" : $" or {s3.Describe}")} (see: bulwark etcd-snapshot list)");
+                        }
                     }
-                    else
+                    catch (SnapshotException e)
                     {
                         missing++;
-                        env.Error.WriteLine($"error: no snapshot named {name} in {settings.Directory} (see: bulwark etcd-snapshot list)");
+                        env.Error.WriteLine($"error: {e.Message}");
                     }
                 }
-                catch (SnapshotException e)
-                {
-                    missing++;
-                    env.Error.WriteLine($"error: {e.Message}");
-                }
-            }
-            return missing == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+                return missing == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+            });
         });
         return command;
     }
@@ -141,11 +182,11 @@ internal static class EtcdSnapshotCommand
         var name = NameOption("Prune snapshots with this base name");
         var dir = DirOption();
         var retention = new Option<int?>("--snapshot-retention") { Description = "How many to keep (default etcd-snapshot-retention)", HelpName = "N" };
-        var command = new Command("prune", "Delete the oldest snapshots of a base name beyond the retention") { name, dir, retention };
+        var command = new Command("prune", "Delete the oldest snapshots of a base name beyond the retention (and in S3 beyond etcd-s3-retention)") { name, dir, retention };
         var flags = ConfigFlags.AddTo(command, Keys.Where(k => k != ConfigKeys.EtcdSnapshotRetention));
-        command.SetAction(parse =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
-            if (Load(parse, env, flags, dir) is not var (_, _, settings))
+            if (Load(parse, env, flags, dir) is not var (_, node, settings))
             {
                 return ExitCodes.Usage;
             }
@@ -155,13 +196,28 @@ internal static class EtcdSnapshotCommand
                 env.Error.WriteLine($"error: --snapshot-retention must be at least 1 (got {keep})");
                 return ExitCodes.Usage;
             }
-            var pruned = new SnapshotStore(settings.Directory).Prune(parse.GetValue(name)!, null, keep);
+            var baseName = parse.GetValue(name)!;
+            var pruned = new SnapshotStore(settings.Directory).Prune(baseName, null, keep);
             foreach (var p in pruned)
             {
                 env.Out.WriteLine($"deleted {p}");
             }
-            env.Out.WriteLine($"{pruned.Count} snapshot(s) pruned; kept the newest {keep} named {parse.GetValue(name)}-*");
-            return ExitCodes.Ok;
+            env.Out.WriteLine($"{pruned.Count} snapshot(s) pruned; kept the newest {keep} named {baseName}-*");
+            if (settings.S3 is not { } s3Settings)
+            {
+                return ExitCodes.Ok;
+            }
+            return await GuardAsync(env, node, async () =>
+            {
+                using var s3 = new S3SnapshotStore(s3Settings);
+                var prunedS3 = await s3.PruneAsync(baseName, null, s3Settings.Retention, cancellationToken);
+                foreach (var p in prunedS3)
+                {
+                    env.Out.WriteLine($"deleted {p} (S3)");
+                }
+                env.Out.WriteLine($"{prunedS3.Count} snapshot(s) pruned in {s3.Describe}; kept the newest {s3Settings.Retention} named {baseName}-* (etcd-s3-retention)");
+                return ExitCodes.Ok;
+            });
         });
         return command;
     }
@@ -174,7 +230,7 @@ internal static class EtcdSnapshotCommand
             return null;
         }
         var node = EtcdNode.FromConfig(config);
-        var settings = SnapshotSettings.FromConfig(config, node);
+        var settings = SnapshotSettings.FromConfig(config, node, env.Variables);
         if (parse.GetValue(dir) is { Length: > 0 } d)
         {
             settings = settings with { Directory = Path.GetFullPath(d) };

@@ -11,7 +11,7 @@ internal static class NodeRun
     public static async Task<int> RunAsync(NodePlan plan, EffectiveConfig config, CliEnvironment env, HostRoot hostRoot, CancellationToken cancellationToken)
     {
         using var loggers = GlobalOptions.CreateLoggerFactory(config, env);
-        var node = new NodeContext(config, loggers, BuildInfo.Current.Version, hostRoot);
+        var node = new NodeContext(config, loggers, BuildInfo.Current.Version, hostRoot) { Environment = env.Variables };
         var result = await new StageLoop(env.Out, SystemdNotifier.From(env.Variables)).RunAsync(plan, node, cancellationToken).ConfigureAwait(false);
         return result switch
         {

@@ -14,7 +14,7 @@ public static class ConfigKeys
     // General
     public static readonly BoolKey Debug = new("debug", false, "Turn on debug logs");
     public static readonly EnumKey LogFormat = new("log-format", "text", ["text", "json"], "Log format: text for people, json for machines");
-    public static readonly StringKey DataDir = new("data-dir", "/var/lib/bulwark", "Folder to hold state", validate: NotEmpty);
+    public static readonly StringKey DataDir = new("data-dir", "/var/lib/bulwark", "Folder to hold state", validate: Validators.NotEmpty);
     public static readonly EnumKey Profile = new("profile", "", Profiles, "Hardening profile to validate and apply: cis, cis-1.23 (the same rules), or etcd (etcd user only)");
     public static readonly BoolKey ProtectKernelDefaults = new("protect-kernel-defaults", false, "Refuse to run if kernel parameters differ from the kubelet's expectations (forced on under the CIS profile)");
     public static readonly EnumKey FipsMode = new("fips-mode", "on", ["on", "strict", "off"], "FIPS crypto policy: on (approved algorithms + self-tests), strict (also require the OpenSSL FIPS provider), off");
@@ -71,6 +71,20 @@ public static class ConfigKeys
     public static readonly StringKey EtcdSnapshotDir = new("etcd-snapshot-dir", "", "Folder for snapshots (default <data-dir>/server/db/snapshots)", S);
     public static readonly StringKey EtcdSnapshotName = new("etcd-snapshot-name", "etcd-snapshot", "Base name of snapshots", S, Validators.NodeName, "a DNS name");
     public static readonly BoolKey EtcdSnapshotCompress = new("etcd-snapshot-compress", false, "Compress snapshots", S);
+    // etcd snapshots in S3 (RKE2's etcd-s3-* keys, same names and defaults)
+    public static readonly BoolKey EtcdS3 = new("etcd-s3", false, "Upload snapshots to S3 after each save", S);
+    public static readonly StringKey EtcdS3Endpoint = new("etcd-s3-endpoint", "s3.amazonaws.com", "S3 endpoint as host[:port], without a scheme", S, Validators.S3Endpoint, "host[:port]");
+    public static readonly StringKey EtcdS3EndpointCa = new("etcd-s3-endpoint-ca", "", "CA certificate file (PEM) to trust for the S3 endpoint", S);
+    public static readonly BoolKey EtcdS3SkipSslVerify = new("etcd-s3-skip-ssl-verify", false, "Do not verify the S3 endpoint's TLS certificate", S);
+    public static readonly BoolKey EtcdS3Insecure = new("etcd-s3-insecure", false, "Talk to S3 over plain http instead of https", S);
+    public static readonly StringKey EtcdS3Bucket = new("etcd-s3-bucket", "", "S3 bucket name", S);
+    public static readonly StringKey EtcdS3Region = new("etcd-s3-region", "us-east-1", "S3 region", S, Validators.NotEmpty, "a region name");
+    public static readonly StringKey EtcdS3Folder = new("etcd-s3-folder", "", "Folder (key prefix) for snapshots in the bucket", S, Validators.S3Folder, "a folder such as cluster-a/etcd");
+    public static readonly StringKey EtcdS3AccessKey = new("etcd-s3-access-key", "", "S3 access key (default AWS_ACCESS_KEY_ID from the environment)", S);
+    public static readonly StringKey EtcdS3SecretKey = new("etcd-s3-secret-key", "", "S3 secret key (default AWS_SECRET_ACCESS_KEY from the environment)", S);
+    public static readonly IntKey EtcdS3Retention = new("etcd-s3-retention", 5, "Number of snapshots of each base name to keep in the S3 folder", 1, int.MaxValue, S);
+    public static readonly StringKey EtcdS3Timeout = new("etcd-s3-timeout", "5m", "Time limit of each S3 operation", S, Validators.Duration, "a duration such as 5m");
+    public static readonly StringKey EtcdS3Proxy = new("etcd-s3-proxy", "", "Proxy URL for S3 (\"none\" for no proxy; default the proxy environment variables)", S, Validators.ProxyUrl, "a URL or none");
     public static readonly BoolKey EtcdExposeMetrics = new("etcd-expose-metrics", false, "Expose etcd metrics on the node address instead of loopback", S);
 
     // Control plane
@@ -87,7 +101,7 @@ public static class ConfigKeys
     public static readonly BoolKey SecretsEncryption = new("secrets-encryption", true, "Encrypt Secrets at rest", S);
     public static readonly EnumKey SecretsEncryptionProvider = new("secrets-encryption-provider", "aescbc", ["aescbc", "kms"], "Provider that encrypts new Secrets: aescbc (a static key in the encryption config) or kms (Bulwark's KMS v2 plugin, its key sealed to the TPM when there is one)", S);
     public static readonly EnumKey SecretsEncryptionKeyProtection = new("secrets-encryption-key-protection", "auto", ["auto", "tpm", "file"], "How the KMS plugin keeps its key-encryption keys: tpm (sealed to the TPM 2.0), file (0600 files), auto (tpm when the TPM device exists)", S);
-    public static readonly StringKey SecretsEncryptionTpmTcti = new("secrets-encryption-tpm-tcti", "device:/dev/tpmrm0", "TPM the KMS keys are sealed to, as a tpm2-tools TCTI (device:/dev/tpmrm0, or swtpm:port=N for a software TPM)", S, validate: NotEmpty);
+    public static readonly StringKey SecretsEncryptionTpmTcti = new("secrets-encryption-tpm-tcti", "device:/dev/tpmrm0", "TPM the KMS keys are sealed to, as a tpm2-tools TCTI (device:/dev/tpmrm0, or swtpm:port=N for a software TPM)", S, validate: Validators.NotEmpty);
     public static readonly StringKey SecretsEncryptionTpmPcrs = new("secrets-encryption-tpm-pcrs", "", "PCRs the sealed KMS keys are bound to, e.g. sha256:0,2,4,7 (empty: not bound; a firmware or boot change then cannot lock the keys)", S, Validators.PcrSelection, "a PCR selection such as sha256:7");
     public static readonly StringKey SystemDefaultRegistry = new("system-default-registry", "", "Private registry for all system images");
     public static readonly StringKey PrivateRegistry = new("private-registry", "/etc/bulwark/registries.yaml", "Private registry configuration file");
@@ -109,6 +123,8 @@ public static class ConfigKeys
         DisableApiserver, DisableControllerManager, DisableScheduler, DisableEtcd, DisableKubeProxy, Disable,
         EtcdDisableSnapshots, EtcdSnapshotScheduleCron, EtcdSnapshotRetention, EtcdSnapshotDir, EtcdSnapshotName,
         EtcdSnapshotCompress, EtcdExposeMetrics,
+        EtcdS3, EtcdS3Endpoint, EtcdS3EndpointCa, EtcdS3SkipSslVerify, EtcdS3Insecure, EtcdS3Bucket, EtcdS3Region, EtcdS3Folder,
+        EtcdS3AccessKey, EtcdS3SecretKey, EtcdS3Retention, EtcdS3Timeout, EtcdS3Proxy,
         KubeApiserverArg, KubeControllerManagerArg, KubeSchedulerArg, EtcdArg, KubeletArg, KubeProxyArg,
         WriteKubeconfig, WriteKubeconfigMode, PodSecurityAdmissionConfigFile, AuditPolicyFile, SecretsEncryption,
         SecretsEncryptionProvider, SecretsEncryptionKeyProtection, SecretsEncryptionTpmTcti, SecretsEncryptionTpmPcrs,
@@ -122,5 +138,4 @@ public static class ConfigKeys
 
     public static IEnumerable<ConfigKey> ForRole(ConfigRole role) => All.Where(k => (k.Roles & role) != 0);
 
-    private static string? NotEmpty(string value) => value.Length == 0 ? "must not be empty" : null;
 }

@@ -37,6 +37,35 @@ public static partial class Validators
             : $"expected an https URL such as https://server.example:9345, got \"{value}\"";
     }
 
+    public static string? NotEmpty(string value) => value.Length == 0 ? "must not be empty" : null;
+
+    /// <summary>An S3 endpoint as RKE2 takes it: host[:port] with no scheme or path (etcd-s3-insecure picks http).</summary>
+    public static string? S3Endpoint(string value)
+    {
+        if (value.Contains("://", StringComparison.Ordinal))
+        {
+            return $"takes host[:port] without a scheme, e.g. {value[(value.IndexOf("://", StringComparison.Ordinal) + 3)..].TrimEnd('/')}; " +
+                "https is the default, set etcd-s3-insecure: true for plain http";
+        }
+        return value.Length > 0 && Uri.TryCreate("https://" + value, UriKind.Absolute, out var uri) && uri.Host.Length > 0
+            && uri.PathAndQuery == "/" && !value.EndsWith('/') && uri.UserInfo.Length == 0
+            ? null
+            : $"expected host[:port] such as s3.amazonaws.com or minio.example:9000, got \"{value}\"";
+    }
+
+    /// <summary>A key prefix inside the bucket: relative, no empty or dot segments.</summary>
+    public static string? S3Folder(string value) =>
+        value.Length == 0 || value.Split('/').All(segment => segment.Length > 0 && segment is not "." and not "..")
+            ? null
+            : $"expected a folder such as cluster-a/etcd (no leading or trailing '/', no '.' or '..' parts), got \"{value}\"";
+
+    /// <summary>A proxy URL with scheme and host, or "none" (RKE2's etcd-s3-proxy), or empty for the environment's proxy.</summary>
+    public static string? ProxyUrl(string value) =>
+        value.Length == 0 || value == "none"
+        || (Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0)
+            ? null
+            : $"expected a proxy URL with scheme and host such as http://proxy.example:3128, or none, got \"{value}\"";
+
     /// <summary>An octal file mode as RKE2 writes it, e.g. 0600 or 0644.</summary>
     public static string? FileMode(string value) =>
         value.Length is >= 3 and <= 4 && value.All(c => c is >= '0' and <= '7')
@@ -64,23 +93,26 @@ public static partial class Validators
     public static string? Duration(string value) =>
         TryParseDuration(value, out _) ? null : $"expected a duration such as 30s, 5m or 1h, got \"{value}\"";
 
+    /// <summary>A duration as Go prints and parses them: one or more number+unit parts, e.g. 30s, 5m or 5m0s (RKE2's defaults look like the last).</summary>
     public static bool TryParseDuration(string value, out TimeSpan duration)
     {
         duration = default;
-        var match = DurationPattern().Match(value);
-        if (!match.Success)
+        if (!DurationPattern().IsMatch(value))
         {
             return false;
         }
-        var n = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-        duration = match.Groups[2].Value switch
+        foreach (Match part in DurationPart().Matches(value))
         {
-            "ms" => TimeSpan.FromMilliseconds(n),
-            "s" => TimeSpan.FromSeconds(n),
-            "m" => TimeSpan.FromMinutes(n),
-            "h" => TimeSpan.FromHours(n),
-            _ => TimeSpan.FromDays(n),
-        };
+            var n = double.Parse(part.Groups[1].Value, CultureInfo.InvariantCulture);
+            duration += part.Groups[2].Value switch
+            {
+                "ms" => TimeSpan.FromMilliseconds(n),
+                "s" => TimeSpan.FromSeconds(n),
+                "m" => TimeSpan.FromMinutes(n),
+                "h" => TimeSpan.FromHours(n),
+                _ => TimeSpan.FromDays(n),
+            };
+        }
         return true;
     }
 
@@ -93,6 +125,9 @@ public static partial class Validators
     [GeneratedRegex("^(sha1|sha256|sha384):[0-9]{1,2}(,[0-9]{1,2})*$")]
     private static partial Regex PcrSelectionPattern();
 
-    [GeneratedRegex("^([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h|d)$")]
+    [GeneratedRegex("^(?:[0-9]+(?:\\.[0-9]+)?(?:ms|s|m|h|d))+$")]
     private static partial Regex DurationPattern();
+
+    [GeneratedRegex("([0-9]+(?:\\.[0-9]+)?)(ms|s|m|h|d)")]
+    private static partial Regex DurationPart();
 }

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Bulwark.FileSystem;
 using Bulwark.Processes;
 using Microsoft.Extensions.Logging;
+using Bulwark.Airgap;
 using Bulwark.Diagnostics;
 
 namespace Bulwark.Etcd;
@@ -17,7 +18,7 @@ public sealed record ResetOutcome(string MemberName, string? RestoredFrom, strin
 /// <summary>Checks a snapshot file before it is trusted: metadata checksum (when present), then etcd's own SHA-256 trailer.</summary>
 public static class SnapshotVerifier
 {
-    /// <summary>One read of the file: its SHA-256 (against the metadata) and etcd's trailer check run over the same pass.</summary>
+    /// <summary>One read of the file (two for a zip): its SHA-256 (against the metadata) and etcd's trailer check.</summary>
     public static async Task<string?> ProblemAsync(string path, SnapshotMetadata? metadata, CancellationToken cancellationToken)
     {
         if (!File.Exists(path))
@@ -33,9 +34,19 @@ public static class SnapshotVerifier
         byte[] actual;
         try
         {
-            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 20, useAsync: true);
-            await using var hashing = new HashingReadStream(file);
-            await using Stream content = IsCompressed(path, metadata) ? new GZipStream(hashing, CompressionMode.Decompress, leaveOpen: true) : hashing;
+            if (SnapshotFormat.Of(path) == SnapshotCompression.Zip)
+            {
+                // A zip is read from its central directory at the end, so the file's checksum takes a pass of its own, first.
+                await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 20, useAsync: true))
+                {
+                    actual = await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false);
+                }
+                return ChecksumProblem(actual, metadata)
+                    ?? await SnapshotFormat.ReadContentAsync(path, content => SnapshotIntegrity.CheckFileAsync(content, cancellationToken)).ConfigureAwait(false);
+            }
+            await using var plain = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 20, useAsync: true);
+            await using var hashing = new HashingReadStream(plain);
+            await using Stream content = SnapshotFormat.Of(path) == SnapshotCompression.Gzip ? new GZipStream(hashing, CompressionMode.Decompress, leaveOpen: true) : hashing;
             contentProblem = await SnapshotIntegrity.CheckFileAsync(content, cancellationToken).ConfigureAwait(false);
             // Whatever the decompressor left unread still belongs to the file's checksum.
             await hashing.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
@@ -49,15 +60,13 @@ public static class SnapshotVerifier
         {
             return "its compressed data is truncated";
         }
-        if (metadata is not null && !CryptographicOperations.FixedTimeEquals(actual, Convert.FromHexString(metadata.Sha256)))
-        {
-            return $"its SHA-256 {Convert.ToHexStringLower(actual)} differs from the recorded {metadata.Sha256}: the file is corrupted";
-        }
-        return contentProblem;
+        return ChecksumProblem(actual, metadata) ?? contentProblem;
     }
 
-    public static bool IsCompressed(string path, SnapshotMetadata? metadata) =>
-        metadata?.Compressed ?? path.EndsWith(SnapshotStore.CompressedSuffix, StringComparison.Ordinal);
+    private static string? ChecksumProblem(byte[] actual, SnapshotMetadata? metadata) =>
+        metadata is not null && !CryptographicOperations.FixedTimeEquals(actual, Convert.FromHexString(metadata.Sha256))
+            ? $"its SHA-256 {Convert.ToHexStringLower(actual)} differs from the recorded {metadata.Sha256}: the file is corrupted"
+            : null;
 }
 
 /// <summary>
@@ -69,7 +78,10 @@ public sealed class ClusterReset(EtcdNode node, ILogger logger)
 {
     /// <param name="restoreForeign">Restore even when the snapshot cannot be proven to belong to this cluster (no metadata, no
     /// token fingerprint, or another cluster's token): the node then serves whatever cluster's data the snapshot holds.</param>
-    public async Task<ResetOutcome> RunAsync(string? restorePath, string snapshotDir, SnapshotToken token, bool restoreForeign, CancellationToken cancellationToken)
+    /// <param name="s3">Where to fetch a snapshot named in <paramref name="restorePath"/> that is not in <paramref name="snapshotDir"/>
+    /// (etcd-s3); its token fingerprint is checked before anything is downloaded.</param>
+    public async Task<ResetOutcome> RunAsync(string? restorePath, string snapshotDir, SnapshotToken token, bool restoreForeign, CancellationToken cancellationToken,
+        S3SnapshotStore? s3 = null, TransferProgress? progress = null)
     {
         var paths = node.Paths;
         string? restoreFrom = null;
@@ -88,25 +100,16 @@ public sealed class ClusterReset(EtcdNode node, ILogger logger)
         }
         else
         {
-            var (snapshot, metadata) = Resolve(restorePath, snapshotDir);
+            var (snapshot, metadata) = await ResolveAsync(restorePath, snapshotDir, token, restoreForeign, s3, progress, cancellationToken).ConfigureAwait(false);
             logger.LogInformation("verifying snapshot {Snapshot}", snapshot);
             if (await SnapshotVerifier.ProblemAsync(snapshot, metadata, cancellationToken).ConfigureAwait(false) is { } problem)
             {
                 throw new ResetRefusedException($"snapshot {snapshot} cannot be restored: {problem}. Nothing was changed; pick another snapshot (bulwark etcd-snapshot list).");
             }
-            if (OwnershipProblem(snapshot, metadata, token) is { } foreign)
-            {
-                if (!restoreForeign)
-                {
-                    throw new ResetRefusedException($"{foreign} Nothing was changed. Restore it with the token the cluster had when the snapshot was taken " +
-                        "(--token or token-file), or, only if you know where the snapshot came from, add --cluster-reset-restore-foreign: " +
-                        "this node will then serve that snapshot's data, whatever cluster it belongs to.");
-                }
-                logger.LogWarning("{Problem} Restoring it anyway because --cluster-reset-restore-foreign was given", foreign);
-            }
+            RequireOwned(snapshot, metadata, token, restoreForeign, "Nothing was changed.");
             restoreFrom = snapshot;
             await StaleMember.StopAsync(paths.PidFile, paths.MemberDir, logger, cancellationToken).ConfigureAwait(false);
-            movedTo = await RestoreAsync(snapshot, metadata, cancellationToken).ConfigureAwait(false);
+            movedTo = await RestoreAsync(snapshot, cancellationToken).ConfigureAwait(false);
         }
 
         await StaleMember.StopAsync(paths.PidFile, paths.MemberDir, logger, cancellationToken).ConfigureAwait(false);
@@ -157,7 +160,25 @@ public sealed class ClusterReset(EtcdNode node, ILogger logger)
         : !token.Matches(metadata.TokenHash) ? $"snapshot {snapshot} was taken under a different cluster token than this server's."
         : null;
 
-    private static (string Path, SnapshotMetadata? Metadata) Resolve(string restorePath, string snapshotDir)
+    /// <summary>Refuses a snapshot that cannot be proven to be this cluster's, unless --cluster-reset-restore-foreign says to go on.</summary>
+    private void RequireOwned(string snapshot, SnapshotMetadata? metadata, SnapshotToken token, bool restoreForeign, string nothingDone)
+    {
+        if (OwnershipProblem(snapshot, metadata, token) is not { } foreign)
+        {
+            return;
+        }
+        if (!restoreForeign)
+        {
+            throw new ResetRefusedException($"{foreign} {nothingDone} Restore it with the token the cluster had when the snapshot was taken " +
+                "(--token or token-file), or, only if you know where the snapshot came from, add --cluster-reset-restore-foreign: " +
+                "this node will then serve that snapshot's data, whatever cluster it belongs to.");
+        }
+        logger.LogWarning("{Problem} Restoring it anyway because --cluster-reset-restore-foreign was given", foreign);
+    }
+
+    /// <summary>A path, a name in the snapshot folder, or (with etcd-s3) a name in the S3 folder, downloaded once its token fingerprint checks out.</summary>
+    private async Task<(string Path, SnapshotMetadata? Metadata)> ResolveAsync(string restorePath, string snapshotDir, SnapshotToken token, bool restoreForeign,
+        S3SnapshotStore? s3, TransferProgress? progress, CancellationToken cancellationToken)
     {
         if (File.Exists(restorePath))
         {
@@ -168,25 +189,35 @@ public sealed class ClusterReset(EtcdNode node, ILogger logger)
         {
             return (entry.Path, entry.Metadata);
         }
-        throw new ResetRefusedException($"--cluster-reset-restore-path {restorePath}: no such file, and no snapshot of that name in {snapshotDir}. " +
-            "Give a path or a name from 'bulwark etcd-snapshot list'.");
+        if (!restorePath.Contains('/') && s3 is not null && await s3.FindAsync(restorePath, cancellationToken).ConfigureAwait(false) is { } remote)
+        {
+            RequireOwned(remote.Location, remote.Metadata, token, restoreForeign, "Nothing was downloaded or changed.");
+            logger.LogInformation("downloading snapshot {Location} into {Dir}", remote.Location, snapshotDir);
+            var downloaded = await s3.DownloadAsync(remote, snapshotDir, progress, cancellationToken).ConfigureAwait(false);
+            return (downloaded, SnapshotStore.ReadMetadata(downloaded));
+        }
+        throw new ResetRefusedException($"--cluster-reset-restore-path {restorePath}: no such file, and no snapshot of that name in {snapshotDir}" +
+            (s3 is null ? "" : $" or in {s3.Describe}") + ". Give a path or a name from 'bulwark etcd-snapshot list'.");
     }
 
     /// <summary>Moves the member dir aside and restores the snapshot into a fresh one with etcdctl. Returns where the old data went.</summary>
-    private async Task<string?> RestoreAsync(string snapshot, SnapshotMetadata? metadata, CancellationToken cancellationToken)
+    private async Task<string?> RestoreAsync(string snapshot, CancellationToken cancellationToken)
     {
         var paths = node.Paths;
         var etcdctl = ProgramLocator.Require("etcdctl", "Install etcdctl (apt-get install etcd-client) or put it in the runtime bundle's bin folder.", paths.BundleBinDirs());
         AtomicFile.EnsureDirectory(paths.DbDir, AtomicFile.PrivateDirectory);
         var plain = snapshot;
         string? temporary = null;
-        if (SnapshotVerifier.IsCompressed(snapshot, metadata))
+        if (SnapshotFormat.Of(snapshot) != SnapshotCompression.None)
         {
             temporary = Path.Combine(paths.DbDir, $".restore-{Guid.NewGuid():N}.db");
-            await using (var input = new GZipStream(File.OpenRead(snapshot), CompressionMode.Decompress))
             await using (var output = new FileStream(temporary, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = AtomicFile.Private }))
             {
-                await input.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
+                await SnapshotFormat.ReadContentAsync(snapshot, async content =>
+                {
+                    await content.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
+                    return true;
+                }).ConfigureAwait(false);
             }
             plain = temporary;
         }

@@ -35,9 +35,17 @@ public sealed record SnapshotMetadata
 }
 
 /// <summary>One snapshot in the folder: its file, and its metadata when present (a file without metadata is shown, never trusted).</summary>
+/// <remarks><see cref="Path"/> is a local path, or an s3:// location for a snapshot in S3.</remarks>
 public sealed record SnapshotEntry(string Name, string Path, long Size, DateTimeOffset Modified, SnapshotMetadata? Metadata)
 {
     [JsonIgnore] public bool HasMetadata => Metadata is not null;
+
+    [JsonIgnore] public bool InS3 => Path.StartsWith("s3://", StringComparison.Ordinal);
+
+    /// <summary>file:///… or s3://bucket/key, as RKE2 lists locations.</summary>
+    public string Location => InS3 ? Path : "file://" + Path;
+
+    [JsonIgnore] public string FileName => Path[(Path.LastIndexOf('/') + 1)..];
 }
 
 /// <summary>

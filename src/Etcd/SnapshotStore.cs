@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Bulwark.FileSystem;
@@ -20,7 +19,8 @@ public sealed record SnapshotRequest(string BaseName, string Node, string Kind, 
 public sealed class SnapshotStore(string directory, TimeProvider? clock = null)
 {
     public const string MetadataSuffix = ".metadata.json";
-    public const string CompressedSuffix = ".gz";
+    /// <summary>Compressed snapshots are RKE2's: a .zip with one entry (see <see cref="SnapshotFormat"/>).</summary>
+    public const string CompressedSuffix = SnapshotFormat.ZipSuffix;
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     public string Directory => directory;
@@ -64,15 +64,12 @@ public sealed class SnapshotStore(string directory, TimeProvider? clock = null)
             {
                 if (request.Compress)
                 {
-                    // The file's checksum is of the compressed bytes: hash them on their way to disk.
+                    // The file's checksum is of the zip's bytes: hash them on their way to disk.
                     var hashing = new HashingStream(output);
                     await using (hashing.ConfigureAwait(false))
                     {
-                        await using (var gzip = new GZipStream(hashing, CompressionLevel.Fastest, leaveOpen: true))
-                        await using (var buffered = new BufferedStream(gzip, 1 << 20))
-                        {
-                            streamed = await client.SnapshotAsync(buffered, cancellationToken).ConfigureAwait(false);
-                        }
+                        streamed = await SnapshotFormat.WriteZipAsync(hashing, name, created,
+                            content => client.SnapshotAsync(content, cancellationToken)).ConfigureAwait(false);
                         fileSha256 = hashing.HashHex;
                     }
                     output.Flush(flushToDisk: true);
@@ -149,11 +146,15 @@ public sealed class SnapshotStore(string directory, TimeProvider? clock = null)
             }
             var info = new FileInfo(path);
             var metadata = ReadMetadata(path);
-            var name = metadata?.Name ?? (fileName.EndsWith(CompressedSuffix, StringComparison.Ordinal) ? fileName[..^CompressedSuffix.Length] : fileName);
+            var name = metadata?.Name ?? SnapshotFormat.NameOf(fileName);
             entries.Add(new SnapshotEntry(name, path, info.Length, info.LastWriteTimeUtc, metadata));
         }
-        return entries.OrderByDescending(e => e.Metadata?.Created ?? e.Modified).ThenByDescending(e => e.Name, StringComparer.Ordinal).ToList();
+        return NewestFirst(entries);
     }
+
+    /// <summary>Newest first (by the recorded creation time, else the file's); a local copy before its S3 twin.</summary>
+    public static IReadOnlyList<SnapshotEntry> NewestFirst(IEnumerable<SnapshotEntry> entries) =>
+        entries.OrderByDescending(e => e.Metadata?.Created ?? e.Modified).ThenByDescending(e => e.Name, StringComparer.Ordinal).ThenBy(e => e.InS3).ToList();
 
     /// <summary>A snapshot by name (as listed) or by file name in this folder.</summary>
     public SnapshotEntry? Find(string nameOrFile) =>
@@ -162,10 +163,7 @@ public sealed class SnapshotStore(string directory, TimeProvider? clock = null)
     /// <summary>Deletes a snapshot and its metadata. False when there is no such snapshot.</summary>
     public bool Delete(string nameOrFile)
     {
-        if (nameOrFile.Contains('/') || nameOrFile is "." or "..")
-        {
-            throw new SnapshotException($"'{nameOrFile}' is not a snapshot name; give a name as shown by 'bulwark etcd-snapshot list'");
-        }
+        RequirePlainName(nameOrFile);
         if (Find(nameOrFile) is not { } entry)
         {
             return false;
@@ -178,21 +176,38 @@ public sealed class SnapshotStore(string directory, TimeProvider? clock = null)
     /// <summary>Keeps the newest <paramref name="retention"/> snapshots named <c>&lt;baseName&gt;-…</c> of the given kind; deletes older ones. Returns the deleted names.</summary>
     public IReadOnlyList<string> Prune(string baseName, string? kind, int retention)
     {
-        if (retention < 1)
-        {
-            throw new SnapshotException($"retention must be at least 1 (got {retention})");
-        }
-        // Unverified files (no metadata, e.g. from an older Bulwark or copied in) of the same name count too, oldest pruned first.
-        var candidates = List()
-            .Where(e => e.Name.StartsWith(baseName + "-", StringComparison.Ordinal) && (kind is null || e.Metadata is null || e.Metadata.Kind == kind))
-            .Skip(retention)
-            .ToList();
+        var candidates = BeyondRetention(List(), baseName, kind, retention);
         foreach (var entry in candidates)
         {
             File.Delete(entry.Path);
             TryDelete(MetadataPathOf(entry.Path));
         }
         return candidates.Select(e => e.Name).ToList();
+    }
+
+    /// <summary>A snapshot name or file name, never a path: refuses '/' and dot names before anything is looked up.</summary>
+    public static void RequirePlainName(string nameOrFile)
+    {
+        if (nameOrFile.Contains('/') || nameOrFile is "." or ".." or "")
+        {
+            throw new SnapshotException($"'{nameOrFile}' is not a snapshot name; give a name as shown by 'bulwark etcd-snapshot list'");
+        }
+    }
+
+    /// <summary>
+    /// The snapshots (newest first) beyond the newest <paramref name="retention"/> named <c>&lt;baseName&gt;-…</c> of the kind.
+    /// Unverified files (no metadata, e.g. from an older Bulwark or copied in) of the same name count too, oldest pruned first.
+    /// </summary>
+    public static IReadOnlyList<SnapshotEntry> BeyondRetention(IReadOnlyList<SnapshotEntry> newestFirst, string baseName, string? kind, int retention)
+    {
+        if (retention < 1)
+        {
+            throw new SnapshotException($"retention must be at least 1 (got {retention})");
+        }
+        return newestFirst
+            .Where(e => e.Name.StartsWith(baseName + "-", StringComparison.Ordinal) && (kind is null || e.Metadata is null || e.Metadata.Kind == kind))
+            .Skip(retention)
+            .ToList();
     }
 
     public static SnapshotMetadata? ReadMetadata(string snapshotPath)

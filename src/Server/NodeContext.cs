@@ -28,6 +28,9 @@ public sealed class NodeContext(EffectiveConfig config, ILoggerFactory loggers, 
     /// <summary>The host root the preflight inspects ("/" unless --host-root).</summary>
     public HostRoot HostRoot { get; } = hostRoot;
 
+    /// <summary>The process environment as the CLI read it (e.g. AWS_ACCESS_KEY_ID for etcd-s3).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Set by the crypto stage: the crypto service whose self-tests passed.</summary>
     public CryptoService? Crypto { get; set; }
 

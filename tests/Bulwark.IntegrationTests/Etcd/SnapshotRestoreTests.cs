@@ -72,18 +72,79 @@ public sealed class SnapshotRestoreTests : IAsyncLifetime
         Assert.True((await after.StatusAsync(Ct)).Header.Revision >= saved.Revision);
     }
 
+    [Fact]
+    public async Task A_gzip_snapshot_from_an_earlier_bulwark_still_lists_verifies_and_restores()
+    {
+        using (var client = _etcd.Client())
+        {
+            await client.PutAsync("/from/gzip", "yes", cancellationToken: Ct);
+        }
+        var store = new SnapshotStore(SnapshotDir);
+        SnapshotMetadata plain;
+        using (var client = _etcd.Client())
+        {
+            plain = await store.SaveAsync(client, Request(), Ct);
+        }
+        // What Bulwark wrote before snapshots became RKE2's zip: <name>.gz (made here by the real gzip) and metadata naming it.
+        var plainPath = Path.Combine(SnapshotDir, plain.File);
+        await Processes.ProcessRunner.RunCheckedAsync(new Processes.ProcessSpec("gzip", ["-n", plainPath]), Ct);
+        File.Delete(SnapshotStore.MetadataPathOf(plainPath));
+        var gz = plainPath + ".gz";
+        var bytes = await File.ReadAllBytesAsync(gz, Ct);
+        File.WriteAllText(SnapshotStore.MetadataPathOf(gz), System.Text.Json.JsonSerializer.Serialize(plain with
+        {
+            File = plain.File + ".gz", Compressed = true, Size = bytes.Length, Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)),
+        }, SnapshotJsonContext.Default.SnapshotMetadata));
+        using (var client = _etcd.Client())
+        {
+            await client.PutAsync("/from/gzip", "changed", cancellationToken: Ct);
+        }
+        Assert.Equal(plain.Name, Assert.Single(store.List()).Name);
+        Assert.Null(await SnapshotVerifier.ProblemAsync(gz, SnapshotStore.ReadMetadata(gz), Ct));
+        await _etcd.StopAsync();
+
+        await new ClusterReset(_etcd.Node, NullLogger.Instance).RunAsync(plain.Name, SnapshotDir, new SnapshotToken("secret-1"), restoreForeign: false, Ct);
+
+        await _etcd.StartAsync();
+        Assert.Equal("yes", (await AllKeysAsync())["/from/gzip"]);
+    }
+
+    [Fact]
+    public async Task A_zip_holding_more_than_one_entry_is_refused_and_nothing_moves()
+    {
+        SnapshotMetadata saved;
+        using (var client = _etcd.Client())
+        {
+            saved = await new SnapshotStore(SnapshotDir).SaveAsync(client, Request(compress: true), Ct);
+        }
+        await _etcd.StopAsync();
+        var file = Path.Combine(SnapshotDir, saved.File);
+        File.Delete(SnapshotStore.MetadataPathOf(file));
+        // A second entry appended by python's zipfile.
+        var extra = _etcd.Dir.Write("extra.txt", "not a snapshot");
+        await Processes.ProcessRunner.RunCheckedAsync(new Processes.ProcessSpec("python3",
+            ["-c", "import sys, zipfile\nzipfile.ZipFile(sys.argv[1], 'a').write(sys.argv[2], 'extra.txt')", file, extra]), Ct);
+        var before = Tree(_etcd.Node.Paths.DbDir).ToList();
+
+        var error = await Assert.ThrowsAsync<ResetRefusedException>(() =>
+            new ClusterReset(_etcd.Node, NullLogger.Instance).RunAsync(file, SnapshotDir, new SnapshotToken("secret-1"), restoreForeign: true, Ct));
+
+        Assert.Contains("the archive holds 2 entries where a compressed snapshot holds exactly one", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Tree(_etcd.Node.Paths.DbDir));
+    }
+
     [Theory]
     [InlineData("flip")]
     [InlineData("truncate")]
     [InlineData("flip-no-metadata")]
-    [InlineData("truncate-gzip")]
+    [InlineData("truncate-zip")]
     public async Task A_corrupted_or_truncated_snapshot_is_refused_and_nothing_moves(string damage)
     {
         SnapshotMetadata saved;
         using (var client = _etcd.Client())
         {
             await client.PutAsync("/x", "1", cancellationToken: Ct);
-            saved = await new SnapshotStore(SnapshotDir).SaveAsync(client, Request(compress: damage.EndsWith("gzip", StringComparison.Ordinal)), Ct);
+            saved = await new SnapshotStore(SnapshotDir).SaveAsync(client, Request(compress: damage.EndsWith("zip", StringComparison.Ordinal)), Ct);
         }
         await _etcd.StopAsync();
         var file = Path.Combine(SnapshotDir, saved.File);

@@ -226,7 +226,7 @@ public sealed class EtcdMemberConfigTests
         Assert.Equal(new Uri("https://127.0.0.1:12379"), node.LocalClientUrl);
         Assert.Equal(new Processes.RunAsUser("etcd", "etcd"), node.RunAs);
         Assert.Equal("/srv/b/server/db/etcd-config.yaml", node.Paths.ConfigFile);
-        Assert.Equal("/srv/b/server/db/snapshots", SnapshotSettings.FromConfig(result.Config!, node).Directory);
+        Assert.Equal("/srv/b/server/db/snapshots", SnapshotSettings.FromConfig(result.Config!, node, new Dictionary<string, string>()).Directory);
     }
 
     [Fact]
