@@ -1,7 +1,7 @@
 namespace Bulwark.Airgap;
 
 /// <summary>
-/// <c>bulwark/index.json</c>, the signed table of contents of a bundle (docs/airgap-bundle.md): every image with its
+/// <c>bulwark/index.json</c>, the signed table of contents of a bundle (docs/bundle-format.md): every image with its
 /// SBOM, scan and signature, and the sha256 and size of every other file in the archive.
 /// </summary>
 public sealed record BundleIndex(string Format, int Version, string Created, string Tool, IReadOnlyList<string> Platforms,

@@ -120,35 +120,10 @@ internal static class AuditCommand
                 env.Error.WriteLine($"error: {e.Message}");
                 return ExitCodes.Usage;
             }
-            var options = new ReportOptions(env.IsTerminal, disa);
-            var written = new List<string>();
-            try
+            var written = WriteReports(env, report, targets, new ReportOptions(env.IsTerminal, disa));
+            if (written != ExitCodes.Ok)
             {
-                // Render everything before writing anything, so a failure leaves no partial set of reports.
-                var rendered = targets.Select(t => (t.Path, Text: ReportWriter.Render(report, t.Format, options with { Color = options.Color && t.Path is null }))).ToList();
-                foreach (var (path, text) in rendered.Where(r => r.Path is not null))
-                {
-                    AtomicFile.WriteAllText(path!, text, AtomicFile.Private);
-                    written.Add(path!);
-                }
-                foreach (var (_, text) in rendered.Where(r => r.Path is null))
-                {
-                    env.Out.Write(text);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // All or nothing: a set of reports with one missing would mislead whoever collects them.
-                foreach (var path in written)
-                {
-                    File.Delete(path);
-                }
-                env.Error.WriteLine($"error: writing the reports failed: {e.Message}. Check the --output folders are writable; no report was kept.");
-                return ExitCodes.Unavailable;
-            }
-            foreach (var target in targets.Where(t => t.Path is not null))
-            {
-                env.Error.WriteLine($"wrote {target.Format.ToString().ToLowerInvariant()} report: {target.Path}");
+                return written;
             }
             var threshold = parse.GetValue(failOn) == "warn" ? FailOn.Warn : FailOn.Fail;
             return report.FailsAt(threshold) ? ExitCodes.Failed : ExitCodes.Ok;
@@ -156,7 +131,45 @@ internal static class AuditCommand
         return command;
     }
 
-    private sealed record Target(ReportFormat Format, string? Path);
+    internal sealed record Target(ReportFormat Format, string? Path);
+
+    /// <summary>
+    /// Renders every target, then writes them (files atomically, 0600) or prints the one for standard output; if a file cannot be
+    /// written none is kept. Shared by audit and scan manifests.
+    /// </summary>
+    internal static int WriteReports(CliEnvironment env, AuditReport report, IReadOnlyList<Target> targets, ReportOptions options)
+    {
+        var written = new List<string>();
+        try
+        {
+            // Render everything before writing anything, so a failure leaves no partial set of reports.
+            var rendered = targets.Select(t => (t.Path, Text: ReportWriter.Render(report, t.Format, options with { Color = options.Color && t.Path is null }))).ToList();
+            foreach (var (path, text) in rendered.Where(r => r.Path is not null))
+            {
+                AtomicFile.WriteAllText(path!, text, AtomicFile.Private);
+                written.Add(path!);
+            }
+            foreach (var (_, text) in rendered.Where(r => r.Path is null))
+            {
+                env.Out.Write(text);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // All or nothing: a set of reports with one missing would mislead whoever collects them.
+            foreach (var path in written)
+            {
+                File.Delete(path);
+            }
+            env.Error.WriteLine($"error: writing the reports failed: {e.Message}. Check the --output folders are writable; no report was kept.");
+            return ExitCodes.Unavailable;
+        }
+        foreach (var target in targets.Where(t => t.Path is not null))
+        {
+            env.Error.WriteLine($"wrote {target.Format.ToString().ToLowerInvariant()} report: {target.Path}");
+        }
+        return ExitCodes.Ok;
+    }
 
     /// <summary>--export-kube-bench-config DIR: writes the shipped kube-bench config dir; refuses to overwrite files.</summary>
     private static int ExportKubeBenchConfig(CliEnvironment env, string directory)
@@ -179,7 +192,7 @@ internal static class AuditCommand
     /// Pairs each --output-file with the --output format before it, in command-line order: "-o text -o json --output-file a.json" prints
     /// text and writes json to a.json. At most one format may go to standard output.
     /// </summary>
-    private static List<Target>? PairOutputs(ParseResult parse, CliEnvironment env)
+    internal static List<Target>? PairOutputs(ParseResult parse, CliEnvironment env)
     {
         var targets = new List<Target>();
         var tokens = parse.Tokens;

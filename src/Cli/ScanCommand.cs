@@ -1,19 +1,22 @@
 using System.CommandLine;
 using System.Text.Json;
+using Bulwark.Compliance.Reports;
 using Bulwark.Crypto;
 using Bulwark.FileSystem;
 using Bulwark.Pipeline;
+using Bulwark.Pipeline.PodSecurity;
 using Bulwark.Resources;
 
 namespace Bulwark.Cli;
 
-/// <summary><c>bulwark scan image|sign</c>: the gate on a Trivy report, and cosign-style signatures of files.</summary>
+/// <summary><c>bulwark scan image|sign|manifests</c>: the gate on a Trivy report, cosign-style signatures of files, Pod Security Standards on manifests.</summary>
 internal static class ScanCommand
 {
-    public static Command Create(CliEnvironment env) => new("scan", "Pipeline stages: the vulnerability gate and signatures")
+    public static Command Create(CliEnvironment env) => new("scan", "Pipeline stages: the vulnerability gate, signatures and Pod Security Standards on manifests")
     {
         CreateImage(env),
         CreateSign(env),
+        CreateManifests(env),
     };
 
     private static Command CreateImage(CliEnvironment env)
@@ -88,6 +91,47 @@ internal static class ScanCommand
             AtomicFile.WriteAllBytes(path + ".sig", signature, AtomicFile.WorldReadable);
             env.Out.WriteLine($"wrote {path}.sig ({CryptoService.DescribeKey(privateKey)})");
             return Task.FromResult(ExitCodes.Ok);
+        }));
+        return command;
+    }
+
+    private static readonly string[] ManifestFormats = ["text", "json", "sarif", "junit", "html"];
+
+    private static Command CreateManifests(CliEnvironment env)
+    {
+        var target = new Argument<string>("PATH") { Description = "A manifest file or a folder of them (searched recursively: *.yaml, *.yml, *.json)" };
+        var level = new Option<string>("--level") { Description = "Pod Security Standards level (restricted includes baseline)", DefaultValueFactory = _ => "restricted", HelpName = "baseline|restricted" };
+        level.AcceptOnlyFromAmong("baseline", "restricted");
+        var format = new Option<string[]>("--output", "-o")
+        {
+            Description = "Report format (repeatable): text, json, sarif, junit, html (the audit's writers); an --output-file after it names its file",
+            HelpName = string.Join("|", ManifestFormats),
+        };
+        format.AcceptOnlyFromAmong(ManifestFormats);
+        var outputFile = new Option<string[]>("--output-file") { Description = "File for the --output format before it (default: standard output)", HelpName = "FILE" };
+        var command = new Command("manifests", "Evaluate the Pod Security Standards (latest, as of Kubernetes v1.32) on the pod templates of Pods, Deployments, " +
+            "ReplicaSets, DaemonSets, StatefulSets, Jobs and CronJobs; each violation with file:line and field path")
+        {
+            target, level, format, outputFile,
+        };
+        command.SetAction((parse, _) => AirgapCommand.Run(env, () =>
+        {
+            var targets = AuditCommand.PairOutputs(parse, env);
+            if (targets is null)
+            {
+                return Task.FromResult(ExitCodes.Usage);
+            }
+            var started = DateTimeOffset.UtcNow;
+            var scan = new ManifestScanner(PodSecurityStandards.Load(EmbeddedData.BuiltIn))
+                .Scan(parse.GetValue(target)!, parse.GetValue(level) == "baseline" ? PodSecurityLevel.Baseline : PodSecurityLevel.Restricted);
+            foreach (var skipped in scan.Skipped)
+            {
+                env.Error.WriteLine($"skipped {skipped.File}:{skipped.Line}: kind {skipped.Kind} has no pod template");
+            }
+            env.Error.WriteLine($"scanned {scan.Files.Count} file(s): {scan.Workloads.Count} workload(s), {scan.Violations.Count()} violation(s) of Pod Security Standards {scan.Level.ToString().ToLowerInvariant()}, {scan.Skipped.Count} document(s) skipped");
+            var report = ManifestReport.From(scan, "bulwark", BuildInfo.Current.Version, started, DateTimeOffset.UtcNow);
+            var written = AuditCommand.WriteReports(env, report, targets, new ReportOptions(env.IsTerminal));
+            return Task.FromResult(written != ExitCodes.Ok ? written : scan.Passed ? ExitCodes.Ok : ExitCodes.Failed);
         }));
         return command;
     }

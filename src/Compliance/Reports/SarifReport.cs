@@ -17,6 +17,7 @@ public static partial class SarifReport
     {
         var rules = new List<SarifRule>();
         var results = new List<SarifResult>();
+        var ruleIndexes = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var benchmark in report.Benchmarks)
         {
             foreach (var section in benchmark.Sections)
@@ -32,11 +33,17 @@ public static partial class SarifReport
                         tags.Add(stig.StigId);
                         tags.AddRange(stig.Cci);
                     }
-                    rules.Add(new SarifRule(ruleId, $"{benchmark.Title} {check.Id}", new SarifText(check.Title),
-                        new SarifText($"{benchmark.Title} {benchmark.Version}, {section.Text}: {check.Title}"),
-                        new SarifText(check.Remediation.Length > 0 ? check.Remediation : "No remediation given."),
-                        new SarifConfiguration(FailLevel(check)),
-                        new SarifRuleProperties(tags, check.Severity, check.Level == 0 ? null : check.Level, check.Scored)));
+                    // A rule is listed once (SARIF wants unique ids) though a manifest scan checks it on many workloads.
+                    if (!ruleIndexes.TryGetValue(ruleId, out var ruleIndex))
+                    {
+                        ruleIndex = rules.Count;
+                        ruleIndexes[ruleId] = ruleIndex;
+                        rules.Add(new SarifRule(ruleId, $"{benchmark.Title} {check.Id}", new SarifText(check.Title),
+                            new SarifText($"{benchmark.Title} {benchmark.Version}, {section.Text}: {check.Title}"),
+                            new SarifText(check.Remediation.Length > 0 ? check.Remediation : "No remediation given."),
+                            new SarifConfiguration(FailLevel(check)),
+                            new SarifRuleProperties(tags, check.Severity, check.Level == 0 ? null : check.Level, check.Scored)));
+                    }
                     var (kind, level) = check.Status switch
                     {
                         CheckStatus.Pass => ("pass", "none"),
@@ -46,7 +53,7 @@ public static partial class SarifReport
                         CheckStatus.Error => ("open", "warning"),
                         _ => ("review", "none"),
                     };
-                    results.Add(new SarifResult(ruleId, rules.Count - 1, kind, level, new SarifText(Message(check)), Locations(check)));
+                    results.Add(new SarifResult(ruleId, ruleIndex, kind, level, new SarifText(Message(check)), Locations(check)));
                 }
             }
         }

@@ -23,7 +23,10 @@ public static class TextReport
         };
         var o = new StringBuilder();
         o.AppendLine(Paint($"Bulwark compliance audit of {report.Node.Hostname}", "1"));
-        o.AppendLine($"data dir {report.Node.DataDir}, config {report.Node.EtcDir}, host root {report.Node.HostRoot}; {report.Finished:yyyy-MM-dd HH:mm:ss} UTC");
+        // A manifest scan has no node folders, only the scanned path.
+        o.AppendLine(report.Node.DataDir.Length == 0
+            ? $"{report.Node.HostRoot}; {report.Finished:yyyy-MM-dd HH:mm:ss} UTC"
+            : $"data dir {report.Node.DataDir}, config {report.Node.EtcDir}, host root {report.Node.HostRoot}; {report.Finished:yyyy-MM-dd HH:mm:ss} UTC");
         foreach (var benchmark in report.Benchmarks)
         {
             o.AppendLine();
@@ -41,7 +44,7 @@ public static class TextReport
                     {
                         foreach (var e in check.Evidence.Where(e => !e.Passed).Take(8))
                         {
-                            o.AppendLine(Paint($"          found {e.Subject} = {e.Actual}, expected {e.Expected}  ({e.Source})", "90"));
+                            o.AppendLine(Paint($"          found {e.Subject} = {e.Actual}, expected {e.Expected}  ({e.Source}{(e.Line is { } line ? $":{line}" : "")})", "90"));
                         }
                         if (check.Evidence.All(e => e.Passed) && check.Reason is not null)
                         {
