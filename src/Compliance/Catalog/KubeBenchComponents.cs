@@ -5,7 +5,7 @@ namespace Bulwark.Compliance.Catalog;
 /// <summary>
 /// The component keys of a kube-bench config.yaml (master:, node:, etcd:, controlplane:, policies:, managedservices:),
 /// read as kube-bench reads them: for each component a section lists under components:, $&lt;component&gt;bin is the first
-/// of its bins that runs (else the component's name), and $&lt;component&gt;conf, kubeconfig, svc, cafile and datadir are
+/// of its bins that runs (else its first, whose manifest or args file Bulwark then reads), and $&lt;component&gt;conf, kubeconfig, svc, cafile and datadir are
 /// the first path of confs, kubeconfig, svc, cafile and datadirs that exists (else defaultconf … defaultdatadir).
 /// </summary>
 public sealed record KubeBenchComponents(IReadOnlyDictionary<string, IReadOnlyList<string>> Binaries, IReadOnlyDictionary<string, VariableSpec> Variables)
@@ -58,7 +58,9 @@ public sealed record KubeBenchComponents(IReadOnlyDictionary<string, IReadOnlyLi
                 }
                 if (bins.Count > 0)
                 {
-                    variables.TryAdd(component + "bin", new VariableSpec(component + "bin", null, null, null, null, component, null) { FirstRunning = bins, Origin = $"{file}:{entry.Start.Line}" });
+                    // Not running: kube-bench would substitute the component's name (and refuse to run for a component that is
+                    // not optional); Bulwark names its first binary, so the check reads the component's manifest or args file.
+                    variables.TryAdd(component + "bin", new VariableSpec(component + "bin", null, null, null, null, bins[0], null) { FirstRunning = bins, Origin = $"{file}:{entry.Start.Line}" });
                 }
                 foreach (var (suffix, listKey, defaultKey) in PathKinds)
                 {
