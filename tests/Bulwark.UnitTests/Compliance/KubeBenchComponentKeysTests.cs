@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Bulwark.Compliance;
 using Bulwark.Compliance.Catalog;
 using Bulwark.Compliance.Evidence;
@@ -128,7 +127,7 @@ public sealed class KubeBenchComponentKeysTests : IDisposable
     [Fact]
     public async Task Each_key_kind_is_honoured_and_a_missing_first_entry_falls_back_to_the_next()
     {
-        await using var process = StandIn.Start(_dir, "--kb-flag=yes", $"--data-dir={_dir.Combine("node")}/");
+        await using var process = ShellStandIn.Start(_dir.Path, "bulwark-kb-", "--kb-flag=yes", $"--data-dir={_dir.Combine("node")}/");
         var results = await AuditAsync(WriteConfigDir(process.Name));
         foreach (var id in new[] { "bins", "confs", "kubeconfig", "svc", "cafile", "datadirs", "conf-read", "defaultconf" })
         {
@@ -172,37 +171,5 @@ public sealed class KubeBenchComponentKeysTests : IDisposable
         var e = Assert.Throws<CatalogException>(() => CatalogLoader.LoadDirectory(_dir.Combine("bad"), BulwarkLayout));
         Assert.Contains($"{_dir.Combine("bad/config.yaml")}:{line}:", e.Message, StringComparison.Ordinal);
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
-    }
-
-    /// <summary>/bin/sh under a uniquely named symlink, waiting on stdin (a builtin: no child), with the given flags in its argv.</summary>
-    private sealed class StandIn : IAsyncDisposable
-    {
-        private readonly Process _process;
-
-        private StandIn(Process process, string name) => (_process, Name) = (process, name);
-
-        public string Name { get; }
-
-        public int Id => _process.Id;
-
-        public static StandIn Start(TempDirectory dir, params string[] flags)
-        {
-            var name = $"bulwark-kb-{Guid.NewGuid():N}"[..24];
-            var link = dir.Combine(name);
-            File.CreateSymbolicLink(link, "/bin/sh");
-            var start = new ProcessStartInfo(link) { RedirectStandardInput = true };
-            foreach (var arg in (string[])["-c", "read line", .. flags])
-            {
-                start.ArgumentList.Add(arg);
-            }
-            return new StandIn(Process.Start(start)!, name);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-            _process.Dispose();
-        }
     }
 }
