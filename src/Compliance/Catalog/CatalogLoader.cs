@@ -368,7 +368,7 @@ public static class CatalogLoader
         var other => throw new CatalogException($"{file}:{other.Start.Line}: '{key}' must be a mapping."),
     };
 
-    internal static IReadOnlyList<YamlNode> Seq(YamlMappingNode m, string key, string file) => Get(m, key) switch
+    private static IReadOnlyList<YamlNode> Seq(YamlMappingNode m, string key, string file) => Get(m, key) switch
     {
         null => [],
         YamlSequenceNode seq => seq.Children.ToList(),
@@ -385,7 +385,7 @@ public static class CatalogLoader
         var other => throw new CatalogException($"{file}:{other.Start.Line}: '{key}' must be a list of strings."),
     };
 
-    internal static string Scalar(YamlNode n, string file) =>
+    private static string Scalar(YamlNode n, string file) =>
         n is YamlScalarNode s ? s.Value ?? "" : throw new CatalogException($"{file}:{n.Start.Line}: expected a plain value here.");
 
     internal static YamlMappingNode AsMap(YamlNode n, string file, string what) =>

@@ -53,7 +53,4 @@ public sealed record VariableSpec(string Name, string? Component, string? Flag, 
 
     /// <summary>kube-bench's bins: the first of these running on the node wins over <see cref="Default"/>.</summary>
     public IReadOnlyList<string> FirstRunning { get; init; } = [];
-
-    /// <summary>Where the variable was defined (file:line), for kube-bench config.yaml entries.</summary>
-    public string? Origin { get; init; }
 }

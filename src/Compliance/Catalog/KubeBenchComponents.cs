@@ -4,9 +4,10 @@ namespace Bulwark.Compliance.Catalog;
 
 /// <summary>
 /// The component keys of a kube-bench config.yaml (master:, node:, etcd:, controlplane:, policies:, managedservices:),
-/// read as kube-bench reads them: for each component a section lists under components:, $&lt;component&gt;bin is the first
-/// of its bins that runs (else its first, whose manifest or args file Bulwark then reads), and $&lt;component&gt;conf, kubeconfig, svc, cafile and datadir are
-/// the first path of confs, kubeconfig, svc, cafile and datadirs that exists (else defaultconf … defaultdatadir).
+/// read as kube-bench reads them: for each component a section lists under components:, $&lt;component&gt;bin is the
+/// first of its bins that runs (else its first, whose manifest or args file Bulwark then reads), and
+/// $&lt;component&gt;conf, kubeconfig, svc, cafile and datadir are the first path of confs, kubeconfig, svc, cafile and
+/// datadirs that exists (else defaultconf … defaultdatadir).
 /// </summary>
 public sealed record KubeBenchComponents(IReadOnlyDictionary<string, IReadOnlyList<string>> Binaries, IReadOnlyDictionary<string, VariableSpec> Variables)
 {
@@ -52,15 +53,12 @@ public sealed record KubeBenchComponents(IReadOnlyDictionary<string, IReadOnlyLi
                 }
                 CatalogLoader.Bool(entry, "optional", false, file);
                 var bins = CatalogLoader.List(entry, "bins", file);
-                if (bins.Count > 0 && !binaries.ContainsKey(component))
-                {
-                    binaries[component] = bins;
-                }
                 if (bins.Count > 0)
                 {
+                    binaries.TryAdd(component, bins);
                     // Not running: kube-bench would substitute the component's name (and refuse to run for a component that is
                     // not optional); Bulwark names its first binary, so the check reads the component's manifest or args file.
-                    variables.TryAdd(component + "bin", new VariableSpec(component + "bin", null, null, null, null, bins[0], null) { FirstRunning = bins, Origin = $"{file}:{entry.Start.Line}" });
+                    variables.TryAdd(component + "bin", new VariableSpec(component + "bin", null, null, null, null, bins[0], null) { FirstRunning = bins });
                 }
                 foreach (var (suffix, listKey, defaultKey) in PathKinds)
                 {
@@ -72,7 +70,7 @@ public sealed record KubeBenchComponents(IReadOnlyDictionary<string, IReadOnlyLi
                         continue;
                     }
                     var name = component + suffix;
-                    variables.TryAdd(name, new VariableSpec(name, null, null, null, null, fallback ?? component, null) { FirstExisting = candidates, Origin = $"{file}:{entry.Start.Line}" });
+                    variables.TryAdd(name, new VariableSpec(name, null, null, null, null, fallback ?? component, null) { FirstExisting = candidates });
                 }
             }
         }
