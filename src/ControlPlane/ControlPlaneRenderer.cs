@@ -97,6 +97,27 @@ public sealed class ControlPlaneRenderer
         return args with { Args = list };
     }
 
+    /// <summary>Each enabled component's arguments; under a profile a broken control is a problem, else a warning.</summary>
+    private (Dictionary<string, ComponentArgs> Components, List<string> Problems, List<string> Warnings) Merge(IEnumerable<string> enabled, RenderContext context)
+    {
+        var config = context.Config;
+        var problems = new List<string>();
+        var warnings = new List<string>();
+        var components = new Dictionary<string, ComponentArgs>(StringComparer.Ordinal);
+        foreach (var name in enabled)
+        {
+            var (args, violations) = ArgumentMerger.Merge(_specs.Value[name], context);
+            components[name] = name == "kube-apiserver" ? WithRetiredServiceAccountKeys(args, context) : args;
+            foreach (var violation in violations)
+            {
+                (context.IsCis ? problems : warnings).Add(context.IsCis
+                    ? $"{violation.Message}; refused under profile {config.Get(ConfigKeys.Profile)} (remove the argument, or run without the profile)"
+                    : $"{violation.Message} (allowed without a profile; refused under cis)");
+            }
+        }
+        return (components, problems, warnings);
+    }
+
     /// <summary>Where the admin kubeconfig goes: write-kubeconfig when set, else &lt;etc&gt;/bulwark.yaml.</summary>
     public static string AdminKubeconfigPath(EffectiveConfig config, string etcDir) =>
         config.IsSet(ConfigKeys.WriteKubeconfig) ? Path.GetFullPath(config.Get(ConfigKeys.WriteKubeconfig)) : Path.Combine(Path.GetFullPath(etcDir), "bulwark.yaml");
@@ -115,20 +136,7 @@ public sealed class ControlPlaneRenderer
         var enabled = EnabledComponents(config);
 
         // 1. Validate everything first: a refused configuration writes nothing.
-        var problems = new List<string>();
-        var warnings = new List<string>();
-        var components = new Dictionary<string, ComponentArgs>(StringComparer.Ordinal);
-        foreach (var name in enabled)
-        {
-            var (args, violations) = ArgumentMerger.Merge(specs[name], context);
-            components[name] = name == "kube-apiserver" ? WithRetiredServiceAccountKeys(args, context) : args;
-            foreach (var violation in violations)
-            {
-                (context.IsCis ? problems : warnings).Add(context.IsCis
-                    ? $"{violation.Message}; refused under profile {config.Get(ConfigKeys.Profile)} (remove the argument, or run without the profile)"
-                    : $"{violation.Message} (allowed without a profile; refused under cis)");
-            }
-        }
+        var (components, problems, warnings) = Merge(enabled, context);
         if (enabled.Contains("kube-apiserver") && LoopbackAdvertised(context) is { } loopback)
         {
             if (config.Get(ConfigKeys.SingleHostDemo))
@@ -186,15 +194,7 @@ public sealed class ControlPlaneRenderer
 
         WriteKubeconfigs(context, files);
 
-        foreach (var (name, args) in components.Where(c => c.Value.Spec.ConfigFile is not null))
-        {
-            var file = args.Spec.ConfigFile!;
-            Write(files, context.Expand(file.PathTemplate, args.Spec.SourcePath + " config-file"), ComponentConfig.Render(args.Spec, context, args.ConfigOverrides).ToYaml(), $"{name} {file.Kind}");
-        }
-        if (components.TryGetValue("kubelet", out var kubelet))
-        {
-            Write(files, paths.KubeletArgs, string.Join("\n", kubelet.Argv) + "\n", "kubelet arguments");
-        }
+        WriteComponentConfigs(components, context, files);
 
         foreach (var name in ComponentSpecLoader.Names.Where(n => n != "kubelet"))
         {
@@ -288,6 +288,50 @@ public sealed class ControlPlaneRenderer
 
     private static void Write(List<RenderedFile> files, string path, string content, string what) =>
         files.Add(new RenderedFile(path, AtomicFile.WriteIfChanged(path, content, AtomicFile.Private) ? FileChange.Written : FileChange.Unchanged, what));
+
+    /// <summary>Each component's config file (KubeletConfiguration, KubeSchedulerConfiguration) and the kubelet's argv file.</summary>
+    private static void WriteComponentConfigs(Dictionary<string, ComponentArgs> components, RenderContext context, List<RenderedFile> files)
+    {
+        foreach (var (name, args) in components.Where(c => c.Value.Spec.ConfigFile is not null))
+        {
+            var file = args.Spec.ConfigFile!;
+            Write(files, context.Expand(file.PathTemplate, args.Spec.SourcePath + " config-file"), ComponentConfig.Render(args.Spec, context, args.ConfigOverrides).ToYaml(), $"{name} {file.Kind}");
+        }
+        if (components.TryGetValue("kubelet", out var kubelet))
+        {
+            Write(files, context.Paths.KubeletArgs, string.Join("\n", kubelet.Argv) + "\n", "kubelet arguments");
+        }
+    }
+
+    /// <summary>
+    /// An agent's node files: the kubelet's KubeletConfiguration and argv, and kube-proxy's static pod (unless
+    /// disable-kube-proxy), hardened like a server's; the kubeconfigs and certificates come from the join.
+    /// </summary>
+    public RenderResult RenderAgentNode(RenderContext context)
+    {
+        string[] enabled = context.Config.Get(ConfigKeys.DisableKubeProxy) ? ["kubelet"] : ["kubelet", "kube-proxy"];
+        var (components, problems, warnings) = Merge(enabled, context);
+        if (problems.Count > 0)
+        {
+            throw new ControlPlaneConfigException(problems);
+        }
+        var paths = context.Paths;
+        foreach (var dir in new[] { paths.Agent, paths.PodManifests, paths.AgentEtc, paths.AgentLogs })
+        {
+            AtomicFile.EnsureDirectory(dir, AtomicFile.PrivateDirectory);
+        }
+        var files = new List<RenderedFile>();
+        WriteComponentConfigs(components, context, files);
+        if (components.TryGetValue("kube-proxy", out var proxy))
+        {
+            Write(files, paths.PodManifest("kube-proxy"), StaticPodRenderer.Render(proxy, context).ToYaml(), "kube-proxy static pod");
+        }
+        else
+        {
+            Remove(files, paths.PodManifest("kube-proxy"), "kube-proxy static pod (component disabled)");
+        }
+        return new RenderResult(files, warnings, components, paths, context.KubeletRunsStaticPods);
+    }
 
     private static void Remove(List<RenderedFile> files, string path, string what)
     {

@@ -16,7 +16,8 @@ public sealed partial class RenderContext
 
     /// <param name="kubeletRunsStaticPods">True when the kubelet starts the components from the static pod manifests;
     /// false (process mode) when <see cref="ComponentLauncher"/> starts them from the runtime bundle.</param>
-    public RenderContext(EffectiveConfig config, string etcDir, TlsSettings? tls = null, NodeIdentity? node = null, bool kubeletRunsStaticPods = false)
+    /// <param name="agentNode">An agent: the kubelet trusts the client CA its join wrote (agent/client-ca.crt), there is no server PKI.</param>
+    public RenderContext(EffectiveConfig config, string etcDir, TlsSettings? tls = null, NodeIdentity? node = null, bool kubeletRunsStaticPods = false, bool agentNode = false)
     {
         KubeletRunsStaticPods = kubeletRunsStaticPods;
         Config = config;
@@ -45,6 +46,7 @@ public sealed partial class RenderContext
             ["pod-manifests"] = Paths.PodManifests,
             ["etcd-data"] = Paths.EtcdData,
             ["kubelet-config"] = Paths.KubeletConfig,
+            ["kubelet-client-ca"] = agentNode ? config.Layout.AgentClientCa : Path.Combine(Paths.Tls, "client-ca.crt"),
             ["scheduler-config"] = Paths.SchedulerConfig,
             ["encryption-config"] = Paths.EncryptionConfig,
             ["psa-config"] = PodSecurityConfigPath,

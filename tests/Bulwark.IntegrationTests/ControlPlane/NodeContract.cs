@@ -20,9 +20,6 @@ public sealed class NodeContract(string dataDir, string nodeName)
     /// <summary>Where the apiserver this node's kubeconfigs dial runs from (a server's own data dir; the joined server's for an agent).</summary>
     public string? ApiServerDataDir { get; init; }
 
-    /// <summary>False for agents: they do not render a KubeletConfiguration yet (issue 11 remains open for it).</summary>
-    public bool HasKubeletConfiguration { get; init; } = true;
-
     private string Data(string relative) => Path.Combine(dataDir, relative);
 
     public async Task<IReadOnlyList<string>> CheckAsync(CancellationToken cancellationToken)
@@ -52,9 +49,18 @@ public sealed class NodeContract(string dataDir, string nodeName)
             await KubeconfigAsync(Data(relative), clientCa, apiserver["tls-cert-file"], bind, port, identity, cancellationToken);
         }
 
-        if (HasKubeletConfiguration)
+        await KubeletConfigurationAsync(apiserver, cancellationToken);
+        foreach (var name in new[] { "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy" })
         {
-            await KubeletConfigurationAsync(apiserver, cancellationToken);
+            var manifest = Data($"agent/pod-manifests/{name}.yaml");
+            Require(File.Exists(manifest) || (ApiServerDataDir is not null && name != "kube-proxy"), $"{manifest} is missing");
+            foreach (var (flag, value) in File.Exists(manifest) ? Pod(manifest) : [])
+            {
+                if (value.StartsWith('/') && !value.Contains(',') && flag is not ("audit-log-path"))
+                {
+                    Exists(value, $"{name} --{flag}");
+                }
+            }
         }
         if (ApiServerDataDir is null)
         {
@@ -78,16 +84,6 @@ public sealed class NodeContract(string dataDir, string nodeName)
 
     private async Task ServerSideAsync(Dictionary<string, string> apiserver, string serverCa, CancellationToken cancellationToken)
     {
-        foreach (var name in new[] { "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy" })
-        {
-            foreach (var (flag, value) in Pod(Data($"agent/pod-manifests/{name}.yaml")))
-            {
-                if (value.StartsWith('/') && !value.Contains(',') && flag is not ("audit-log-path"))
-                {
-                    Exists(value, $"{name} --{flag}");
-                }
-            }
-        }
         await ChainAsync(apiserver["tls-cert-file"], serverCa, "kube-apiserver serving", cancellationToken,
             apiserver["bind-address"] is "0.0.0.0" ? "127.0.0.1" : apiserver["bind-address"]);
         await KeyMatchesAsync(apiserver["tls-cert-file"], apiserver["tls-private-key-file"], cancellationToken);

@@ -77,11 +77,12 @@ public sealed class RealNodeConsistencyTests : IDisposable
             // The agent stops at the kubelet (not installable here) after writing everything the kubelet would read.
             var code = await agent.WaitForExitAsync();
             Assert.True(code == 3, $"agent exit {code}:\n{agent.Output}");
+            Assert.Contains("kubelet-config.yaml", agent.Output, StringComparison.Ordinal);
         }
 
         await AssertConsistentAsync(new NodeContract(first.DataDir, first.Name), "first server");
         await AssertConsistentAsync(new NodeContract(second.DataDir, second.Name), "joined server");
-        await AssertConsistentAsync(new NodeContract(agentDir, "consistency-agent") { ApiServerDataDir = first.DataDir, HasKubeletConfiguration = false }, "agent");
+        await AssertConsistentAsync(new NodeContract(agentDir, "consistency-agent") { ApiServerDataDir = first.DataDir }, "agent");
     }
 
     [Fact]
