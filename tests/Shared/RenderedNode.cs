@@ -81,6 +81,16 @@ public sealed class RenderedNode : IAsyncDisposable
         File.WriteAllText(path, text.Replace(from, to, StringComparison.Ordinal));
     }
 
+    /// <summary>Stops the etcd member started by <see cref="CreateAsync"/> (a node whose etcd is down).</summary>
+    public async Task StopEtcdAsync()
+    {
+        if (_etcd is not null)
+        {
+            await _etcd.DisposeAsync();
+            _etcd = null;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_etcd is not null)

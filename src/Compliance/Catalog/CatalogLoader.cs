@@ -184,7 +184,12 @@ public static class CatalogLoader
                     Str(m, "default"), null);
             }
         }
-        return new CatalogSettings(components, variables);
+        var kubeBench = KubeBenchComponents.Parse(root, file);
+        foreach (var (name, spec) in kubeBench.Variables)
+        {
+            variables[name] = spec;
+        }
+        return new CatalogSettings(components, variables) { KubeBenchBinaries = kubeBench.Binaries };
     }
 
     /// <summary>One check that cannot be understood does not refuse the catalog (kube-bench runs the rest): it becomes an ERROR result saying why.</summary>
@@ -339,7 +344,7 @@ public static class CatalogLoader
     private static YamlMappingNode LoadRoot(string text, string file) =>
         LoadYaml(text, file) ?? throw new CatalogException($"{file}: no controls in this file; expected a YAML mapping at the top (id, version, groups …).");
 
-    private static YamlNode? Get(YamlMappingNode m, string key) =>
+    internal static YamlNode? Get(YamlMappingNode m, string key) =>
         m.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v : null;
 
     internal static string? Str(YamlMappingNode m, string key) => Get(m, key) is YamlScalarNode s ? s.Value : null;
@@ -347,7 +352,7 @@ public static class CatalogLoader
     private static string Required(YamlMappingNode m, string key, string file) =>
         Str(m, key) is { Length: > 0 } v ? v : throw new CatalogException($"{file}:{m.Start.Line}: '{key}' is missing; every entry here needs one.");
 
-    private static bool Bool(YamlMappingNode m, string key, bool fallback, string file) => Str(m, key) switch
+    internal static bool Bool(YamlMappingNode m, string key, bool fallback, string file) => Str(m, key) switch
     {
         null => fallback,
         "true" => true,
@@ -355,7 +360,7 @@ public static class CatalogLoader
         var other => throw new CatalogException($"{file}:{Get(m, key)!.Start.Line}: '{key}: {other}' must be true or false."),
     };
 
-    private static YamlMappingNode? Map(YamlMappingNode m, string key, string file) => Get(m, key) switch
+    internal static YamlMappingNode? Map(YamlMappingNode m, string key, string file) => Get(m, key) switch
     {
         null => null,
         YamlMappingNode map => map,
@@ -372,7 +377,7 @@ public static class CatalogLoader
     };
 
     /// <summary>A list of strings; a single scalar counts as a one-item list.</summary>
-    private static IReadOnlyList<string> List(YamlMappingNode m, string key, string file) => Get(m, key) switch
+    internal static IReadOnlyList<string> List(YamlMappingNode m, string key, string file) => Get(m, key) switch
     {
         null => [],
         YamlScalarNode s => string.IsNullOrEmpty(s.Value) ? [] : [s.Value],
@@ -383,7 +388,7 @@ public static class CatalogLoader
     private static string Scalar(YamlNode n, string file) =>
         n is YamlScalarNode s ? s.Value ?? "" : throw new CatalogException($"{file}:{n.Start.Line}: expected a plain value here.");
 
-    private static YamlMappingNode AsMap(YamlNode n, string file, string what) =>
+    internal static YamlMappingNode AsMap(YamlNode n, string file, string what) =>
         n as YamlMappingNode ?? throw new CatalogException($"{file}:{n.Start.Line}: expected {what} (a mapping) here.");
 }
 

@@ -9,6 +9,12 @@ public sealed record CatalogSettings(IReadOnlyDictionary<string, ComponentSource
 {
     public static readonly CatalogSettings Empty = new(new Dictionary<string, ComponentSource>(), new Dictionary<string, VariableSpec>());
 
+    /// <summary>
+    /// The bins of a kube-bench config.yaml's components (master.apiserver.bins …), by kube-bench component name; merged
+    /// into the component that has the same name or one of those binaries, so its manifest or args file stays known.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> KubeBenchBinaries { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
     /// <summary>Entries of <paramref name="overlay"/> replace same-named entries of this one.</summary>
     public CatalogSettings Merge(CatalogSettings overlay)
     {
@@ -16,6 +22,13 @@ public sealed record CatalogSettings(IReadOnlyDictionary<string, ComponentSource
         foreach (var (k, v) in overlay.Components)
         {
             components[k] = v;
+        }
+        foreach (var (name, bins) in overlay.KubeBenchBinaries)
+        {
+            var known = components.Values.FirstOrDefault(c => c.Name == name || c.Binaries.Intersect(bins, StringComparer.Ordinal).Any());
+            components[known?.Name ?? name] = known is null
+                ? new ComponentSource(name, bins, null, null)
+                : known with { Binaries = [.. known.Binaries.Union(bins, StringComparer.Ordinal)] };
         }
         var variables = new Dictionary<string, VariableSpec>(Variables, StringComparer.Ordinal);
         foreach (var (k, v) in overlay.Variables)
@@ -33,4 +46,11 @@ public sealed record CatalogSettings(IReadOnlyDictionary<string, ComponentSource
 public sealed record ComponentSource(string Name, IReadOnlyList<string> Binaries, string? Manifest, string? ArgsFile);
 
 /// <summary>A variable: the value of a component flag, else a field of a structured file, else a default path.</summary>
-public sealed record VariableSpec(string Name, string? Component, string? Flag, string? ConfigFile, string? ConfigPath, string? Default, string? Literal);
+public sealed record VariableSpec(string Name, string? Component, string? Flag, string? ConfigFile, string? ConfigPath, string? Default, string? Literal)
+{
+    /// <summary>kube-bench's file lists (confs, kubeconfig, svc, cafile, datadirs): the first path that exists on the node wins over <see cref="Default"/>.</summary>
+    public IReadOnlyList<string> FirstExisting { get; init; } = [];
+
+    /// <summary>kube-bench's bins: the first of these running on the node wins over <see cref="Default"/>.</summary>
+    public IReadOnlyList<string> FirstRunning { get; init; } = [];
+}

@@ -61,7 +61,7 @@ public static partial class KubeBenchAudit
     private static bool Unsafe(string command) => command.Contains('$', StringComparison.Ordinal) || command.Contains('`') || command.Contains(" for ", StringComparison.Ordinal)
         || command.Contains("else", StringComparison.Ordinal);
 
-    [GeneratedRegex(@"^\s*(/bin/|/usr/bin/)?ps\s+(-ef|-fC|aux)\s*(\|\s*grep\s+)?['""]?(?<bin>[\w./-]+)['""]?(\s*\|\s*grep\s+-v\s+grep)?\s*$")]
+    [GeneratedRegex(@"^\s*(/bin/|/usr/bin/)?ps\s+(-ef|-fC|aux)\s*(\|\s*(/bin/|/usr/bin/)?grep\s+)?['""]?(?<bin>[\w./-]+)['""]?(\s*\|\s*(/bin/|/usr/bin/)?grep\s+-v\s+grep)?\s*$")]
     private static partial Regex ProcessPattern();
 
     [GeneratedRegex(@"find\s+(?<dir>/[^\s'""]+)\s+-name\s+['""]?(?<name>[\w.*-]+)['""]?\s*\|\s*xargs\s+(/usr/bin/)?stat\s+-c\s+['""]?[^'""]*%[aUG][^'""]*['""]?")]

@@ -56,16 +56,32 @@ public sealed class ComponentArgsReader(NodePaths node, IReadOnlyDictionary<stri
         return result;
     }
 
-    private ComponentArgs? FromProcess(ComponentSource source)
+    /// <summary>
+    /// Whether this node runs <paramref name="binary"/>: a program name ("kube-apiserver") or, as kube-bench's bins
+    /// allow, a program and its first arguments ("hyperkube apiserver").
+    /// </summary>
+    public bool Runs(string binary) => NodeProcesses().Any(p =>
+    {
+        var line = string.Join(' ', [Path.GetFileName(p.Argv[0]), .. p.Argv.Skip(1)]);
+        return line == binary || line.StartsWith(binary + " ", StringComparison.Ordinal);
+    });
+
+    /// <summary>
+    /// Only this node's own processes count: they name files under the node's data dir. Another etcd on the
+    /// same machine (a test, a second node in a namespace) must not stand in as evidence for this one.
+    /// </summary>
+    private IEnumerable<(int Pid, string[] Argv)> NodeProcesses()
     {
         _processes ??= ScanProcesses();
         var dataDir = node.DataDir.TrimEnd('/') + "/";
-        foreach (var (pid, argv) in _processes)
+        return _processes.Where(p => p.Argv.Skip(1).Any(a => a.Contains(dataDir, StringComparison.Ordinal)));
+    }
+
+    private ComponentArgs? FromProcess(ComponentSource source)
+    {
+        foreach (var (pid, argv) in NodeProcesses())
         {
-            // Only this node's own process counts: it names files under the node's data dir. Another etcd on the
-            // same machine (a test, a second node in a namespace) must not stand in as evidence for this one.
-            if (source.Binaries.Contains(Path.GetFileName(argv[0]), StringComparer.Ordinal)
-                && argv.Skip(1).Any(a => a.Contains(dataDir, StringComparison.Ordinal)))
+            if (source.Binaries.Contains(Path.GetFileName(argv[0]), StringComparer.Ordinal))
             {
                 var procPath = $"/proc/{pid}";
                 return new ComponentArgs(source.Name, argv, ReadEnviron(node.Resolve(procPath + "/environ")), $"running process {pid} ({procPath}/cmdline)");

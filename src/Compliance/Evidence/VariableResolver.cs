@@ -40,7 +40,7 @@ public sealed partial class VariableResolver(NodePaths node, CatalogSettings set
         }
         try
         {
-            var value = spec.Literal ?? FromArg(spec) ?? FromConfig(spec) ?? (spec.Default is null ? "" : Expand(spec.Default));
+            var value = spec.Literal ?? FromArg(spec) ?? FromConfig(spec) ?? FromRunning(spec) ?? FromExisting(spec) ?? (spec.Default is null ? "" : Expand(spec.Default));
             _values[name] = value;
             return value;
         }
@@ -52,6 +52,13 @@ public sealed partial class VariableResolver(NodePaths node, CatalogSettings set
 
     private string? FromArg(VariableSpec spec) =>
         spec.Component is null || spec.Flag is null ? null : args.Read(spec.Component)?.FlagValue(spec.Flag);
+
+    /// <summary>kube-bench's bins: the first binary (program name, or program and first arguments) running on this node.</summary>
+    private string? FromRunning(VariableSpec spec) => spec.FirstRunning.FirstOrDefault(args.Runs);
+
+    /// <summary>kube-bench's confs, kubeconfig, svc, cafile, datadirs: the first path that exists (a file or a folder).</summary>
+    private string? FromExisting(VariableSpec spec) => spec.FirstExisting.Select(Expand)
+        .FirstOrDefault(p => File.Exists(node.Resolve(p)) || Directory.Exists(node.Resolve(p)));
 
     private string? FromConfig(VariableSpec spec)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Bulwark.Compliance;
 using Bulwark.Compliance.Catalog;
 using Bulwark.Compliance.Evidence;
@@ -21,9 +20,9 @@ public sealed class RunningComponentAuditTests
         await using var node = await RenderedNode.CreateAsync(startEtcd: false, cancellationToken: TestContext.Current.CancellationToken);
         // Like a real component, it names a file under the node's data dir: that is how the audit knows it is this node's.
         var clientCa = "--client-ca-file=" + node.Data("server/tls/client-ca.crt");
-        await using var apiserver = StandIn.Start(node, "--anonymous-auth=true", "--profiling=false", clientCa);
+        await using var apiserver = ShellStandIn.Start(node.Scratch.Path, "kube-apiserver-", "--anonymous-auth=true", "--profiling=false", clientCa);
 
-        var checks = (await AuditAsync(node, apiserver.Binary)).ToDictionary(c => c.Id);
+        var checks = (await AuditAsync(node, apiserver.Name)).ToDictionary(c => c.Id);
 
         // The manifest on disk says the opposite: the running process won.
         Assert.Contains("--anonymous-auth=false", File.ReadAllText(node.Data("agent/pod-manifests/kube-apiserver.yaml")), StringComparison.Ordinal);
@@ -39,9 +38,9 @@ public sealed class RunningComponentAuditTests
     public async Task A_running_component_of_another_node_on_the_same_machine_is_not_taken_as_evidence()
     {
         await using var node = await RenderedNode.CreateAsync(startEtcd: false, cancellationToken: TestContext.Current.CancellationToken);
-        await using var foreign = StandIn.Start(node, "--anonymous-auth=true", "--client-ca-file=/var/lib/other-node/server/tls/client-ca.crt");
+        await using var foreign = ShellStandIn.Start(node.Scratch.Path, "kube-apiserver-", "--anonymous-auth=true", "--client-ca-file=/var/lib/other-node/server/tls/client-ca.crt");
 
-        var anonymous = (await AuditAsync(node, foreign.Binary)).Single(c => c.Id == "1.2.1");
+        var anonymous = (await AuditAsync(node, foreign.Name)).Single(c => c.Id == "1.2.1");
 
         Assert.Equal(CheckStatus.Pass, anonymous.Status);
         Assert.StartsWith("static pod manifest", Assert.Single(anonymous.Evidence).Source, StringComparison.Ordinal);
@@ -61,40 +60,5 @@ public sealed class RunningComponentAuditTests
         };
         var report = await AuditRunner.RunAsync(new AuditRequest(nodePaths, [cis], AllowExec: false), TestContext.Current.CancellationToken);
         return report.Checks;
-    }
-
-    /// <summary>/bin/sh under a uniquely named symlink, waiting on stdin, with the given flags as its argv.</summary>
-    private sealed class StandIn : IAsyncDisposable
-    {
-        private readonly Process _process;
-
-        private StandIn(Process process, string binary)
-        {
-            _process = process;
-            Binary = binary;
-        }
-
-        public string Binary { get; }
-
-        public static StandIn Start(RenderedNode node, params string[] flags)
-        {
-            var binary = $"kube-apiserver-{Guid.NewGuid():N}";
-            var path = node.Scratch.Combine(binary);
-            File.CreateSymbolicLink(path, "/bin/sh");
-            var start = new ProcessStartInfo(path) { UseShellExecute = false, RedirectStandardInput = true };
-            // sh -c 'script' $0 ...: the trailing words become the process's argv as /proc shows it.
-            foreach (var arg in new[] { "-c", "read line; exit 0" }.Concat(flags))
-            {
-                start.ArgumentList.Add(arg);
-            }
-            return new StandIn(Process.Start(start)!, binary);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-            _process.Dispose();
-        }
     }
 }
