@@ -1,4 +1,4 @@
-using YamlDotNet.Core;
+using Bulwark.Addons;
 using YamlDotNet.RepresentationModel;
 
 namespace Bulwark.Pipeline.PodSecurity;
@@ -35,9 +35,9 @@ public sealed class ManifestScanner(PodSecurityStandards standards)
     private void Visit(string file, YamlMappingNode document, IReadOnlyList<PodSecurityRule> rules, PodSecurityEvaluator evaluator,
         List<ScannedWorkload> workloads, List<SkippedDocument> skipped)
     {
-        var kind = Scalar(document, "kind") ?? throw new PipelineException($"{file}:{document.Start.Line}: the document has no kind; every manifest needs apiVersion and kind");
+        var kind = ManifestFiles.Scalar(document, "kind") ?? throw new PipelineException($"{file}:{document.Start.Line}: the document has no kind; every manifest needs apiVersion and kind");
         var line = (int)document.Start.Line;
-        if (kind == "List" && Child(document, "items") is YamlSequenceNode items)
+        if (kind == "List" && ManifestFiles.Child(document, "items") is YamlSequenceNode items)
         {
             foreach (var item in items.OfType<YamlMappingNode>())
             {
@@ -50,9 +50,9 @@ public sealed class ManifestScanner(PodSecurityStandards standards)
             skipped.Add(new SkippedDocument(file, line, kind));
             return;
         }
-        var metadata = Child(document, "metadata") as YamlMappingNode;
-        var name = metadata is null ? null : Scalar(metadata, "name");
-        var ns = metadata is null ? null : Scalar(metadata, "namespace");
+        var metadata = ManifestFiles.Child(document, "metadata") as YamlMappingNode;
+        var name = metadata is null ? null : ManifestFiles.Scalar(metadata, "name");
+        var ns = metadata is null ? null : ManifestFiles.Scalar(metadata, "namespace");
         YamlMappingNode? pod = templatePath.Length == 0 ? document
             : PodSecurityEvaluator.Resolve(document, templatePath, "").FirstOrDefault().Node as YamlMappingNode;
         if (pod is null)
@@ -63,36 +63,16 @@ public sealed class ManifestScanner(PodSecurityStandards standards)
         workloads.Add(new ScannedWorkload(file, line, kind, name ?? "(unnamed)", ns, rules, violations));
     }
 
-    /// <summary>The mapping documents of a file; malformed YAML is an error with file:line.</summary>
-    private static List<YamlMappingNode> Documents(string file)
+    /// <summary>The mapping documents of a file, read as the add-on applier reads server/manifests; malformed YAML is an error with file:line.</summary>
+    private static IEnumerable<YamlMappingNode> Documents(string file)
     {
-        var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(File.ReadAllText(file)));
+            return ManifestFiles.Documents(file).Select(d => d.Document);
         }
-        catch (YamlException e)
+        catch (AddonException e)
         {
-            throw new PipelineException($"{file}:{e.Start.Line}: not valid YAML: {e.Message}");
+            throw new PipelineException(e.Message);
         }
-        var documents = new List<YamlMappingNode>();
-        foreach (var root in stream.Documents.Select(d => d.RootNode))
-        {
-            switch (root)
-            {
-                case YamlMappingNode map:
-                    documents.Add(map);
-                    break;
-                case YamlScalarNode { Value: null or "" }:
-                    break;
-                default:
-                    throw new PipelineException($"{file}:{root.Start.Line}: a manifest document must be a mapping (an object with apiVersion and kind)");
-            }
-        }
-        return documents;
     }
-
-    private static YamlNode? Child(YamlMappingNode map, string key) => map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : null;
-
-    private static string? Scalar(YamlMappingNode map, string key) => (Child(map, key) as YamlScalarNode)?.Value;
 }
