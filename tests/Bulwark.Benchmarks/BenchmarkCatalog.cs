@@ -21,5 +21,6 @@ public static class BenchmarkCatalog
         RuntimeBenchmarks.Import,
         RuntimeBenchmarks.NodeCheckWarm,
         KmsBenchmarks.RoundTrip,
+        AirgapBenchmarks.Bundle,
     ];
 }
