@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Bulwark.FileSystem;
-using Bulwark.Runtime;
 using Bulwark.Tests;
 using Bulwark.Tests.Airgap;
 
@@ -23,11 +21,7 @@ public static class AirgapBenchmarks
             using var dir = new TempDirectory("bulwark-bench-airgap");
             using var registry = await TestRegistry.StartAsync();
             var archive = dir.Combine("image.tar");
-            var files = ImageArchiveBuilder.BusyboxFiles("/bin/busybox").Append(new ImageFile("opt/padding.bin", RandomNumberGenerator.GetBytes(PaddingBytes), AtomicFile.Private)).ToList();
-            await using (var file = File.Create(archive))
-            {
-                ImageArchiveBuilder.Write(file, "bench.test/big:1", files, ["/bin/busybox", "true"], ImageArchiveFormat.Oci);
-            }
+            BenchImages.WritePadded(archive, "bench.test/big:1", PaddingBytes);
             await Tools.RunAsync("skopeo", "copy", "--quiet", "--dest-cert-dir", registry.CertDirectory, "--dest-creds", $"{TestRegistry.User}:{TestRegistry.Password}",
                 $"oci-archive:{archive}", $"docker://{registry.Host}/bench/big:1");
             var key = dir.Combine("operator.key");

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Bulwark.FileSystem;
 using Bulwark.Runtime;
 using Bulwark.Tests;
@@ -22,11 +21,7 @@ public static class RuntimeBenchmarks
         {
             using var dir = new TempDirectory("bulwark-bench-import");
             var tar = dir.Combine("image.tar");
-            var files = ImageArchiveBuilder.BusyboxFiles("/bin/busybox").Append(new ImageFile("opt/padding.bin", RandomNumberGenerator.GetBytes(PaddingBytes), AtomicFile.Private)).ToList();
-            await using (var file = File.Create(tar))
-            {
-                ImageArchiveBuilder.Write(file, "bench.test/import:1", files, ["/bin/busybox", "true"], ImageArchiveFormat.Oci);
-            }
+            BenchImages.WritePadded(tar, "bench.test/import:1", PaddingBytes);
             var zst = dir.Combine("images", "image.tar.zst");
             Directory.CreateDirectory(Path.GetDirectoryName(zst)!);
             await using (var source = File.OpenRead(tar))
