@@ -58,8 +58,9 @@ public sealed class SupervisedProcessTests : IDisposable
         await Until(() => process.Restarts >= 2, "two restarts");
         await process.StopAsync();
         Assert.True(File.ReadAllLines(counter).Length >= 3);
-        Assert.Equal(3, process.LastExitCode);
-        Assert.Contains("bulwark: crasher exited with code 3", process.LogTail());
+        // The stop may catch a third run alive (then it ends by our SIGTERM, 143): the two crashes are in the log either way.
+        Assert.Contains(process.LastExitCode, new int?[] { 3, 143 });
+        Assert.True(process.LogTail().Split("bulwark: crasher exited with code 3").Length - 1 >= 2, process.LogTail());
     }
 
     [Fact]

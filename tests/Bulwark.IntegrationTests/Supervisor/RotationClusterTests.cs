@@ -129,6 +129,7 @@ public sealed class RotationClusterTests : IDisposable
             await WaitForSecretAsync(n2, NewSecret);
             await WaitForSecretAsync(n3, NewSecret);
             await s2.WaitForLineAsync("server token was rotated");
+            await s3.WaitForLineAsync("server token was rotated");
             var fresh = await TokenFileAsync(n1);
 
             // An agent: refused with the old token through a server that did not run the rotation, accepted with the new one.
