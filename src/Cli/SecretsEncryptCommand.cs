@@ -20,7 +20,8 @@ internal static class SecretsEncryptCommand
         return command;
     }
 
-    private sealed record StepContext(SecretsEncryptionManager Manager, ISecretsReencryptor Reencryptor, Kms.KmsKeyStore Keyring, CancellationToken Token);
+    private sealed record StepContext(SecretsEncryptionManager Manager, ISecretsReencryptor Reencryptor, Kms.KmsKeyStore Keyring, Supervisor.ClusterBootstrapStore? Cluster,
+        TextWriter Error, CancellationToken Token);
 
     private static async Task<SecretsEncryptionStatus> RotateKekAsync(StepContext step)
     {
@@ -28,7 +29,10 @@ internal static class SecretsEncryptCommand
         {
             throw new SecretsEncryptionException($"rotate-kek: there is no KMS keyring ({step.Keyring.ManifestPath}); start the server with secrets-encryption-provider: kms first");
         }
-        await step.Keyring.RotateAsync(step.Token);
+        if (!await Kms.KmsClusterKeyring.RotateAsync(step.Keyring, step.Cluster, step.Token))
+        {
+            step.Error.WriteLine("warning: the new key-encryption key is current on this server only; the other servers receive it when this server starts again.");
+        }
         return await step.Manager.StatusAsync(step.Token);
     }
 
@@ -65,7 +69,8 @@ internal static class SecretsEncryptCommand
             SecretsEncryptionStatus status;
             try
             {
-                status = await run(new StepContext(manager, reencryptor, keyring, cancellationToken));
+                var cluster = etcd is null ? null : new Supervisor.ClusterBootstrapStore(crypto, etcd, config.DataDir);
+                status = await run(new StepContext(manager, reencryptor, keyring, cluster, env.Error, cancellationToken));
                 if (keyring.Exists)
                 {
                     status = status with { Kms = Kms.KmsStatus.Of(keyring), PluginHealth = await PluginHealthAsync(config.Layout.KmsSocket, cancellationToken) };

@@ -96,10 +96,24 @@ public sealed class KmsKeyStore(string folder, KeyProtection protection, CryptoS
             .ToList()), KmsJsonContext.Default.KmsKeyringExport);
 
     /// <summary>
-    /// Seals here every key of a cluster's exported keyring this server lacks (each checked against its id) and makes
-    /// the cluster's current key current. Keys only this server has stay retained. Returns how many were added.
+    /// The union of two exported keyrings (the cluster's copy, when there is one, and this server's), whose current key is
+    /// the newer of the two current keys: so a rotation on any server, even one made while the cluster could not be
+    /// reached, wins over the key it replaced, and no key either side retains is lost.
     /// </summary>
-    public async Task<int> ImportAsync(string export, CancellationToken cancellationToken)
+    public static string Merge(string? cluster, string local)
+    {
+        var mine = ParseExport(local);
+        if (cluster is null)
+        {
+            return local;
+        }
+        var theirs = ParseExport(cluster);
+        var keys = mine.Keys.Concat(theirs.Keys.Where(k => mine.Keys.All(m => m.Id != k.Id))).OrderByDescending(k => k.Created).ToList();
+        var current = new[] { mine.Current, theirs.Current }.MaxBy(id => keys.First(k => k.Id == id).Created)!;
+        return JsonSerializer.Serialize(new KmsKeyringExport(current, keys), KmsJsonContext.Default.KmsKeyringExport);
+    }
+
+    private static KmsKeyringExport ParseExport(string export)
     {
         KmsKeyringExport? received;
         try
@@ -114,6 +128,16 @@ public sealed class KmsKeyStore(string folder, KeyProtection protection, CryptoS
         {
             throw new KmsKeyringException("the cluster's KMS keyring in the bootstrap data names no current key");
         }
+        return received;
+    }
+
+    /// <summary>
+    /// Seals here every key of a cluster's exported keyring this server lacks (each checked against its id) and makes
+    /// the newer of the two current keys current. Keys only this server has stay retained. Returns how many were added.
+    /// </summary>
+    public async Task<int> ImportAsync(string export, CancellationToken cancellationToken)
+    {
+        var received = ParseExport(export);
         var manifest = Exists ? ReadManifest() : new KmsKeyringManifest(protection.Resolve(), protection.Resolve() == KeyProtection.Tpm ? protection.Pcrs : "", "", []);
         var protector = Protector(manifest);
         AtomicFile.EnsureDirectory(folder, AtomicFile.PrivateDirectory);
@@ -136,9 +160,11 @@ public sealed class KmsKeyStore(string folder, KeyProtection protection, CryptoS
             }
             added++;
         }
+        // The newer current key wins, as in Merge: a rotation made here and not yet published is not undone.
+        var localCurrent = manifest.Keys.FirstOrDefault(k => k.Id == manifest.Current);
         var merged = manifest with
         {
-            Current = received.Current,
+            Current = localCurrent is not null && localCurrent.Created > received.Keys.First(k => k.Id == received.Current).Created ? localCurrent.Id : received.Current,
             Keys = [.. received.Keys.Select(k => new KmsKeyEntry(k.Id, k.Created)), .. manifest.Keys.Where(m => received.Keys.All(k => k.Id != m.Id))],
         };
         if (added > 0 || merged.Current != manifest.Current)

@@ -35,13 +35,19 @@ internal sealed class KmsPluginService(KmsKeyHolder keys, CryptoService crypto) 
         return Task.FromResult(response);
     }
 
-    public override Task<DecryptResponse> Decrypt(DecryptRequest request, ServerCallContext context)
+    public override async Task<DecryptResponse> Decrypt(DecryptRequest request, ServerCallContext context)
     {
-        var kek = keys.Keyring.Find(request.KeyId)
-            ?? throw new RpcException(new Status(StatusCode.InvalidArgument, $"unknown key_id \"{Truncate(request.KeyId)}\": it is not among this server's retained keys"));
+        var kek = keys.Keyring.Find(request.KeyId);
+        if (kek is null)
+        {
+            // A key rotated on another server moments ago: its keyring may be on disk here already (the rotation follower).
+            await keys.RefreshAsync(context.CancellationToken).ConfigureAwait(false);
+            kek = keys.Keyring.Find(request.KeyId)
+                ?? throw new RpcException(new Status(StatusCode.InvalidArgument, $"unknown key_id \"{Truncate(request.KeyId)}\": it is not among this server's retained keys"));
+        }
         var annotations = request.Annotations.ToDictionary(a => a.Key, a => a.Value.ToByteArray(), StringComparer.Ordinal);
         var plaintext = Refusing(() => KmsEnvelope.Open(crypto, kek, request.Ciphertext.Span, annotations));
-        return Task.FromResult(new DecryptResponse { Plaintext = UnsafeByteOperations.UnsafeWrap(plaintext) });
+        return new DecryptResponse { Plaintext = UnsafeByteOperations.UnsafeWrap(plaintext) };
     }
 
     /// <summary>A round trip under the current key: proves the key and the crypto provider work, not just that the socket answers.</summary>

@@ -46,8 +46,8 @@ public sealed class NodeContext(EffectiveConfig config, ILoggerFactory loggers, 
     /// <summary>Set by the join stage: the cluster's KMS keyring from the bootstrap data, for the kms stage to seal locally.</summary>
     public string? KmsKeyringImport { get; set; }
 
-    /// <summary>Set by the kms stage: its keyring exported for the bootstrap data joining servers receive.</summary>
-    public string? KmsKeyringExport { get; set; }
+    /// <summary>Set by the kms stage: the keyring the plugin serves, shared with the cluster through the bootstrap data.</summary>
+    public Kms.KmsClusterKeyring? KmsKeyring { get; set; }
 
     /// <summary>Prints a progress line under the running stage's label (for steps that take a while).</summary>
     public void Progress(string message) => ProgressSink?.Invoke(message);

@@ -9,10 +9,12 @@ namespace Bulwark.Supervisor;
 /// <summary>
 /// Keeps a running server on the cluster's rotations, polling etcd every <see cref="Interval"/>: a rotation record of
 /// the token in force (<see cref="TokenRotation"/>) makes it rewrite its token files and accept only the new secret; a
-/// changed key set or CA bundle in the bootstrap data (<see cref="SyncSharedPkiAsync"/>) is copied to its files. A
-/// server that did not run the rotation thus follows it within seconds.
+/// changed key set or CA bundle in the bootstrap data (<see cref="SyncSharedPkiAsync"/>) is copied to its files, and a
+/// changed memory entry (the KMS keyring) is handed to its capability. A server that did not run the rotation thus
+/// follows it within seconds.
 /// </summary>
-public sealed class RotationFollower(CryptoService crypto, EtcdClient etcd, SupervisorServer supervisor, ServerPkiOptions pki, string serverSecret, ILogger logger)
+public sealed class RotationFollower(CryptoService crypto, EtcdClient etcd, SupervisorServer supervisor, ServerPkiOptions pki, string serverSecret, ILogger logger,
+    IBootstrapMemoryEntry? memoryEntry = null)
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
 
@@ -31,7 +33,7 @@ public sealed class RotationFollower(CryptoService crypto, EtcdClient etcd, Supe
                 await CheckAsync(cancellationToken).ConfigureAwait(false);
                 await SyncSharedPkiAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (BulwarkException e) when (e is EtcdException or SealedDataException or PkiException)
+            catch (BulwarkException e) when (e is EtcdException or SealedDataException or PkiException or Kms.KmsKeyringException)
             {
                 // etcd briefly unavailable, or a damaged record: keep serving with the secret in force (fail closed) and retry.
                 logger.LogWarning("cannot follow the cluster's rotations now: {Message}", e.Message);
@@ -75,10 +77,22 @@ public sealed class RotationFollower(CryptoService crypto, EtcdClient etcd, Supe
             changed.AddRange(caChanged);
             changed.AddRange(new ServerPki(crypto).Ensure(pki with { Token = null, AgentToken = null }).Changes.Where(c => c.Action != PkiAction.Reused).Select(c => c.Path));
         }
+        // Loaded by its capability while it runs (the KMS plugin reloads its keys): no restart needed.
+        var followed = memoryEntry is not null && files.TryGetValue(memoryEntry.Name, out var entry)
+            ? await memoryEntry.FollowAsync(entry, cancellationToken).ConfigureAwait(false)
+            : [];
+        foreach (var change in followed)
+        {
+            logger.LogInformation("followed a rotation on another server: {Change}", change);
+        }
         _lastBootstrap = sealedData;
         if (changed.Count == 0)
         {
-            return false;
+            if (followed.Count > 0)
+            {
+                Serve();
+            }
+            return followed.Count > 0;
         }
         Serve();
         logger.LogWarning("the cluster's shared PKI was rotated on another server: updated {Files}; restart bulwark server so every component loads them",
@@ -88,7 +102,8 @@ public sealed class RotationFollower(CryptoService crypto, EtcdClient etcd, Supe
 
     /// <summary>The supervisor serves the secrets in force and this server's shared files sealed with the server secret.</summary>
     private void Serve() =>
-        supervisor.UseSecrets(_secret, AgentSecret(new ServerPkiPaths(_dataDir), _secret), BootstrapData.Seal(BootstrapData.Collect(_dataDir), new TokenSealer(crypto), _secret));
+        supervisor.UseSecrets(_secret, AgentSecret(new ServerPkiPaths(_dataDir), _secret), BootstrapData.Seal(
+            BootstrapData.Collect(_dataDir, memoryEntry is null ? null : new Dictionary<string, string> { [memoryEntry.Name] = memoryEntry.Value }), new TokenSealer(crypto), _secret));
 
     /// <summary>The agent secret: server/agent-token when the cluster has a separate one, else the server secret.</summary>
     public static string AgentSecret(ServerPkiPaths paths, string serverSecret) =>

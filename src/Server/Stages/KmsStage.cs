@@ -1,6 +1,8 @@
 using Bulwark.Config;
 using Bulwark.ControlPlane;
+using Bulwark.Etcd;
 using Bulwark.Kms;
+using Bulwark.Supervisor;
 
 namespace Bulwark.Server.Stages;
 
@@ -8,7 +10,8 @@ namespace Bulwark.Server.Stages;
 /// Serves Bulwark's KMS v2 plugin when the encryption config names it (secrets-encryption-provider: kms, or a kms
 /// provider still kept for reading): creates the keyring on first start (sealed to the TPM when there is one),
 /// unseals it and listens on the socket. A joining server seals the cluster's keys it received in the bootstrap data;
-/// every server exports its keys (in memory) for the bootstrap it serves. Listed before the supervisor and the
+/// every server merges its keys into the cluster's copy (sealed bootstrap data in etcd) and follows it while it runs
+/// (<see cref="KmsClusterKeyring"/>, through the rotation follower). Listed before the supervisor and the
 /// components stage, so it starts before kube-apiserver and stops after it.
 /// </summary>
 public sealed class KmsStage : IStage
@@ -40,7 +43,22 @@ public sealed class KmsStage : IStage
             details.Add($"no TPM found ({node.Config.Get(ConfigKeys.SecretsEncryptionTpmTcti)}): the key-encryption keys fall back to 0600 files");
         }
         var plugin = await KmsPlugin.StartAsync(store, crypto, layout.KmsSocket, cancellationToken).ConfigureAwait(false);
-        node.KmsKeyringExport = KmsKeyStore.Export(plugin.Keys.Keyring, store.ReadManifest());
+        var shared = node.KmsKeyring = new KmsClusterKeyring(store, plugin.Keys);
+        try
+        {
+            // Keys rotated here while the cluster was out of reach, or a keyring made after the cluster (provider switched
+            // to kms later), reach the cluster's copy now; the first start stores it with the supervisor's bootstrap data.
+            using var etcd = new EtcdClient(NodeContext.Require(node.EtcdNode, "etcd").ClientOptions());
+            if (await KmsClusterKeyring.PublishAsync(new ClusterBootstrapStore(crypto, etcd, layout.DataDir), shared.Value, cancellationToken).ConfigureAwait(false))
+            {
+                details.Add("the cluster's copy of the keyring (sealed bootstrap data in etcd) holds every key of this server");
+            }
+        }
+        catch
+        {
+            await plugin.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         return new StageResult(
             $"KMS v2 plugin on {plugin.SocketPath}: {(created ? "new keyring, " : "")}current key {status.CurrentKeyId}, {status.RetainedKeyIds.Count} retained, protected by {status.Protection}")
         {

@@ -22,7 +22,7 @@ public sealed class SupervisorStage : IStage
         }
         var options = SupervisorOptions.FromConfig(node.Config, NodeIdentity.Resolve(node.Config)) with
         {
-            BootstrapMemoryEntries = node.KmsKeyringExport is { } kms ? new Dictionary<string, string> { [BootstrapData.KmsKeyringEntry] = kms } : new Dictionary<string, string>(),
+            BootstrapMemoryEntries = node.KmsKeyring is { } kms ? new Dictionary<string, string> { [kms.Name] = kms.Value } : new Dictionary<string, string>(),
         };
         var crypto = NodeContext.Require(node.Crypto, "the crypto service");
         var etcd = new EtcdClient(NodeContext.Require(node.EtcdNode, "etcd").ClientOptions());
@@ -30,9 +30,9 @@ public sealed class SupervisorStage : IStage
         {
             var supervisor = await SupervisorStartup.StartAsync(options, crypto, etcd, node.Loggers, cancellationToken)
                 .ConfigureAwait(false);
-            // Switches to a rotated token, and copies rotated service-account keys, within seconds of the rotation on any server.
+            // Switches to a rotated token, copies rotated service-account keys and loads a rotated KMS keyring, within seconds of the rotation on any server.
             var follower = new RotationFollower(crypto, etcd, supervisor, ServerPkiOptions.From(node.Config), TokenSource.ParseFile(paths.Token, "the server token file").Secret,
-                node.Loggers.CreateLogger<RotationFollower>());
+                node.Loggers.CreateLogger<RotationFollower>(), node.KmsKeyring);
             return new StageResult($"listening on https://{options.BindAddress}:{supervisor.Port} (join with --server {options.AgentConfig.SupervisorEndpoints.FirstOrDefault()} --token-file {paths.Token})")
             {
                 Running = new Stoppable(supervisor, etcd, new BackgroundTask(follower.RunAsync)),

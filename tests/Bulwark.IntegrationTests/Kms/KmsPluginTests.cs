@@ -93,6 +93,65 @@ public sealed class KmsPluginTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_cluster_keyring_rotated_on_another_server_is_sealed_here_and_loaded_by_the_running_plugin_without_a_restart()
+    {
+        // The other server: same keys (joined through the bootstrap data), then rotated there.
+        var other = new KmsKeyStore(_dir.Combine("other", "kms"), new KeyProtection(KeyProtection.File, KeyProtection.DefaultTcti, ""), Crypto);
+        var shared = new KmsClusterKeyring(_store, _plugin.Keys);
+        await other.ImportAsync(shared.Value, Token);
+        var before = await EncryptAsync([1, 2, 3]);
+        await other.RotateAsync(Token);
+        using var otherKeys = await other.LoadAsync(Token);
+        var cluster = KmsKeyStore.Merge(shared.Value, KmsKeyStore.Export(otherKeys, other.ReadManifest()));
+
+        var changes = await shared.FollowAsync(cluster, Token);
+
+        Assert.Contains("sealed 1 new key(s) here (file); the plugin now encrypts with " + otherKeys.Current.Id + " and decrypts with 2 retained key(s)", Assert.Single(changes));
+        Assert.Equal(otherKeys.Current.Id, _plugin.Keys.Keyring.Current.Id);
+        Assert.Equal(otherKeys.Current.Id, (await EncryptAsync([4])).KeyId);
+        Assert.Equal(new byte[] { 1, 2, 3 }, await DecryptAsync(before));
+        // What this server now serves to joining servers holds both keys; following the same copy again changes nothing.
+        Assert.Equal(cluster, KmsKeyStore.Merge(cluster, shared.Value));
+        Assert.Empty(await shared.FollowAsync(cluster, Token));
+    }
+
+    [Fact]
+    public async Task A_ciphertext_under_a_key_already_on_disk_but_not_yet_loaded_decrypts_at_once()
+    {
+        var other = new KmsKeyStore(_dir.Combine("other", "kms"), new KeyProtection(KeyProtection.File, KeyProtection.DefaultTcti, ""), Crypto);
+        await other.EnsureAsync(Token);
+        using var otherKeys = await other.LoadAsync(Token);
+        var sealedElsewhere = KmsEnvelope.Seal(Crypto, otherKeys.Current, [9, 9]);
+        var request = new EncryptResponse { Ciphertext = ByteString.CopyFrom(sealedElsewhere), KeyId = otherKeys.Current.Id };
+        request.Annotations.Add(KmsEnvelope.Annotations.ToDictionary(a => a.Key, a => ByteString.CopyFrom(a.Value)));
+        Assert.Equal(StatusCode.InvalidArgument, (await Assert.ThrowsAsync<RpcException>(() => DecryptAsync(request))).StatusCode);
+
+        // The rotation follower sealed it here; kube-apiserver's next Status is up to a minute away, Decrypt does not wait for it.
+        await _store.ImportAsync(KmsKeyStore.Export(otherKeys, other.ReadManifest()), Token);
+
+        Assert.Equal(new byte[] { 9, 9 }, await DecryptAsync(request));
+    }
+
+    [Fact]
+    public void Merging_two_keyrings_keeps_every_key_and_makes_the_newest_current_key_current()
+    {
+        var keys = Enumerable.Range(0, 3).Select(_ => KeyEncryptionKey.Generate(Crypto)).ToList();
+        var t0 = DateTimeOffset.Parse("2026-11-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        string Export(int current, params int[] held) => System.Text.Json.JsonSerializer.Serialize(new KmsKeyringExport(keys[current].Id,
+            held.Select(i => new KmsExportedKey(keys[i].Id, t0.AddDays(i), Convert.ToBase64String(Crypto.RandomBytes(32)))).ToList()), KmsJsonContext.Default.KmsKeyringExport);
+
+        var merged = System.Text.Json.JsonSerializer.Deserialize(KmsKeyStore.Merge(Export(1, 1, 0), Export(2, 2, 0)), KmsJsonContext.Default.KmsKeyringExport)!;
+        var older = System.Text.Json.JsonSerializer.Deserialize(KmsKeyStore.Merge(Export(2, 2, 0), Export(1, 1, 0)), KmsJsonContext.Default.KmsKeyringExport)!;
+
+        Assert.Equal(keys[2].Id, merged.Current);
+        Assert.Equal([keys[2].Id, keys[1].Id, keys[0].Id], merged.Keys.Select(k => k.Id));
+        Assert.Equal(keys[2].Id, older.Current);
+        Assert.Equal(KmsKeyStore.Export(_plugin.Keys.Keyring, _store.ReadManifest()), KmsKeyStore.Merge(null, KmsKeyStore.Export(_plugin.Keys.Keyring, _store.ReadManifest())));
+        Assert.Contains("names no current key", Assert.Throws<KmsKeyringException>(() => KmsKeyStore.Merge("{\"current\":\"x\",\"keys\":[]}", Export(1, 1))).Message);
+        keys.ForEach(k => k.Dispose());
+    }
+
+    [Fact]
     public async Task Tampered_ciphertext_wrong_key_id_and_wrong_annotations_are_refused()
     {
         var sealedData = await EncryptAsync([1, 2, 3, 4]);

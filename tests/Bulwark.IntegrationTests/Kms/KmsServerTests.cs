@@ -106,10 +106,10 @@ public sealed class KmsServerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_joining_server_receives_the_keys_in_the_sealed_bootstrap_seals_them_to_its_own_tpm_and_decrypts_what_the_first_encrypted()
+    public async Task Three_servers_seal_the_cluster_keys_with_their_own_protector_and_decrypt_each_others_ciphertexts_before_and_after_a_kek_rotation_on_one()
     {
-        using var otherTpm = new SoftwareTpm();
-        string[] Node(int index, string tcti, params string[] extra)
+        using var tpm2 = new SoftwareTpm();
+        string[] Node(int index, params string[] extra)
         {
             var ip = System.Net.IPAddress.Parse($"127.0.0.{20 + index}");
             return
@@ -117,32 +117,108 @@ public sealed class KmsServerTests : IAsyncLifetime
                 "--node-name", $"kms-{index}", "--node-ip", ip.ToString(), "--single-host-demo", "--bind-address", ip.ToString(),
                 "--supervisor-port", Str(Supervisor.ClusterHarness.FreePort(ip)), "--etcd-client-port", Str(Supervisor.ClusterHarness.FreePort(System.Net.IPAddress.Loopback)),
                 "--etcd-peer-port", Str(Supervisor.ClusterHarness.FreePort(ip)), "--etcd-metrics-port", Str(Supervisor.ClusterHarness.FreePort(System.Net.IPAddress.Loopback)),
-                "--config", _dir.Combine("etc", "config.yaml"), "--etcd-disable-snapshots",
-                "--secrets-encryption-provider", "kms", "--secrets-encryption-tpm-tcti", tcti, .. extra,
+                "--config", _dir.Combine("etc", "config.yaml"), "--etcd-disable-snapshots", "--secrets-encryption-provider", "kms", .. extra,
             ];
         }
-        var first = Node(1, _tpm.Tcti);
-        var data1 = _dir.Combine("server-1");
-        var data2 = _dir.Combine("server-2");
-        await using var s1 = ServerProcess.Start(data1, first);
-        await s1.WaitForLineAsync("[ready]");
-        var token = (await File.ReadAllTextAsync(new Bulwark.Pki.ServerPkiPaths(data1).Token, Token)).Trim();
-        var supervisor = $"https://127.0.0.21:{first[Array.IndexOf(first, "--supervisor-port") + 1]}";
+        static string Flag(string[] args, string name) => args[Array.IndexOf(args, name) + 1];
+        var nodes = new[]
+        {
+            Node(1, "--secrets-encryption-tpm-tcti", _tpm.Tcti),
+            Node(2, "--secrets-encryption-tpm-tcti", tpm2.Tcti),
+            // No TPM on the third: it seals the cluster's keys into 0600 files.
+            Node(3, "--secrets-encryption-key-protection", "file"),
+        };
+        var dataDirs = new[] { _dir.Combine("server-1"), _dir.Combine("server-2"), _dir.Combine("server-3") };
+        var servers = new List<ServerProcess>();
+        try
+        {
+            servers.Add(ServerProcess.Start(dataDirs[0], nodes[0]));
+            await servers[0].WaitForLineAsync("[ready]");
+            var token = (await File.ReadAllTextAsync(new Bulwark.Pki.ServerPkiPaths(dataDirs[0]).Token, Token)).Trim();
+            for (var i = 1; i < 3; i++)
+            {
+                // The third joins through the second: every server serves the keys to joining servers.
+                var through = $"https://127.0.0.{20 + i}:{Flag(nodes[i - 1], "--supervisor-port")}";
+                servers.Add(ServerProcess.Start(dataDirs[i], [.. nodes[i], "--server", through, "--token", token]));
+                await servers[i].WaitForLineAsync("[ready]");
+                Assert.Contains("sealed 1 key(s) received from the cluster in the bootstrap data", servers[i].Output);
+            }
+            Assert.Contains("sealed to the TPM 2.0 at " + tpm2.Tcti, servers[1].Output);
+            Assert.Contains("keys: 0600 files in", servers[2].Output);
+            // Only sealed blobs on a TPM server's disk: no key file, no plaintext export.
+            Assert.Empty(Directory.GetFiles(new NodeLayout(dataDirs[1]).KmsDir, "*.key"));
 
-        await using var s2 = ServerProcess.Start(data2, Node(2, otherTpm.Tcti, "--server", supervisor, "--token", token));
-        await s2.WaitForLineAsync("[ready]");
-        Assert.Contains("sealed 1 key(s) received from the cluster in the bootstrap data", s2.Output);
-        Assert.Contains("sealed to the TPM 2.0 at " + otherTpm.Tcti, s2.Output);
-        // Only sealed blobs on the joining server's disk: no key file, no plaintext export.
-        Assert.Empty(Directory.GetFiles(new NodeLayout(data2).KmsDir, "*.key"));
+            var clients = dataDirs.Select(d => new KmsClient(new NodeLayout(d).KmsSocket)).ToList();
+            try
+            {
+                var firstKey = (await clients[0].StatusAsync(Token)).KeyId;
+                foreach (var client in clients)
+                {
+                    Assert.Equal(firstKey, (await client.StatusAsync(Token)).KeyId);
+                }
+                var before = await EncryptOnEachAsync(clients, "before");
+                await AssertEachDecryptsEveryAsync(clients, before, "before");
 
-        using var c1 = new KmsClient(new NodeLayout(data1).KmsSocket);
-        using var c2 = new KmsClient(new NodeLayout(data2).KmsSocket);
-        Assert.Equal((await c1.StatusAsync(Token)).KeyId, (await c2.StatusAsync(Token)).KeyId);
-        var fromFirst = await c1.Api.EncryptAsync(new EncryptRequest { Plaintext = ByteString.CopyFromUtf8("written on 1"), Uid = "a" }, cancellationToken: Token);
-        var fromSecond = await c2.Api.EncryptAsync(new EncryptRequest { Plaintext = ByteString.CopyFromUtf8("written on 2"), Uid = "b" }, cancellationToken: Token);
-        Assert.Equal("written on 1", (await Decrypt(c2, fromFirst)).ToStringUtf8());
-        Assert.Equal("written on 2", (await Decrypt(c1, fromSecond)).ToStringUtf8());
+                // rotate-kek on the second server: its new key reaches the cluster's bootstrap data; the others follow.
+                var rotate = await CliRunner.RunAsync("secrets-encrypt", "rotate-kek", "--data-dir", dataDirs[1], "--config", _dir.Combine("etc", "config.yaml"),
+                    "--secrets-encryption-tpm-tcti", tpm2.Tcti, "--etcd-client-port", Flag(nodes[1], "--etcd-client-port"));
+                Assert.True(rotate.ExitCode == 0, rotate.Out + rotate.Error);
+                Assert.Contains("2 retained", rotate.Out);
+                Assert.DoesNotContain("current on this server only", rotate.Error);
+                var rotatedKey = (await clients[1].StatusAsync(Token)).KeyId;
+                Assert.NotEqual(firstKey, rotatedKey);
+
+                // Followed without a restart: each seals the new key with its own protector and its running plugin loads it.
+                await servers[0].WaitForLineAsync("followed a rotation on another server: KMS keyring: sealed 1 new key(s) here (tpm)");
+                await servers[2].WaitForLineAsync("followed a rotation on another server: KMS keyring: sealed 1 new key(s) here (file)");
+                Assert.True(File.Exists(Path.Combine(new NodeLayout(dataDirs[0]).KmsDir, rotatedKey + ".tpm.priv")));
+                Assert.Equal(AtomicFile.Private, File.GetUnixFileMode(Path.Combine(new NodeLayout(dataDirs[2]).KmsDir, rotatedKey + ".key")));
+                foreach (var client in clients)
+                {
+                    var status = await client.StatusAsync(Token);
+                    Assert.Equal((rotatedKey, "ok"), (status.KeyId, status.Healthz));
+                }
+                Assert.All(servers, s => Assert.False(s.HasExited));
+
+                var after = await EncryptOnEachAsync(clients, "after");
+                Assert.All(after, e => Assert.Equal(rotatedKey, e.KeyId));
+                await AssertEachDecryptsEveryAsync(clients, after, "after");
+                await AssertEachDecryptsEveryAsync(clients, before, "before");
+            }
+            finally
+            {
+                clients.ForEach(c => c.Dispose());
+            }
+        }
+        finally
+        {
+            foreach (var server in Enumerable.Reverse(servers))
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<List<EncryptResponse>> EncryptOnEachAsync(IReadOnlyList<KmsClient> clients, string label)
+    {
+        var sealedData = new List<EncryptResponse>();
+        for (var i = 0; i < clients.Count; i++)
+        {
+            sealedData.Add(await clients[i].Api.EncryptAsync(new EncryptRequest { Plaintext = ByteString.CopyFromUtf8($"{label} on {i + 1}"), Uid = label }, cancellationToken: Token));
+        }
+        return sealedData;
+    }
+
+    /// <summary>Every server's plugin opens what each server's plugin sealed (<paramref name="label"/> on its number).</summary>
+    private static async Task AssertEachDecryptsEveryAsync(IReadOnlyList<KmsClient> clients, IReadOnlyList<EncryptResponse> sealedData, string label)
+    {
+        for (var from = 0; from < sealedData.Count; from++)
+        {
+            foreach (var client in clients)
+            {
+                Assert.Equal($"{label} on {from + 1}", (await Decrypt(client, sealedData[from])).ToStringUtf8());
+            }
+        }
     }
 
     private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
