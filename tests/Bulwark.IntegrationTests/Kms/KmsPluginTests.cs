@@ -133,6 +133,19 @@ public sealed class KmsPluginTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Following_a_cluster_copy_older_than_a_rotation_made_here_keeps_the_newer_key_current()
+    {
+        var published = KmsKeyStore.Export(_plugin.Keys.Keyring, _store.ReadManifest());
+        var rotated = await _store.RotateAsync(Token);
+
+        // The rotation follower sees the cluster's copy from before the rotation was published.
+        Assert.Equal(0, await _store.ImportAsync(published, Token));
+
+        Assert.Equal(rotated.Current, _store.ReadManifest().Current);
+        Assert.Equal(rotated.Current, (await _client.StatusAsync(Token)).KeyId);
+    }
+
+    [Fact]
     public void Merging_two_keyrings_keeps_every_key_and_makes_the_newest_current_key_current()
     {
         var keys = Enumerable.Range(0, 3).Select(_ => KeyEncryptionKey.Generate(Crypto)).ToList();
