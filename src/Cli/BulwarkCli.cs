@@ -29,6 +29,7 @@ public static class BulwarkCli
         root.Subcommands.Add(KillallCommand.Create(env));
         root.Subcommands.Add(UninstallCommand.Create(env));
         root.Subcommands.Add(VersionCommand.Create(env));
+        root.Subcommands.Add(KmsPluginCommand.Create(env));
         return root;
     }
 

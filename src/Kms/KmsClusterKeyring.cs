@@ -7,10 +7,11 @@ namespace Bulwark.Kms;
 /// The KMS keyring every server shares through the token-sealed bootstrap data in etcd (entry kms/keyring). A rotation
 /// (<c>secrets-encrypt rotate-kek</c>) and each server's start publish this server's keys into it (<see cref="PublishAsync"/>);
 /// every running server follows it (<see cref="FollowAsync"/>, called by the rotation follower within seconds): it seals
-/// the keys it lacks with its own protector (TPM or file) and has its running plugin load them, without a restart. So a
+/// the keys it lacks with its own protector (TPM or file) and has its running plugin load them (a Status call: the
+/// plugin reloads a changed keyring), without a restart. So a
 /// Secret encrypted on any server after a rotation decrypts on every other, and every earlier ciphertext still does.
 /// </summary>
-public sealed class KmsClusterKeyring(KmsKeyStore store, KmsKeyHolder keys) : IBootstrapMemoryEntry
+public sealed class KmsClusterKeyring(KmsKeyStore store, KmsKeyHolder keys, string pluginSocket) : IBootstrapMemoryEntry
 {
     private const int PublishAttempts = 3;
 
@@ -31,6 +32,22 @@ public sealed class KmsClusterKeyring(KmsKeyStore store, KmsKeyHolder keys) : IB
             throw new KmsKeyringException(error);
         }
         var keyring = keys.Keyring;
+        using (var plugin = new KmsClient(pluginSocket))
+        {
+            V2.StatusResponse status;
+            try
+            {
+                status = await plugin.StatusAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Grpc.Core.RpcException e)
+            {
+                throw new KmsKeyringException($"the KMS plugin on {pluginSocket} does not answer ({e.StatusCode}); the cluster's keyring is sealed here and loads when it does", e);
+            }
+            if (status.KeyId != keyring.Current.Id || status.Healthz != KmsPluginService.Healthy)
+            {
+                throw new KmsKeyringException($"the KMS plugin on {pluginSocket} did not load the cluster's keyring: it serves {status.KeyId} ({status.Healthz}), not {keyring.Current.Id}");
+            }
+        }
         if (ReferenceEquals(keyring, _exportedFrom))
         {
             return [];

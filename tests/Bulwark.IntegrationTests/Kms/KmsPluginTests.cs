@@ -97,7 +97,7 @@ public sealed class KmsPluginTests : IAsyncLifetime
     {
         // The other server: same keys (joined through the bootstrap data), then rotated there.
         var other = new KmsKeyStore(_dir.Combine("other", "kms"), new KeyProtection(KeyProtection.File, KeyProtection.DefaultTcti, ""), Crypto);
-        var shared = new KmsClusterKeyring(_store, _plugin.Keys);
+        var shared = new KmsClusterKeyring(_store, _plugin.Keys, _plugin.SocketPath);
         await other.ImportAsync(shared.Value, Token);
         var before = await EncryptAsync([1, 2, 3]);
         await other.RotateAsync(Token);
@@ -143,6 +143,28 @@ public sealed class KmsPluginTests : IAsyncLifetime
 
         Assert.Equal(rotated.Current, _store.ReadManifest().Current);
         Assert.Equal(rotated.Current, (await _client.StatusAsync(Token)).KeyId);
+    }
+
+    [Fact]
+    public async Task The_plugin_process_serves_its_own_unsealed_keyring_and_stops_when_the_server_that_started_it_is_gone()
+    {
+        var socket = _dir.Combine("run", "child.sock");
+        // Started by this test, but told another parent: as if its server had died and it had been re-parented.
+        var info = new System.Diagnostics.ProcessStartInfo(Bulwark.Tests.Server.ServerProcess.Binary) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in KmsPluginProcess.Arguments(_store.Folder, socket, KeyProtection.DefaultTcti, FipsMode.On).SkipLast(1).Append("1"))
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using var child = System.Diagnostics.Process.Start(info)!;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(30));
+        await child.WaitForExitAsync(deadline.Token);
+        var output = await child.StandardOutput.ReadToEndAsync(Token) + await child.StandardError.ReadToEndAsync(Token);
+
+        Assert.True(child.ExitCode == 0, output);
+        Assert.Contains($"kms-plugin: serving {socket}, current key {_plugin.Keys.Keyring.Current.Id}, 1 retained", output);
+        Assert.Contains("the server that started this plugin is gone; stopping", output);
+        Assert.False(Path.Exists(socket), "the socket is removed when the plugin stops");
     }
 
     [Fact]

@@ -58,8 +58,14 @@ public sealed class KmsServerTests : IAsyncLifetime
         await using (var server = ServerProcess.Start("server", DataDir, inOwnProcessGroup: true, Args()))
         {
             await server.WaitForLineAsync("[ready]");
-            Assert.Contains($"[kms] KMS v2 plugin on {socket}: new keyring", server.Output);
+            var started = System.Text.RegularExpressions.Regex.Match(server.Output, $@"\[kms\] KMS v2 plugin \(pid (\d+)\) on {System.Text.RegularExpressions.Regex.Escape(socket)}: new keyring");
+            Assert.True(started.Success, server.Output);
             Assert.Contains("protected by tpm", server.Output);
+            // Its own small process, started by the server: its argv names paths, the TCTI and the fips mode, no key.
+            var pluginPid = int.Parse(started.Groups[1].Value, CultureInfo.InvariantCulture);
+            var argv = File.ReadAllText($"/proc/{pluginPid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(["kms-plugin", "--keyring", new NodeLayout(DataDir).KmsDir, "--socket", socket, "--tpm-tcti", _tpm.Tcti, "--fips-mode", "on"], argv[1..10]);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(new NodeLayout(DataDir).ServerLogsDir, "kms-plugin.log")));
 
             using var client = new KmsClient(socket);
             var status = await client.StatusAsync(Token);
@@ -91,6 +97,7 @@ public sealed class KmsServerTests : IAsyncLifetime
             var kmsStop = stops.IndexOf("[stop] kms stopped");
             Assert.True(kmsStop > stops.IndexOf("[stop] runtime stopped") && kmsStop > stops.IndexOf("[stop] supervisor stopped") && kmsStop < stops.IndexOf("[stop] etcd stopped"), string.Join("\n", stops));
             Assert.False(Path.Exists(socket), "the socket is removed when the plugin stops");
+            Assert.False(Bulwark.Processes.Signals.IsAlive(pluginPid), "the plugin process stops with the server");
         }
 
         // A restart unseals both keys from the TPM: the first ciphertext still decrypts.
