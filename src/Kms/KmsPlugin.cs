@@ -19,6 +19,8 @@ public sealed class KmsPlugin : IAsyncDisposable
     /// <summary>The socket kube-apiserver dials on a node with the default data dir.</summary>
     public const string DefaultSocket = "/run/bulwark/kms.sock";
 
+    private const int MaxMessage = 64 * 1024;
+
     private readonly WebApplication _app;
     private readonly KmsKeyHolder _keys;
 
@@ -50,7 +52,8 @@ public sealed class KmsPlugin : IAsyncDisposable
                 kestrel.AddServerHeader = false;
                 kestrel.ListenUnixSocket(socketPath, listen => listen.Protocols = HttpProtocols.Http2);
             });
-            builder.Services.AddGrpc();
+            // KMS messages are a DEK seed and a ciphertext of at most 1 KiB: refuse anything far larger before parsing it.
+            builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = MaxMessage);
             builder.Services.AddSingleton(new KmsPluginService(keys, crypto));
             var app = builder.Build();
             app.MapGrpcService<KmsPluginService>();
