@@ -125,6 +125,9 @@ public sealed class SplitRoleClusterTests : IDisposable
         Assert.Contains($"[join] joined the cluster through {etcd.Supervisor} as a control-plane-only server: no local etcd", controlServer.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("[etcd]", controlServer.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("[snapshots]", controlServer.Output, StringComparison.Ordinal);
+        // Its way forward is the runtime bundle, never an etcd-only node (it runs no etcd).
+        Assert.Contains("this control-plane-only server (disable-etcd) exists to run them", controlServer.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("etcd-only node", controlServer.Output, StringComparison.Ordinal);
 
         // The agent joins through the control-plane-only server's supervisor, which keeps node passwords in the remote etcd.
         var agentDir = _dir.Combine("agent");
