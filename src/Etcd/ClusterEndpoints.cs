@@ -29,7 +29,8 @@ public static class ClusterEndpoints
     public static async Task<IReadOnlyList<Uri>> FetchAsync(EtcdClient client, CancellationToken cancellationToken) =>
         OfVoters(await client.MemberListAsync(cancellationToken).ConfigureAwait(false));
 
-    private static IReadOnlyList<Uri> Parse(IEnumerable<string> urls, string source)
+    /// <summary>The URLs, each once; any that is not a plain https URL is refused, naming <paramref name="source"/>.</summary>
+    public static IReadOnlyList<Uri> Parse(IEnumerable<string> urls, string source)
     {
         var parsed = new List<Uri>();
         foreach (var url in urls)

@@ -43,7 +43,7 @@ public sealed record EtcdPaths(string DataDir)
     /// <summary>etcd's own data (WAL and snapshots) inside <see cref="MemberDir"/>.</summary>
     public string MemberDataDir => Path.Combine(MemberDir, "member");
 
-    /// <summary>On a control-plane-only server: the cluster members' client URLs (<see cref="EtcdEndpointsFile"/>).</summary>
+    /// <summary>On a control-plane-only server: the cluster members' client URLs (<see cref="NodeLayout.EtcdEndpointsFile"/>).</summary>
     public string RemoteEndpointsFile => Layout.EtcdEndpointsFile;
 
     public string LogFile => Layout.EtcdLogFile;

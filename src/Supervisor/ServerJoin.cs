@@ -173,7 +173,7 @@ public sealed class ServerJoin(CryptoService crypto, ILoggerFactory loggers)
     private async Task<IReadOnlyList<Uri>> ProvenMembersAsync(SupervisorClient client, EtcdNode node, ServerJoinOptions options, CancellationToken cancellationToken)
     {
         var view = await JoinRetry.RunAsync(client.GetEtcdMembersAsync, options.ReadyTimeout, _log, "fetching the etcd member list", cancellationToken).ConfigureAwait(false);
-        var named = view.Members.Where(m => !m.Learner).SelectMany(m => m.ClientUrls).Select(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) ? uri : null).OfType<Uri>().ToList();
+        var named = ClusterEndpoints.Parse(view.Members.Where(m => !m.Learner).SelectMany(m => m.ClientUrls), $"the etcd member list from {options.Server}");
         if (named.Count == 0)
         {
             throw new JoinException($"the cluster at {options.Server} has no voting etcd member with a client URL; a control-plane-only server needs an etcd server to join. Nothing was changed.");

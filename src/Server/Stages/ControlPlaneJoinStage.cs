@@ -21,9 +21,10 @@ public sealed class ControlPlaneJoinStage : IStage
         node.Progress(etcd.RemoteClientUrls is { Count: > 0 }
             ? $"checking the cluster's etcd members ({string.Join(", ", etcd.RemoteClientUrls.Select(ClusterEndpoints.Text))})"
             : $"joining {target} without etcd: fetching the cluster CA, the bootstrap data and the etcd member list");
+        var pki = ServerPkiOptions.From(node.Config);
         var joined = await new ServerJoin(NodeContext.Require(node.Crypto, "the crypto service"), node.Loggers)
-            .JoinWithoutEtcdAsync(new ServerJoinOptions(new Uri(target), ServerPkiOptions.From(node.Config).Token ?? "", ServerPkiOptions.From(node.Config), etcd,
-                Cni.CniSelection.From(node.Config).Display), cancellationToken).ConfigureAwait(false);
+            .JoinWithoutEtcdAsync(new ServerJoinOptions(new Uri(target), pki.Token ?? "", pki, etcd, Cni.CniSelection.From(node.Config).Display), cancellationToken)
+            .ConfigureAwait(false);
         node.EtcdNode = etcd with { RemoteClientUrls = joined.Endpoints };
         node.KmsKeyringImport = joined.MemoryEntries.GetValueOrDefault(BootstrapData.KmsKeyringEntry);
         var members = string.Join(", ", joined.Endpoints.Select(ClusterEndpoints.Text));
