@@ -211,4 +211,22 @@ public sealed class SplitRoleClusterTests : IDisposable
         Assert.Contains("[join] control-plane-only: no local etcd; datastore is the cluster's 3 etcd member(s)", restarted.Output, StringComparison.Ordinal);
         Assert.True(all.SetEquals(ApiserverArgs(control)["etcd-servers"].Split(',')), $"after the restart --etcd-servers {ApiserverArgs(control)["etcd-servers"]} still lists every member");
     }
+    [Fact]
+    public async Task A_control_plane_only_server_with_a_wrong_token_is_refused_and_writes_nothing()
+    {
+        var etcd = NewNode(3, EtcdOnly);
+        await using var etcdServer = Start(etcd);
+        await etcdServer.WaitForLineAsync("[ready]");
+        var good = File.ReadAllText(etcd.TokenFile).Trim();
+        var control = NewNode(4, $"disable-etcd: true\nserver: {etcd.Supervisor}\ntoken: {good[..(good.LastIndexOf(':') + 1)]}not-the-cluster-secret\n");
+
+        await using var refused = Start(control);
+        var code = await refused.WaitForExitAsync();
+
+        Assert.True(code == 1, $"exit {code}:\n{refused.Output}");
+        Assert.Contains("[join] refused:", refused.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(new ServerPkiPaths(control.DataDir).TlsDirectory), "no PKI is written before the token opened the bootstrap data");
+        Assert.False(File.Exists(new EtcdPaths(control.DataDir).RemoteEndpointsFile));
+        Assert.Empty(EtcdProcessesOf(control));
+    }
 }
