@@ -25,7 +25,7 @@ public sealed class BundleImporter(CryptoService crypto, TimeProvider time, Tran
         var scratchParent = request.ImagesDirectory is { } dir ? EnsureImagesDirectory(dir) : null;
         using var scratch = new ScratchDirectory("bulwark-import", scratchParent);
         var verification = await new BundleVerifier(crypto, time).VerifyAsync(request.Bundle, request.Keys, request.KeyNames, request.Policy,
-            request.RequireScan, scratch.Path, progress, cancellationToken).ConfigureAwait(false);
+            request.RequireScan, request.ManifestGate, scratch.Path, progress, cancellationToken).ConfigureAwait(false);
         var pushed = new List<string>();
         if (request.Registry is { } registry)
         {
@@ -44,7 +44,24 @@ public sealed class BundleImporter(CryptoService crypto, TimeProvider time, Tran
                 archives.Add(await WriteImageArchiveAsync(group.Key, group.ToList(), scratch.Path, imagesDirectory, cancellationToken).ConfigureAwait(false));
             }
         }
-        return new ImportResult(verification, pushed, archives, request.Registry is not null ? request.RegistriesFile : null);
+        var manifests = request.ManifestsDirectory is { } manifestsDirectory && verification.Index.Manifests is { } carried
+            ? WriteManifests(carried, scratch.Path, manifestsDirectory)
+            : [];
+        return new ImportResult(verification, pushed, archives, request.Registry is not null ? request.RegistriesFile : null, manifests);
+    }
+
+    /// <summary>The verified manifests into the folder (server/manifests applies them), each written atomically, 0600 as RKE2 keeps them.</summary>
+    private static List<string> WriteManifests(BundleManifests carried, string root, string directory)
+    {
+        var written = new List<string>();
+        foreach (var path in carried.Files)
+        {
+            var target = Path.Combine(directory, Path.GetRelativePath(BundleManifests.Folder, path));
+            AtomicFile.EnsureDirectory(Path.GetDirectoryName(target)!, AtomicFile.PrivateDirectory);
+            AtomicFile.WriteAllBytes(target, File.ReadAllBytes(Path.Combine(root, path)), AtomicFile.Private);
+            written.Add(target);
+        }
+        return written;
     }
 
     private static string EnsureImagesDirectory(string directory)

@@ -2,10 +2,10 @@ namespace Bulwark.Airgap;
 
 /// <summary>
 /// <c>bulwark/index.json</c>, the signed table of contents of a bundle (docs/bundle-format.md): every image with its
-/// SBOM, scan and signature, and the sha256 and size of every other file in the archive.
+/// SBOM, scan and signature, the sha256 and size of every other file in the archive, and the manifests it carries.
 /// </summary>
 public sealed record BundleIndex(string Format, int Version, string Created, string Tool, IReadOnlyList<string> Platforms,
-    IReadOnlyList<BundleImage> Images, IReadOnlyList<BundleFile> Files)
+    IReadOnlyList<BundleImage> Images, IReadOnlyList<BundleFile> Files, BundleManifests? Manifests = null)
 {
     public const string FormatName = "bulwark-airgap-bundle";
     public const int CurrentVersion = 1;

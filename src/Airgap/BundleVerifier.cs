@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Bulwark.Crypto;
 using Bulwark.Pipeline;
+using Bulwark.Pipeline.PodSecurity;
 using Bulwark.Runtime;
 
 namespace Bulwark.Airgap;
@@ -18,7 +19,7 @@ public sealed class BundleVerifier(CryptoService crypto, TimeProvider time)
     private const long KeepInMemory = 4 << 20;
 
     public async Task<BundleVerification> VerifyAsync(string archive, IReadOnlyList<AsymmetricAlgorithm> keys, IReadOnlyList<string> keyNames,
-        GatePolicy policy, bool requireScan, string? extractTo, TransferProgress? progress, CancellationToken cancellationToken)
+        GatePolicy policy, bool requireScan, ManifestGate manifestGate, string? extractTo, TransferProgress? progress, CancellationToken cancellationToken)
     {
         if (!File.Exists(archive))
         {
@@ -120,7 +121,26 @@ public sealed class BundleVerifier(CryptoService crypto, TimeProvider time)
             throw new PipelineException($"{archive}: {missing.Count} file(s) of the signed index are missing from the archive (first: {missing[0]}); the bundle is truncated. Copy it again.", PipelineFailure.Refused);
         }
         var verdicts = index.Images.Select(image => CheckImage(archive, image, small, expected, signer, keys, keyNames, policy, requireScan)).ToList();
-        return new BundleVerification(index, keyNames[keyIndex], verdicts, bytes);
+        var manifests = index.Manifests is { } carried ? CheckManifests(archive, carried, small, manifestGate) : null;
+        return new BundleVerification(index, keyNames[keyIndex], verdicts, bytes, manifests);
+    }
+
+    /// <summary>The carried manifests against the local Pod Security level (the bundle's own verdict is not trusted alone).</summary>
+    private static ManifestScan CheckManifests(string archive, BundleManifests carried, Dictionary<string, byte[]> small, ManifestGate gate)
+    {
+        using var scratch = new ScratchDirectory("bulwark-manifests");
+        foreach (var path in carried.Files)
+        {
+            if (!path.StartsWith(BundleManifests.Folder + "/", StringComparison.Ordinal) || !small.TryGetValue(path, out var content))
+            {
+                throw new PipelineException($"{archive}: manifest {path} is not a file of the bundle under {BundleManifests.Folder}/ (or is over 4 MiB)", PipelineFailure.Refused);
+            }
+            var target = Path.Combine(scratch.Path, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.WriteAllBytes(target, content);
+        }
+        return gate.Check(Path.Combine(scratch.Path, BundleManifests.Folder), file => Path.GetRelativePath(scratch.Path, file),
+            $"{archive}: the manifests it carries (nothing was imported)");
     }
 
     private ImageVerdict CheckImage(string archive, BundleImage image, Dictionary<string, byte[]> small, Dictionary<string, BundleFile> files,

@@ -4,6 +4,7 @@ using System.Text;
 using Bulwark.Crypto;
 using Bulwark.FileSystem;
 using Bulwark.Pipeline;
+using Bulwark.Pipeline.PodSecurity;
 using Bulwark.Runtime;
 
 namespace Bulwark.Airgap;
@@ -23,6 +24,8 @@ public sealed class BundleWriter(CryptoService crypto, TimeProvider time, Transf
         var staging = output + ".partial";
         AtomicFile.EnsureDirectory(staging, AtomicFile.PrivateDirectory);
         Directory.CreateDirectory(Path.Combine(staging, BlobsFolder));
+        // Manifests first: a refused manifest should not cost a pull.
+        var manifests = StageManifests(request, staging);
         var images = new List<BundleImage>();
         foreach (var reference in request.Images)
         {
@@ -42,12 +45,55 @@ public sealed class BundleWriter(CryptoService crypto, TimeProvider time, Transf
         var files = await ListFilesAsync(staging, cancellationToken).ConfigureAwait(false);
         var index = new BundleIndex(BundleIndex.FormatName, BundleIndex.CurrentVersion,
             time.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture), $"bulwark {request.ToolVersion}",
-            request.Platforms.Select(p => p.ToString()).ToList(), images, files);
+            request.Platforms.Select(p => p.ToString()).ToList(), images, files, manifests);
         var indexBytes = JsonSerializer.SerializeToUtf8Bytes(index, AirgapJsonContext.Default.BundleIndex);
         var signature = new ArtifactSigner(crypto).Sign(request.SigningKey, indexBytes);
         await WriteArchiveAsync(output, staging, indexBytes, signature, files, cancellationToken).ConfigureAwait(false);
         Directory.Delete(staging, recursive: true);
         return index;
+    }
+
+    /// <summary>
+    /// Gates each --manifests path at the request's Pod Security level, then copies what it scanned under manifests/ (a folder
+    /// keeps its name and inner layout). Restaged on every run, so a rerun after an edit carries the edited files.
+    /// </summary>
+    private static BundleManifests? StageManifests(BundleRequest request, string staging)
+    {
+        if (request.Manifests is not { Count: > 0 } paths)
+        {
+            return null;
+        }
+        var gate = request.ManifestGate ?? throw new ArgumentException("manifests to bundle need a gate", nameof(request));
+        var folder = Path.Combine(staging, BundleManifests.Folder);
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        var carried = new List<string>();
+        var workloads = 0;
+        foreach (var path in paths)
+        {
+            var scan = gate.Check(path, file => file, $"--manifests {path}");
+            if (scan.Files.Count == 0)
+            {
+                throw new PipelineException($"--manifests {path}: no manifest files (*.yaml, *.yml, *.json) in that folder", PipelineFailure.Input);
+            }
+            workloads += scan.Workloads.Count;
+            var root = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)))!;
+            foreach (var file in scan.Files)
+            {
+                var relative = $"{BundleManifests.Folder}/{Path.GetRelativePath(root, Path.GetFullPath(file))}";
+                if (carried.Contains(relative, StringComparer.Ordinal))
+                {
+                    throw new PipelineException($"--manifests {path}: a second file would be carried as {relative}; rename one of them", PipelineFailure.Input);
+                }
+                var destination = Path.Combine(staging, relative);
+                Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+                File.Copy(file, destination);
+                carried.Add(relative);
+            }
+        }
+        return new BundleManifests(gate.Level.ToString().ToLowerInvariant(), carried, workloads);
     }
 
     private async Task<List<BundleImage>> PullAsync(ImageReference reference, BundleRequest request, string staging, CancellationToken cancellationToken)

@@ -1,9 +1,10 @@
 using System.Security.Cryptography;
 using Bulwark.Pipeline;
+using Bulwark.Pipeline.PodSecurity;
 
 namespace Bulwark.Airgap;
 
-/// <summary>Where <c>airgap import</c> puts a verified bundle: a private registry and/or the node's agent/images folder.</summary>
+/// <summary>Where <c>airgap import</c> puts a verified bundle: a private registry and/or the node's agent/images folder; its manifests into a folder.</summary>
 public sealed record ImportRequest(
     string Bundle,
     IReadOnlyList<AsymmetricAlgorithm> Keys,
@@ -12,4 +13,6 @@ public sealed record ImportRequest(
     bool RequireScan,
     RegistryEndpoint? Registry,
     string? RegistriesFile,
-    string? ImagesDirectory);
+    string? ImagesDirectory,
+    ManifestGate ManifestGate,
+    string? ManifestsDirectory = null);

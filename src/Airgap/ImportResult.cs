@@ -1,4 +1,5 @@
 namespace Bulwark.Airgap;
 
-/// <summary>What an import did: the verification, the images pushed (as named in the registry) and the archives written.</summary>
-public sealed record ImportResult(BundleVerification Verification, IReadOnlyList<string> Pushed, IReadOnlyList<string> Archives, string? RegistriesFile);
+/// <summary>What an import did: the verification, the images pushed (as named in the registry), the archives and manifests written.</summary>
+public sealed record ImportResult(BundleVerification Verification, IReadOnlyList<string> Pushed, IReadOnlyList<string> Archives, string? RegistriesFile,
+    IReadOnlyList<string> Manifests);

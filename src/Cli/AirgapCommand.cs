@@ -3,6 +3,7 @@ using Bulwark.Airgap;
 using Bulwark.Config;
 using Bulwark.Crypto;
 using Bulwark.Pipeline;
+using Bulwark.Pipeline.PodSecurity;
 using Bulwark.Resources;
 using Bulwark.Runtime;
 
@@ -15,6 +16,7 @@ internal static class AirgapCommand
     private static readonly Option<bool> RequireScan = new("--require-scan") { Description = "Refuse images that were bundled without a vulnerability scan" };
     private static readonly Option<string> Ignore = new("--ignore") { Description = "Accepted vulnerabilities: .trivyignore or the YAML form (default: pipeline/ignore.yaml)", HelpName = "FILE" };
     private static readonly Option<string[]> Vex = new("--vex") { Description = "OpenVEX document(s) to honour", HelpName = "FILE" };
+    private static readonly Option<string> PssLevel = CreatePssLevel();
 
     public static Command Create(CliEnvironment env) => new("airgap", "Air-gapped installs: bundle images with SBOMs, scans and signatures; verify; import")
     {
@@ -32,10 +34,11 @@ internal static class AirgapCommand
         var platforms = new Option<string[]>("--platform") { Description = "Platform(s) to bundle (default linux/amd64)", HelpName = "OS/ARCH" };
         var files = new Option<string[]>("--files") { Description = "Extra files (runtime bundle, chart archives) to carry", HelpName = "FILE" };
         var registries = new Option<string>("--registries") { Description = "registries.yaml with mirrors, credentials and CAs for pulling", HelpName = "FILE" };
+        var manifests = new Option<string[]>("--manifests") { Description = "Manifest file(s) or folder(s) to carry; each must pass the Pod Security Standards at --pss-level", HelpName = "PATH" };
         var trivyCache = new Option<string>("--trivy-cache") { Description = "Prepared Trivy cache dir (db/trivy.db, db/metadata.json); scans every image", HelpName = "DIR" };
         var command = new Command("bundle", "Pull images into one signed archive (OCI layout, index with sha256 of every file, SBOM and scan per image)")
         {
-            output, signingKey, images, imageList, platforms, files, registries, trivyCache, Ignore, Vex,
+            output, signingKey, images, imageList, platforms, files, manifests, PssLevel, registries, trivyCache, Ignore, Vex,
         };
         command.SetAction((parse, cancellationToken) => Run(env, async () =>
         {
@@ -61,12 +64,16 @@ internal static class AirgapCommand
             }
             var registriesFile = parse.GetValue(registries) is { } r ? Runtime.RegistriesFile.Load(r) : Runtime.RegistriesFile.Empty;
             var request = new BundleRequest(references.DistinctBy(i => i.ToString()).ToList(), chosenPlatforms, parse.GetValue(files) ?? [], registriesFile, key,
-                parse.GetValue(output)!, BuildInfo.Current.Version, trivy);
+                parse.GetValue(output)!, BuildInfo.Current.Version, trivy, parse.GetValue(manifests), ManifestGateFor(parse));
             var index = await new BundleWriter(crypto, TimeProvider.System, new TransferProgress(env.Error, env.IsTerminal)).WriteAsync(request, cancellationToken);
             env.Out.WriteLine($"wrote {request.Output}: {index.Images.Count} image(s), {index.Files.Count} files, {index.Files.Sum(f => f.Size) / 1048576.0:0.0} MiB; index signed");
             foreach (var image in index.Images)
             {
                 env.Out.WriteLine($"  {image.Name} {image.Platform} {image.Digest}{(image.NotScanned is { } why ? "  (not scanned: " + why + ")" : "")}");
+            }
+            if (index.Manifests is { } carried)
+            {
+                env.Out.WriteLine($"  {carried.Files.Count} manifest file(s), {carried.Workloads} workload(s): Pod Security Standards {carried.Level} passed");
             }
             return ExitCodes.Ok;
         }));
@@ -78,7 +85,7 @@ internal static class AirgapCommand
         var bundle = new Argument<string>("BUNDLE") { Description = "The bundle archive" };
         var command = new Command("verify", "Check every digest, the index signature, each image signature and the gate with the local policy")
         {
-            bundle, Keys, RequireScan, Ignore, Vex,
+            bundle, Keys, RequireScan, Ignore, Vex, PssLevel,
         };
         command.SetAction((parse, cancellationToken) => Run(env, async () =>
         {
@@ -86,7 +93,8 @@ internal static class AirgapCommand
             var keyFiles = parse.GetValue(Keys)!;
             var keys = new ArtifactSigner(crypto).LoadPublicKeys(keyFiles);
             var result = await new BundleVerifier(crypto, TimeProvider.System).VerifyAsync(parse.GetValue(bundle)!, keys, keyFiles,
-                LoadPolicy(parse, PipelineSettings.Load(EmbeddedData.BuiltIn)), parse.GetValue(RequireScan), null, new TransferProgress(env.Error, env.IsTerminal), cancellationToken);
+                LoadPolicy(parse, PipelineSettings.Load(EmbeddedData.BuiltIn)), parse.GetValue(RequireScan), ManifestGateFor(parse), null,
+                new TransferProgress(env.Error, env.IsTerminal), cancellationToken);
             WriteVerification(env, result);
             return ExitCodes.Ok;
         }));
@@ -101,10 +109,11 @@ internal static class AirgapCommand
         var username = new Option<string>("--username") { Description = "User for the private registry", HelpName = "USER" };
         var passwordFile = new Option<string>("--password-file") { Description = "File holding the registry password", HelpName = "FILE" };
         var imagesDir = new Option<string>("--images-dir") { Description = "Write image archives here for containerd (default with no --registry: <data-dir>/agent/images)", HelpName = "DIR" };
+        var manifestsDir = new Option<string>("--manifests-dir") { Description = "Write the bundle's manifests here (e.g. <data-dir>/server/manifests, which the server applies)", HelpName = "DIR" };
         var noRegistriesFile = new Option<bool>("--no-registries-file") { Description = "Do not write the mirror entries into registries.yaml (private-registry)" };
         var command = new Command("import", "Verify a bundle, then import it into a private registry and/or the node's agent/images")
         {
-            bundle, Keys, RequireScan, Ignore, Vex, registry, caFile, username, passwordFile, imagesDir, noRegistriesFile,
+            bundle, Keys, RequireScan, Ignore, Vex, PssLevel, registry, caFile, username, passwordFile, imagesDir, manifestsDir, noRegistriesFile,
         };
         var flags = ConfigFlags.AddTo(command, [ConfigKeys.DataDir, ConfigKeys.PrivateRegistry]);
         command.SetAction((parse, cancellationToken) => Run(env, async () =>
@@ -125,7 +134,7 @@ internal static class AirgapCommand
             var images = parse.GetValue(imagesDir) ?? (target is null ? Path.Combine(config.DataDir, "agent", "images") : null);
             var request = new ImportRequest(parse.GetValue(bundle)!, new ArtifactSigner(crypto).LoadPublicKeys(keyFiles), keyFiles,
                 LoadPolicy(parse, PipelineSettings.Load(EmbeddedData.BuiltIn)), parse.GetValue(RequireScan), target,
-                parse.GetValue(noRegistriesFile) ? null : config.Get(ConfigKeys.PrivateRegistry), images);
+                parse.GetValue(noRegistriesFile) ? null : config.Get(ConfigKeys.PrivateRegistry), images, ManifestGateFor(parse), parse.GetValue(manifestsDir));
             var result = await new BundleImporter(crypto, TimeProvider.System, new TransferProgress(env.Error, env.IsTerminal)).ImportAsync(request, cancellationToken);
             WriteVerification(env, result.Verification);
             foreach (var name in result.Pushed)
@@ -135,6 +144,10 @@ internal static class AirgapCommand
             foreach (var archive in result.Archives)
             {
                 env.Out.WriteLine($"wrote {archive} (containerd imports it on the next start)");
+            }
+            foreach (var manifest in result.Manifests)
+            {
+                env.Out.WriteLine($"wrote {manifest} (0600)");
             }
             if (result.RegistriesFile is { } written)
             {
@@ -153,7 +166,27 @@ internal static class AirgapCommand
             var scan = image.Scan is { } s ? $"gate passed ({s.Findings.Count} findings, threshold {s.Threshold})" : $"not scanned";
             env.Out.WriteLine($"  ok  {image.Name} {image.Platform} {image.Digest[..19]}…  signed ({image.SignedBy}), {image.Packages} SBOM components, {scan}");
         }
+        if (result.Manifests is { } manifests)
+        {
+            env.Out.WriteLine($"  ok  {manifests.Files.Count} manifest file(s), {manifests.Workloads.Count} workload(s): Pod Security Standards {manifests.Level.ToString().ToLowerInvariant()} passed");
+        }
     }
+
+    private static Option<string> CreatePssLevel()
+    {
+        var level = new Option<string>("--pss-level")
+        {
+            Description = "Pod Security Standards level carried manifests must pass (restricted includes baseline)",
+            DefaultValueFactory = _ => "restricted",
+            HelpName = "baseline|restricted",
+        };
+        level.AcceptOnlyFromAmong("baseline", "restricted");
+        return level;
+    }
+
+    private static ManifestGate ManifestGateFor(ParseResult parse) =>
+        new(new ManifestScanner(PodSecurityStandards.Load(EmbeddedData.BuiltIn)),
+            parse.GetValue(PssLevel) == "baseline" ? PodSecurityLevel.Baseline : PodSecurityLevel.Restricted);
 
     internal static GatePolicy LoadPolicy(ParseResult parse, PipelineSettings settings)
     {

@@ -50,11 +50,17 @@ public sealed class AirgapFlowTests
 
     private static async Task<string> BundleAsync(Setup s)
     {
-        var bundle = s.Dir.Combine("out", "bundle.tar");
-        Directory.CreateDirectory(Path.GetDirectoryName(bundle)!);
-        var result = await CliRunner.RunAsync("airgap", "bundle", "--images", s.Images, "--registries", s.Registries, "--signing-key", s.Key, "--output", bundle);
+        var (bundle, result) = await TryBundleAsync(s);
         Assert.True(result.ExitCode == 0, result.Error + result.Out);
         return bundle;
+    }
+
+    private static async Task<(string Bundle, CliRunner.Result Result)> TryBundleAsync(Setup s, params string[] extra)
+    {
+        var bundle = s.Dir.Combine("out", "bundle.tar");
+        Directory.CreateDirectory(Path.GetDirectoryName(bundle)!);
+        var result = await CliRunner.RunAsync(["airgap", "bundle", "--images", s.Images, "--registries", s.Registries, "--signing-key", s.Key, "--output", bundle, .. extra]);
+        return (bundle, result);
     }
 
     private Task<CliRunner.Result> ImportAsync(Setup s, string bundle, string pub, string imagesDir)
@@ -154,6 +160,98 @@ public sealed class AirgapFlowTests
         Assert.Empty(Directory.GetFiles(imagesDir));
         Assert.Empty(Directory.GetDirectories(imagesDir));
         Assert.False(File.Exists(s.Dir.Combine("etc", "registries.yaml")));
+    }
+
+    // Runs as root (line 11) with no seccomp profile: it passes baseline, not restricted.
+    private const string BaselineOnlyPod = """
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: legacy-tool
+          namespace: tools
+        spec:
+          containers:
+            - name: tool
+              image: registry.local/tools/busybox:1.0
+              securityContext:
+                runAsUser: 0
+        """;
+
+    private const string RestrictedDeployment = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+          namespace: apps
+        spec:
+          selector:
+            matchLabels: {app: web}
+          template:
+            metadata:
+              labels: {app: web}
+            spec:
+              securityContext:
+                runAsNonRoot: true
+                seccompProfile: {type: RuntimeDefault}
+              containers:
+                - name: web
+                  image: registry.local/tools/busybox:1.0
+                  securityContext:
+                    allowPrivilegeEscalation: false
+                    capabilities: {drop: [ALL]}
+        """;
+
+    [Fact]
+    public async Task Manifests_are_gated_at_bundle_time_carried_signed_checked_again_at_the_local_level_and_imported_0600()
+    {
+        using var s = await PrepareAsync();
+        var apps = Directory.CreateDirectory(s.Dir.Combine("apps")).FullName;
+        var deployment = s.Dir.Write("apps/web.yaml", RestrictedDeployment);
+        s.Dir.Write("apps/tools/legacy.yaml", BaselineOnlyPod);
+
+        // The default level (restricted) refuses the legacy pod before anything is pulled or written.
+        var (bundle, refused) = await TryBundleAsync(s, "--manifests", apps);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("violation(s) of Pod Security Standards restricted", refused.Error);
+        Assert.Contains("legacy.yaml:11: Pod tools/legacy-tool:", refused.Error);
+        Assert.DoesNotContain("web.yaml", refused.Error);
+        Assert.False(File.Exists(bundle));
+
+        var (_, bundled) = await TryBundleAsync(s, "--manifests", apps, "--pss-level", "baseline");
+        Assert.True(bundled.ExitCode == 0, bundled.Error + bundled.Out);
+        Assert.Contains("2 manifest file(s), 2 workload(s): Pod Security Standards baseline passed", bundled.Out);
+        var extracted = Directory.CreateDirectory(s.Dir.Combine("x")).FullName;
+        await Tools.RunAsync("tar", "-xf", bundle, "-C", extracted);
+        Assert.Equal(RestrictedDeployment, File.ReadAllText(Path.Combine(extracted, "manifests/apps/web.yaml")));
+        var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(extracted, BundleIndex.IndexPath))).RootElement;
+        Assert.Equal("baseline", index.GetProperty("manifests").GetProperty("level").GetString());
+        Assert.Contains(index.GetProperty("files").EnumerateArray(), f => f.GetProperty("path").GetString() == "manifests/apps/tools/legacy.yaml");
+
+        // The disconnected side does not trust the bundle's level: its own default (restricted) refuses, naming the carried file.
+        var strict = await CliRunner.RunAsync("airgap", "verify", bundle, "--key", s.Pub);
+        Assert.Equal(1, strict.ExitCode);
+        Assert.Contains("the manifests it carries (nothing was imported)", strict.Error);
+        Assert.Contains("manifests/apps/tools/legacy.yaml:11", strict.Error);
+        var lenient = await CliRunner.RunAsync("airgap", "verify", bundle, "--key", s.Pub, "--pss-level", "baseline");
+        Assert.True(lenient.ExitCode == 0, lenient.Error + lenient.Out);
+        Assert.Contains("2 manifest file(s), 2 workload(s): Pod Security Standards baseline passed", lenient.Out);
+
+        // A manifest altered after signing is refused like any other file.
+        var tampered = s.Dir.Combine("tampered.tar");
+        Rewrite(bundle, tampered, (entry, bytes) => entry == "manifests/apps/web.yaml" ? System.Text.Encoding.UTF8.GetBytes(RestrictedDeployment.Replace("runAsNonRoot: true", "runAsNonRoot: false")) : bytes);
+        var altered = await CliRunner.RunAsync("airgap", "verify", tampered, "--key", s.Pub, "--pss-level", "baseline");
+        Assert.Equal(1, altered.ExitCode);
+        Assert.Contains("manifests/apps/web.yaml has sha256", altered.Error);
+
+        var manifestsDir = s.Dir.Combine("data", "server", "manifests");
+        var imported = await CliRunner.RunAsync("airgap", "import", bundle, "--key", s.Pub, "--pss-level", "baseline", "--images-dir", s.Dir.Combine("data", "agent", "images"),
+            "--manifests-dir", manifestsDir, "--private-registry", s.Dir.Combine("etc", "registries.yaml"));
+        Assert.True(imported.ExitCode == 0, imported.Error + imported.Out);
+        var written = Path.Combine(manifestsDir, "apps", "web.yaml");
+        Assert.Contains($"wrote {written} (0600)", imported.Out);
+        Assert.Equal(File.ReadAllText(deployment), File.ReadAllText(written));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(written));
+        Assert.True(File.Exists(Path.Combine(manifestsDir, "apps", "tools", "legacy.yaml")));
     }
 
     private static byte[] Flip(byte[] bytes)
