@@ -24,7 +24,7 @@ public sealed class SupervisedProcess : IAsyncDisposable
     private Task? _monitor;
     private StreamWriter? _log;
     private bool _started;
-    private bool _stopRequested;
+    private volatile bool _stopRequested;
     private bool _disposed;
     private string? _finalReason;
 
