@@ -35,7 +35,7 @@ echo
 echo "== bulwark node pause-image (the upstream pause image cannot be pulled offline: a stand-in from busybox)"
 install -d -m 0700 "$run_dir/data" "$run_dir/data/agent" "$run_dir/data/agent/images"
 pause=bulwark.local/pause:busybox-demo
-"$bin" node pause-image --output "$run_dir/data/agent/images/pause-demo.tar" --image "$pause"
+"$bin" node pause-image --output-file "$run_dir/data/agent/images/pause-demo.tar" --image "$pause"
 
 mkdir -p "$run_dir/etc"
 config="$run_dir/etc/config.yaml"

@@ -27,7 +27,7 @@ internal static class AirgapCommand
 
     private static Command CreateBundle(CliEnvironment env)
     {
-        var output = new Option<string>("--output", "-o") { Description = "The bundle archive to write", HelpName = "FILE", Required = true };
+        var output = new Option<string>("--output-file") { Description = "The bundle archive to write", HelpName = "FILE", Required = true };
         var signingKey = new Option<string>("--signing-key") { Description = "Operator's private key (PEM, 0600): ECDSA P-256/P-384 or RSA-3072", HelpName = "KEY", Required = true };
         var images = new Option<string[]> ("--images") { Description = "File(s) with one image reference per line", HelpName = "FILE" };
         var imageList = new Option<string[]>("--image-list") { Description = "Built-in image lists under pipeline/images (default: bulwark unless --images is given)", HelpName = "NAME" };

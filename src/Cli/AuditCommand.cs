@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Bulwark.Compliance;
+using Bulwark.ControlPlane;
 using Bulwark.Compliance.Catalog;
 using Bulwark.Compliance.Evidence;
 using Bulwark.Compliance.Reports;
@@ -41,10 +42,12 @@ internal static class AuditCommand
             Description = "Write the kube-bench config dir for Bulwark's layout into DIR (for kube-bench --config-dir DIR) and exit",
             HelpName = "DIR",
         };
+        var kubeconfig = new Option<string>("--kubeconfig") { Description = "Kubeconfig for live evidence from the API (default: the admin kubeconfig Bulwark writes)", HelpName = "FILE" };
+        var offline = new Option<bool>("--offline") { Description = "Read the node only: checks that need the Kubernetes API stay MANUAL" };
         var etcDir = new Option<string>("--etc-dir") { Description = "The node's Bulwark config folder (default: the folder of --config, /etc/bulwark)", HelpName = "DIR" };
         var command = new Command("audit", "Audit this node against the CIS Kubernetes Benchmark (1.12 for Kubernetes 1.32, or 1.23) and the DISA Kubernetes or RKE2 STIG; write reports")
         {
-            benchmark, format, output, failOn, catalog, allowExec, stigBenchmark, exportKubeBench, etcDir, HardeningCommand.HostRootOption,
+            benchmark, format, output, failOn, catalog, allowExec, stigBenchmark, exportKubeBench, kubeconfig, offline, etcDir, HardeningCommand.HostRootOption,
         };
         var flags = ConfigFlags.AddTo(command, [ConfigKeys.DataDir]);
         command.SetAction(async (parse, cancellationToken) =>
@@ -104,11 +107,15 @@ internal static class AuditCommand
             }
             var configFile = parse.GetValue(ConfigFlags.ConfigFile) is { Length: > 0 } c ? c : ConfigLoader.DefaultConfigFile;
             var node = new NodePaths(hostRoot, config.DataDir, parse.GetValue(etcDir) ?? Path.GetDirectoryName(Path.GetFullPath(configFile))!);
+            using var cluster = parse.GetValue(offline)
+                ? ClusterConnection.None("--offline was given")
+                : await ClusterConnection.ConnectAsync(parse.GetValue(kubeconfig) ?? node.Resolve(ControlPlaneRenderer.AdminKubeconfigPath(config, node.EtcDir)), cancellationToken);
             var settings = new AuditSettings(node, benchmarks)
             {
                 CatalogDirectory = parse.GetValue(catalog),
                 AllowExec = parse.GetValue(allowExec),
                 ToolVersion = BuildInfo.Current.Version,
+                Cluster = cluster,
             };
             AuditReport report;
             try

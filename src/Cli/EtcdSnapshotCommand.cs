@@ -230,6 +230,13 @@ internal static class EtcdSnapshotCommand
             return null;
         }
         var node = EtcdNode.FromConfig(config);
+        if (!node.RunsMember)
+        {
+            // Snapshots are of a local member's backend and kept beside it: the etcd servers take them (as on RKE2's etcd nodes).
+            env.Error.WriteLine("error: disable-etcd: this is a control-plane-only server; it runs no etcd member, so it takes no snapshots. " +
+                "Run bulwark etcd-snapshot on a server that runs etcd (one of the members in " + node.Paths.RemoteEndpointsFile + ").");
+            return null;
+        }
         var settings = SnapshotSettings.FromConfig(config, node, env.Variables);
         if (parse.GetValue(dir) is { Length: > 0 } d)
         {

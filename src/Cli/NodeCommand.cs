@@ -43,7 +43,7 @@ internal static class NodeCommand
     /// <summary><c>bulwark node pause-image</c>: an OCI archive of a stand-in pause image for nodes without the upstream one.</summary>
     private static Command PauseImage(CliEnvironment env)
     {
-        var output = new Option<string>("--output", "-o") { Description = "Archive to write (e.g. <data-dir>/agent/images/pause.tar, imported at start)", HelpName = "FILE", Required = true };
+        var output = new Option<string>("--output-file") { Description = "Archive to write (e.g. <data-dir>/agent/images/pause.tar, imported at start)", HelpName = "FILE", Required = true };
         var image = new Option<string>("--image") { Description = "Image name to give it; set pause-image to the same name", DefaultValueFactory = _ => "bulwark.local/pause:busybox" };
         var command = new Command("pause-image", "Write an OCI archive of a stand-in sandbox (pause) image built from the host's static busybox, for offline nodes and demos that do not have the upstream pause image")
         {

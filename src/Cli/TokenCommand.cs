@@ -41,7 +41,7 @@ internal static class TokenCommand
             var crypto = CryptoStartup.Start(config).Service;
             var node = EtcdNode.FromConfig(config);
             using var etcd = new EtcdClient(node.ClientOptions());
-            env.Out.WriteLine($"Re-sealing the bootstrap data in etcd ({node.LocalClientUrl.ToString().TrimEnd('/')}) with the new token…");
+            env.Out.WriteLine($"Re-sealing the bootstrap data in etcd ({string.Join(", ", node.ClientUrls.Select(ClusterEndpoints.Text))}) with the new token…");
             var result = await new TokenRotation(crypto).RotateAsync(etcd, new ServerPkiPaths(config.DataDir), old, parse.GetValue(newToken)!, cancellationToken);
             env.Out.WriteLine("Token rotated: the bootstrap data is sealed with the new token and the old token's copy is gone.");
             foreach (var file in result.UpdatedFiles)

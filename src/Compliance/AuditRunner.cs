@@ -15,6 +15,9 @@ public sealed record AuditRequest(NodePaths Node, IReadOnlyList<Catalog.Catalog>
 
     /// <summary>The version of the tool written into reports.</summary>
     public string ToolVersion { get; init; } = "0.0.0";
+
+    /// <summary>The Kubernetes API for checks with live evidence; null when the audit reads the node only.</summary>
+    public ClusterConnection? Cluster { get; init; }
 }
 
 /// <summary>Runs every check of the requested catalogs against one node and returns the report.</summary>
@@ -77,6 +80,10 @@ public sealed class AuditRunner
     private async Task<CheckResult> RunCheckAsync(Catalog.Catalog catalog, CheckDefinition check, CancellationToken cancellationToken)
     {
         var own = await EvaluateOwnAsync(catalog, check, cancellationToken).ConfigureAwait(false);
+        if (check.Cluster is { } query)
+        {
+            own = await WithLiveEvidenceAsync(check, query, own, cancellationToken).ConfigureAwait(false);
+        }
         if (check.Uses.Count == 0)
         {
             return own ?? Result(check, CheckStatus.Skip, "the check has no tests", []);
@@ -91,6 +98,31 @@ public sealed class AuditRunner
             used.Add(own);
         }
         return Combine(check, used);
+    }
+
+    /// <summary>
+    /// Adds a check's live evidence when an apiserver answers: a manual check takes the live result, an automated one the
+    /// worse of both. Without an apiserver the offline result stands, and a manual check says why nothing was read.
+    /// </summary>
+    private async Task<CheckResult?> WithLiveEvidenceAsync(CheckDefinition check, ClusterQuery query, CheckResult? own, CancellationToken cancellationToken)
+    {
+        if (_request.Cluster?.Rules is not { } rules)
+        {
+            var why = _request.Cluster?.Unavailable ?? "this audit reads the node only";
+            return own is { Status: CheckStatus.Manual } ? own with { Reason = $"{own.Reason} No live evidence: {why}." } : own;
+        }
+        ClusterVerdict verdict;
+        try
+        {
+            verdict = await rules.EvaluateAsync(query, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return Result(check, CheckStatus.Error, $"the Kubernetes API could not be read for {query.Rule}: {e.Message}", []);
+        }
+        var live = Result(check, verdict.Passed ? CheckStatus.Pass : check.Scored ? CheckStatus.Fail : CheckStatus.Warn,
+            verdict.Passed ? null : verdict.Summary, verdict.Records) with { Automated = true };
+        return own is null or { Status: CheckStatus.Manual } ? live : Combine(check, [own, live]);
     }
 
     /// <summary>The check's own evaluation; null when it has nothing of its own (only uses:).</summary>

@@ -15,6 +15,9 @@ public sealed record AuditSettings(NodePaths Node, IReadOnlyList<string> Benchma
     public bool AllowExec { get; init; }
 
     public string ToolVersion { get; init; } = "0.0.0";
+
+    /// <summary>The Kubernetes API for live evidence (NetworkPolicies, service accounts, bindings, pods); null reads the node only.</summary>
+    public ClusterConnection? Cluster { get; init; }
 }
 
 /// <summary>The audit capability's entry point: load the catalogs, evaluate them on the node, return the report.</summary>
@@ -76,7 +79,7 @@ public static class ComplianceAudit
             // A user catalog finds components and variables where Bulwark's layout puts them, unless its config.yaml says otherwise.
             catalogs.Add(CatalogLoader.LoadDirectory(directory, referenced.Settings));
         }
-        var request = new AuditRequest(settings.Node, catalogs, settings.AllowExec) { Referenced = referenced, ToolVersion = settings.ToolVersion };
+        var request = new AuditRequest(settings.Node, catalogs, settings.AllowExec) { Referenced = referenced, ToolVersion = settings.ToolVersion, Cluster = settings.Cluster };
         return AuditRunner.RunAsync(request, cancellationToken);
     }
 }

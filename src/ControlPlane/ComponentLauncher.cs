@@ -33,12 +33,17 @@ public static class RuntimeBundle
     }
 }
 
-/// <summary>Component binaries are missing from the runtime bundle; the message lists them and the two ways forward.</summary>
-public sealed class ComponentBinariesMissingException(IReadOnlyList<string> missing, string binDirectory)
-    : BulwarkException(ErrorKind.Unavailable, 
-        $"the runtime bundle at {binDirectory} lacks {string.Join(", ", missing)}. Either install the runtime bundle " +
-        $"(the upstream Kubernetes binaries) into {binDirectory}, or run an etcd-only node by setting " +
-        "disable-apiserver: true, disable-controller-manager: true and disable-scheduler: true in the config file.")
+/// <summary>
+/// Component binaries are missing from the runtime bundle; the message lists them and the ways forward (an etcd-only
+/// node is not one for a control-plane-only server, which runs no etcd).
+/// </summary>
+public sealed class ComponentBinariesMissingException(IReadOnlyList<string> missing, string binDirectory, bool runsEtcd = true)
+    : BulwarkException(ErrorKind.Unavailable,
+        $"the runtime bundle at {binDirectory} lacks {string.Join(", ", missing)}. " + (runsEtcd
+            ? $"Either install the runtime bundle (the upstream Kubernetes binaries) into {binDirectory}, or run an etcd-only node by setting " +
+                "disable-apiserver: true, disable-controller-manager: true and disable-scheduler: true in the config file."
+            : $"Install the runtime bundle (the upstream Kubernetes binaries) into {binDirectory} (bulwark runtime install): " +
+                "this control-plane-only server (disable-etcd) exists to run them."))
 {
     public IReadOnlyList<string> Missing { get; } = missing;
 }

@@ -51,7 +51,10 @@ public sealed partial class RenderContext
             ["encryption-config"] = Paths.EncryptionConfig,
             ["psa-config"] = PodSecurityConfigPath,
             ["audit-policy"] = AuditPolicyPath,
-            ["etcd-endpoint"] = $"https://127.0.0.1:{config.Get(ConfigKeys.EtcdClientPort)}",
+            // The local member; on a control-plane-only server every cluster member (kube-apiserver fails over between them).
+            ["etcd-endpoint"] = etcd.RemoteClientUrls is { Count: > 0 } members
+                ? string.Join(',', members.Select(Etcd.ClusterEndpoints.Text))
+                : Etcd.ClusterEndpoints.Text(etcd.LocalClientUrl),
             ["kube-apiserver-url"] = KubeApiserverUrl,
             ["tls-cipher-suites"] = string.Join(',', Tls.CipherSuites),
             ["tls-min-version"] = Tls.MinVersion,

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Bulwark.Config;
+using Bulwark.Diagnostics;
 using Bulwark.FileSystem;
 using Bulwark.Hardening;
 using Bulwark.Pki;
@@ -22,6 +23,15 @@ public sealed record EtcdNode(EtcdPaths Paths, string NodeName, string NodeIp, i
     /// <summary>Set under the cis and etcd profiles (CIS 1.1.11/1.1.12).</summary>
     public RunAsUser? RunAs { get; init; }
 
+    /// <summary>
+    /// Set on a control-plane-only server (disable-etcd), which runs no member: the cluster members' client URLs it uses
+    /// instead of the local one (empty until its join wrote them). Null on a server that runs its own member.
+    /// </summary>
+    public IReadOnlyList<Uri>? RemoteClientUrls { get; init; }
+
+    /// <summary>False on a control-plane-only server: no local member, no member data, no snapshots here.</summary>
+    public bool RunsMember => RemoteClientUrls is null;
+
     public static EtcdNode FromConfig(EffectiveConfig config)
     {
         var identity = NodeIdentity.Resolve(config);
@@ -30,6 +40,7 @@ public sealed record EtcdNode(EtcdPaths Paths, string NodeName, string NodeIp, i
         {
             ExtraArgs = config.Get(ConfigKeys.EtcdArg),
             RunAs = config.Profile.RequiresEtcdUser() ? new RunAsUser(HostPreflight.EtcdAccount, HostPreflight.EtcdAccount) : null,
+            RemoteClientUrls = config.Get(ConfigKeys.DisableEtcd) ? ClusterEndpoints.Read(new EtcdPaths(config.DataDir).RemoteEndpointsFile) : null,
         };
     }
 
@@ -40,7 +51,17 @@ public sealed record EtcdNode(EtcdPaths Paths, string NodeName, string NodeIp, i
 
     public string PeerUrl => $"https://{HostPart(NodeIp)}:{PeerPort}";
 
-    public EtcdClientOptions ClientOptions() => new([LocalClientUrl], Paths.ClientTls);
+    /// <summary>Where this server's own clients reach etcd: the local member, or (control-plane-only) every cluster member, failing over.</summary>
+    public IReadOnlyList<Uri> ClientUrls => RemoteClientUrls switch
+    {
+        null => [LocalClientUrl],
+        { Count: 0 } => throw new BulwarkException(ErrorKind.Unavailable,
+            $"this control-plane-only server (disable-etcd) has not joined a cluster yet: {Paths.RemoteEndpointsFile} lists no etcd members. " +
+            "Start bulwark server with server: https://<etcd server>:9345 and its token; the join writes the list."),
+        var remote => remote,
+    };
+
+    public EtcdClientOptions ClientOptions() => new(ClientUrls, Paths.ClientTls);
 
     /// <summary>This member's name: node name plus 8 random hex digits (as k3s), created once and kept in server/db/name.</summary>
     public string MemberName()

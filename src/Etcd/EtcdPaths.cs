@@ -43,6 +43,9 @@ public sealed record EtcdPaths(string DataDir)
     /// <summary>etcd's own data (WAL and snapshots) inside <see cref="MemberDir"/>.</summary>
     public string MemberDataDir => Path.Combine(MemberDir, "member");
 
+    /// <summary>On a control-plane-only server: the cluster members' client URLs (<see cref="NodeLayout.EtcdEndpointsFile"/>).</summary>
+    public string RemoteEndpointsFile => Layout.EtcdEndpointsFile;
+
     public string LogFile => Layout.EtcdLogFile;
     public string TokenFile => Layout.TokenFile;
     public string RuntimeDataDir => Layout.RuntimeDataDir;

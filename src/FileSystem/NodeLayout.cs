@@ -56,6 +56,9 @@ public sealed record NodeLayout(string DataDir, string EtcDir)
     public string ServerEtcDir => Path.Combine(ServerDir, "etc");
     public string SchedulerConfig => Path.Combine(ServerEtcDir, "kube-scheduler-config.yaml");
 
+    /// <summary>A control-plane-only server (disable-etcd): the cluster's etcd client URLs it uses, one a line (no server/db there).</summary>
+    public string EtcdEndpointsFile => Path.Combine(ServerDir, "etcd-endpoints");
+
     // <data>/server/db (etcd)
     public string DbDir => Path.Combine(ServerDir, "db");
     public string EtcdMemberDir => Path.Combine(DbDir, "etcd");

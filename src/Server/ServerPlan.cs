@@ -16,13 +16,17 @@ public static class ServerPlan
             return new NodePlan([new PreflightStage(), new DataDirStage(), new CryptoStage(), new PkiStage(), new RenderStage(), new ResetStage()], Serve: false);
         }
         var joining = config.Get(ConfigKeys.Server).Length > 0;
+        // A control-plane-only server (disable-etcd) runs no member: its datastore is the cluster's etcd, so no snapshots here.
+        var runsEtcd = !config.Get(ConfigKeys.DisableEtcd);
         return new NodePlan(
         [
             new PreflightStage(),
             new DataDirStage(),
             new CryptoStage(),
-            // A joining server receives the shared PKI with its etcd membership; it renders once the PKI is there.
-            .. joining ? new IStage[] { new JoinStage(), new RenderStage(), new AddonsStage() } : [new PkiStage(), new RenderStage(), new AddonsStage(), new EtcdStage()],
+            // A joining server receives the shared PKI with its etcd membership (or, control-plane-only, the member list);
+            // it renders once the PKI and the etcd endpoints are there.
+            .. !runsEtcd ? new IStage[] { new ControlPlaneJoinStage(), new RenderStage(), new AddonsStage() }
+                : joining ? [new JoinStage(), new RenderStage(), new AddonsStage()] : [new PkiStage(), new RenderStage(), new AddonsStage(), new EtcdStage()],
             new SecretsStateStage(),
             // Before the supervisor (which hands its keyring to joining servers) and so before kube-apiserver.
             new KmsStage(),
@@ -30,7 +34,7 @@ public static class ServerPlan
             new RuntimeStage(),
             new ComponentsStage(),
             new ManifestsStage(),
-            new SnapshotsStage(),
+            .. runsEtcd ? new IStage[] { new SnapshotsStage() } : [],
             new NodeCheckStage(),
             new ReadyStage(),
         ], Serve: true);

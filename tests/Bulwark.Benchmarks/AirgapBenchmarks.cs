@@ -40,7 +40,7 @@ public static class AirgapBenchmarks
 
             var bundle = dir.Combine("bundle.tar");
             watch.Restart();
-            await Tools.RunAsync(AotBenchmarks.Binary, "airgap", "bundle", "--images", images, "--registries", registries, "--signing-key", key, "--output", bundle);
+            await Tools.RunAsync(AotBenchmarks.Binary, "airgap", "bundle", "--images", images, "--registries", registries, "--signing-key", key, "--output-file", bundle);
             var bulwark = watch.Elapsed.TotalSeconds;
 
             watch.Restart();

@@ -256,6 +256,7 @@ public static class CatalogLoader
             Audit = Str(m, "audit"),
             AuditConfig = Str(m, "audit_config"),
             Evidence = Map(m, "evidence", file) is { } e ? ParseEvidence(e, file, id) : null,
+            Cluster = Map(m, "cluster", file) is { } c ? ParseCluster(c, file, id) : null,
             Tests = tests,
             Remediation = (Str(m, "remediation") ?? "").Trim(),
             // kube-bench: a check without "scored" is unscored (a failure is a WARN).
@@ -269,6 +270,16 @@ public static class CatalogLoader
             Stig = stig,
             Location = location,
         };
+    }
+
+    private static ClusterQuery ParseCluster(YamlMappingNode m, string file, string checkId)
+    {
+        var rule = Required(m, "rule", file);
+        if (!Evidence.ClusterRules.Known.Contains(rule))
+        {
+            throw new CatalogException($"{file}:{m.Start.Line}: check {checkId} names cluster rule '{rule}'; known: {string.Join(", ", Evidence.ClusterRules.Known)}.");
+        }
+        return new ClusterQuery(rule, List(m, "except-namespaces", file));
     }
 
     private static TestItem ParseItem(YamlMappingNode m, string file, string checkId)

@@ -34,6 +34,9 @@ public sealed record CheckDefinition
     public string? Audit { get; init; }
     public string? AuditConfig { get; init; }
     public EvidenceSpec? Evidence { get; init; }
+
+    /// <summary>Live evidence from the Kubernetes API, used when an apiserver answers.</summary>
+    public ClusterQuery? Cluster { get; init; }
     public TestSpec? Tests { get; init; }
     public string Remediation { get; init; } = "";
     public bool Scored { get; init; }

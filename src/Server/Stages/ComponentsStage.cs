@@ -18,16 +18,19 @@ public sealed class ComponentsStage : IStage
         {
             return new StageResult("etcd-only node (disable-apiserver, disable-controller-manager, disable-scheduler): no components to launch");
         }
+        // A control-plane-only server has no etcd of its own; its supervisor keeps serving either way.
+        var runsEtcd = node.EtcdNode is not { RunsMember: false };
+        var keeps = runsEtcd ? "etcd keeps running" : "the supervisor keeps running";
         var bin = RuntimeBundle.Find(node.Layout.DataDir) ?? node.Layout.RuntimeBinDir("v" + node.BulwarkVersion);
         var launcher = new ComponentLauncher(render, bin, node.Loggers);
         var missing = launcher.MissingBinaries();
         if (missing.Count > 0)
         {
-            return new StageResult($"not launched: {new ComponentBinariesMissingException(missing, bin).Message} etcd keeps running.");
+            return new StageResult($"not launched: {new ComponentBinariesMissingException(missing, bin, runsEtcd).Message} {keeps}.");
         }
         if (await launcher.VersionRefusalAsync(cancellationToken).ConfigureAwait(false) is { } refusal)
         {
-            return new StageResult($"not launched: {refusal}. Nothing was started; etcd keeps running.");
+            return new StageResult($"not launched: {refusal}. Nothing was started; {keeps}.");
         }
         try
         {
@@ -37,7 +40,7 @@ public sealed class ComponentsStage : IStage
         catch (ComponentStartException e)
         {
             node.Loggers.CreateLogger<ComponentsStage>().LogError("control plane failed to start: {Error}", e.Message);
-            return new StageResult($"failed to start: {e.Message}; etcd keeps running");
+            return new StageResult($"failed to start: {e.Message}; {keeps}");
         }
     }
 }

@@ -16,6 +16,11 @@ public sealed class JoinStage : IStage
 
     public async Task<StageResult> RunAsync(NodeContext node, CancellationToken cancellationToken)
     {
+        // A control-plane-only server given back its etcd role (disable-etcd removed) joins etcd itself now.
+        if (File.Exists(node.Layout.EtcdEndpointsFile))
+        {
+            File.Delete(node.Layout.EtcdEndpointsFile);
+        }
         var etcd = node.EtcdNode = EtcdNode.FromConfig(node.Config);
         var target = node.Config.Get(ConfigKeys.Server);
         var pki = ServerPkiOptions.From(node.Config);

@@ -59,7 +59,7 @@ public sealed class AirgapFlowTests
     {
         var bundle = s.Dir.Combine("out", "bundle.tar");
         Directory.CreateDirectory(Path.GetDirectoryName(bundle)!);
-        var result = await CliRunner.RunAsync(["airgap", "bundle", "--images", s.Images, "--registries", s.Registries, "--signing-key", s.Key, "--output", bundle, .. extra]);
+        var result = await CliRunner.RunAsync(["airgap", "bundle", "--images", s.Images, "--registries", s.Registries, "--signing-key", s.Key, "--output-file", bundle, .. extra]);
         return (bundle, result);
     }
 

@@ -10,7 +10,8 @@ namespace Bulwark.Tests.ControlPlane;
 /// every file a rendered flag, kubeconfig or KubeletConfiguration names exists (keys and kubeconfigs 0600); every client
 /// certificate chains to the CA the apiserver trusts for clients, its key matches, and its subject is the identity the
 /// Node authorizer and RBAC expect; the serving certificates verify for the address clients dial; every kubeconfig
-/// dials an address the apiserver binds; the apiserver reaches etcd where etcd listens; the service-account public keys
+/// dials an address the apiserver binds; the apiserver reaches etcd where etcd listens (every member, from a
+/// control-plane-only server), with a 0600 client certificate and key that chain to etcd's CA; the service-account public keys
 /// include the one of the key the controller-manager signs with. Returns every problem, not just the first.
 /// </summary>
 public sealed class NodeContract(string dataDir, string nodeName)
@@ -19,6 +20,12 @@ public sealed class NodeContract(string dataDir, string nodeName)
 
     /// <summary>Where the apiserver this node's kubeconfigs dial runs from (a server's own data dir; the joined server's for an agent).</summary>
     public string? ApiServerDataDir { get; init; }
+
+    /// <summary>
+    /// A control-plane-only server (disable-etcd): the data dirs of the servers running the cluster's etcd members. It
+    /// must run no member itself, and its apiserver must list every member where that member listens (for failover).
+    /// </summary>
+    public IReadOnlyList<string>? EtcdMemberDataDirs { get; init; }
 
     private string Data(string relative) => Path.Combine(dataDir, relative);
 
@@ -89,14 +96,42 @@ public sealed class NodeContract(string dataDir, string nodeName)
         await KeyMatchesAsync(apiserver["tls-cert-file"], apiserver["tls-private-key-file"], cancellationToken);
         await ChainAsync(apiserver["kubelet-client-certificate"], apiserver["client-ca-file"], "apiserver → kubelet client", cancellationToken);
 
-        // The apiserver reaches etcd where etcd listens (its settings' record, which is also its argv).
-        var etcd = Yaml(Data("server/db/etcd-config.yaml"));
-        var listening = Scalar(etcd, "listen-client-urls").Split(',').Select(u => new Uri(u).Authority).ToHashSet();
-        foreach (var url in apiserver["etcd-servers"].Split(','))
+        // The apiserver reaches etcd where etcd listens (its settings' record, which is also its argv): the local member, or on a
+        // control-plane-only server every member of the cluster (none of them here).
+        var servers = apiserver["etcd-servers"].Split(',').Select(u => new Uri(u).Authority).ToList();
+        var members = EtcdMemberDataDirs ?? [dataDir];
+        if (EtcdMemberDataDirs is not null)
         {
-            Require(listening.Contains(new Uri(url).Authority), $"kube-apiserver --etcd-servers {url} is not one etcd listens on ({string.Join(", ", listening)})");
+            Require(!Directory.Exists(Data("server/db")), $"{Data("server/db")} exists on a control-plane-only server (it runs no etcd member)");
         }
-        await ChainAsync(apiserver["etcd-certfile"], Scalar(etcd, "client-transport-security", "trusted-ca-file"), "apiserver → etcd client", cancellationToken);
+        var listening = new HashSet<string>();
+        foreach (var member in members)
+        {
+            var etcd = Yaml(Path.Combine(member, "server/db/etcd-config.yaml"));
+            var urls = Scalar(etcd, "listen-client-urls").Split(',').Select(u => new Uri(u).Authority).ToHashSet();
+            listening.UnionWith(urls);
+            if (EtcdMemberDataDirs is not null)
+            {
+                var advertised = Scalar(etcd, "advertise-client-urls");
+                Require(servers.Contains(new Uri(advertised).Authority), $"kube-apiserver --etcd-servers {apiserver["etcd-servers"]} lacks the member at {advertised} (every member is listed, for failover)");
+            }
+            await ChainAsync(apiserver["etcd-certfile"], Scalar(etcd, "client-transport-security", "trusted-ca-file"), $"apiserver → etcd client ({member})", cancellationToken);
+            // The apiserver checks each member's serving certificate with its etcd CA, for the address it dials.
+            foreach (var dialed in servers.Where(urls.Contains))
+            {
+                await ChainAsync(Scalar(etcd, "client-transport-security", "cert-file"), apiserver["etcd-cafile"], $"kube-apiserver → etcd at {dialed}", cancellationToken,
+                    new Uri("https://" + dialed).Host);
+            }
+        }
+        foreach (var server in servers)
+        {
+            Require(listening.Contains(server), $"kube-apiserver --etcd-servers {server} is not one etcd listens on ({string.Join(", ", listening)})");
+        }
+        foreach (var flag in new[] { "etcd-certfile", "etcd-keyfile", "etcd-cafile" })
+        {
+            Require(File.Exists(apiserver[flag]) && File.GetUnixFileMode(apiserver[flag]) == (UnixFileMode.UserRead | UnixFileMode.UserWrite), $"kube-apiserver --{flag} {apiserver[flag]} is not a 0600 file");
+        }
+        await KeyMatchesAsync(apiserver["etcd-certfile"], apiserver["etcd-keyfile"], cancellationToken);
 
         // The service-account public keys include the one of the key the controller-manager signs with.
         var controller = Pod(Data("agent/pod-manifests/kube-controller-manager.yaml"));

@@ -365,14 +365,25 @@ public sealed class ServerCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Disable_etcd_is_refused_as_not_yet_supported()
+    public async Task Disable_etcd_without_a_server_to_join_is_refused_with_the_fix_and_nothing_written()
     {
         var result = await CliRunner.RunAsync(["server", "--data-dir", DataDir, "--disable-etcd", .. Args()]);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("disable-etcd", result.Error, StringComparison.Ordinal);
-        Assert.Contains("not yet supported", result.Error, StringComparison.Ordinal);
+        Assert.Contains("must join a server that does: set server: https://<etcd server>:9345", result.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(new EtcdPaths(DataDir).DbDir));
+        Assert.False(File.Exists(new EtcdPaths(DataDir).RemoteEndpointsFile));
+    }
+
+    [Fact]
+    public async Task Disable_etcd_with_disable_apiserver_is_refused_since_the_server_would_run_neither()
+    {
+        var result = await CliRunner.RunAsync(["server", "--data-dir", DataDir, "--disable-etcd", "--disable-apiserver", "--server", "https://127.0.0.1:9", "--token", "t", .. Args()]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("neither etcd nor kube-apiserver", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(DataDir) && Directory.EnumerateFileSystemEntries(DataDir).Any());
     }
 
     [Fact]

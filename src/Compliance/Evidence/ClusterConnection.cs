@@ -1,0 +1,71 @@
+using k8s;
+using k8s.Autorest;
+
+namespace Bulwark.Compliance.Evidence;
+
+/// <summary>
+/// The audit's way to the Kubernetes API: the admin kubeconfig Bulwark writes, tried once with a short timeout. When no
+/// apiserver answers, <see cref="Unavailable"/> says why, and checks with live evidence stay MANUAL with that reason.
+/// </summary>
+public sealed class ClusterConnection : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
+    private readonly Kubernetes? _client;
+
+    private ClusterConnection(Kubernetes? client, string apiserver, string? unavailable)
+    {
+        _client = client;
+        Apiserver = apiserver;
+        Unavailable = unavailable;
+    }
+
+    public string Apiserver { get; }
+
+    /// <summary>Why there is no live evidence; null when the apiserver answered.</summary>
+    public string? Unavailable { get; }
+
+    public ClusterRules? Rules => _client is null ? null : new ClusterRules(_client, Apiserver);
+
+    public static ClusterConnection None(string why) => new(null, "", why);
+
+    /// <summary>Connects with <paramref name="kubeconfig"/> and asks the apiserver for its version.</summary>
+    public static async Task<ClusterConnection> ConnectAsync(string kubeconfig, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(kubeconfig))
+        {
+            return None($"no admin kubeconfig at {kubeconfig} (give --kubeconfig to read the cluster)");
+        }
+        KubernetesClientConfiguration configuration;
+        try
+        {
+            configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
+        }
+        catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException or FormatException)
+        {
+            return None($"the kubeconfig {kubeconfig} cannot be used: {e.Message}");
+        }
+        configuration.HttpClientTimeout = Timeout;
+        var client = new Kubernetes(configuration);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Timeout);
+            await client.Version.GetCodeAsync(timeout.Token).ConfigureAwait(false);
+            return new ClusterConnection(client, configuration.Host, null);
+        }
+        catch (HttpOperationException e)
+        {
+            client.Dispose();
+            return None($"the apiserver at {configuration.Host} answered {(int)e.Response.StatusCode} {e.Response.StatusCode} (check the kubeconfig's credentials)");
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Security.Authentication.AuthenticationException
+            && !cancellationToken.IsCancellationRequested)
+        {
+            client.Dispose();
+            return None($"no apiserver answered at {configuration.Host} ({e.Message})");
+        }
+    }
+
+    public void Dispose() => _client?.Dispose();
+}
