@@ -113,8 +113,7 @@ public sealed class ComponentLauncher(RenderResult render, string binDirectory, 
                 var process = new SupervisedProcess(name, SpecFor(component), Path.Combine(render.Paths.AgentLogs, name + ".log"), Supervision,
                     _loggers.CreateLogger("Bulwark.ControlPlane." + name));
                 running.Add(process);
-                process.Start();
-                await WaitReadyAsync(component, process, cancellationToken).ConfigureAwait(false);
+                await process.StartAsync(ReadinessOf(component), message => new ComponentStartException(message), cancellationToken).ConfigureAwait(false);
             }
             return running;
         }
@@ -125,33 +124,16 @@ public sealed class ComponentLauncher(RenderResult render, string binDirectory, 
         }
     }
 
-    private async Task WaitReadyAsync(ComponentArgs component, SupervisedProcess process, CancellationToken cancellationToken)
+    /// <summary>Its port accepting connections, or (a component without one) staying up for five checks in a row.</summary>
+    private Readiness ReadinessOf(ComponentArgs component)
     {
-        var name = component.Spec.Name;
-        int? port = component.Spec.Readiness.TcpPortArg is { } arg && component.Get(arg) is { } value ? StaticPodRenderer.PortOf(value) : null;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ReadinessTimeout);
-        var settled = 0;
-        while (true)
+        if (component.Spec.Readiness.TcpPortArg is { } arg && component.Get(arg) is { } value)
         {
-            if (process.LastExitCode is { } code)
-            {
-                throw new ComponentStartException($"{name} exited with code {code} while starting. Last log lines ({Path.Combine(render.Paths.AgentLogs, name + ".log")}):\n{process.LogTail()}");
-            }
-            if (port is { } p ? await AcceptsAsync(p, timeout.Token).ConfigureAwait(false) : process.IsRunning && ++settled >= 3)
-            {
-                return;
-            }
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(200), timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new ComponentStartException($"{name} did not become ready within {ReadinessTimeout.TotalSeconds:0} s" +
-                    (port is null ? "" : $" (nothing accepted connections on 127.0.0.1:{port})") + $". Last log lines:\n{process.LogTail()}");
-            }
+            var port = StaticPodRenderer.PortOf(value);
+            return new Readiness($"accepting connections on 127.0.0.1:{port}", cancellationToken => AcceptsAsync(port, cancellationToken), ReadinessTimeout);
         }
+        var checks = 0;
+        return new Readiness("staying up", _ => Task.FromResult(++checks >= 5), ReadinessTimeout);
     }
 
     private static async Task<bool> AcceptsAsync(int port, CancellationToken cancellationToken)

@@ -85,99 +85,48 @@ public sealed class ContainerdRuntime : IAsyncDisposable
     {
         var paths = _settings.Paths;
         var containerd = ProgramLocator.Require("containerd", "Install containerd (apt-get install containerd) or put it in the runtime bundle.");
-        StopLeftover();
+        // A containerd left running by a crashed Bulwark holds the socket and root.
+        await LeftoverProcess.StopAsync("containerd", paths.PidFile,
+            args => args.Length > 2 && Path.GetFileName(args[0]) == "containerd" && args.Contains(paths.ConfigFile), _logger, cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(paths.RunDir, AtomicFile.PrivateDirectory);
         _process = new SupervisedProcess("containerd", new ProcessSpec(containerd, ["--config", paths.ConfigFile])
         {
             // containerd finds runc and the shim on PATH; the CNI plugins come from the config.
             Environment = new Dictionary<string, string?> { ["PATH"] = System.Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
-        }, paths.LogFile, new SupervisionOptions { StopGrace = TimeSpan.FromSeconds(10) }, _logger);
-        _process.Start();
-        if (_process.ProcessId is { } pid)
-        {
-            AtomicFile.WriteAllText(paths.PidFile, pid.ToString(CultureInfo.InvariantCulture), AtomicFile.Private);
-        }
-        await WaitReadyAsync(paths.Socket, readyTimeout, () => _process.IsRunning ? null : _process.LogTail(), cancellationToken).ConfigureAwait(false);
+        }, paths.LogFile, new SupervisionOptions { StopGrace = TimeSpan.FromSeconds(10), PidFile = paths.PidFile }, _logger);
+        var cri = "the socket does not exist yet";
+        await _process.StartAsync(new Readiness($"CRI RuntimeReady on {paths.Socket}", async token => (cri = await CriStateAsync(paths.Socket, token).ConfigureAwait(false)) is null, readyTimeout),
+            message => new BulwarkException(ErrorKind.Unavailable, $"{message}\nLast CRI state: {cri}"), cancellationToken).ConfigureAwait(false);
         // The socket is created by containerd with its umask; make it exactly 0660 root-owned.
         File.SetUnixFileMode(paths.Socket, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
     }
 
-    /// <summary>Polls CRI Status until RuntimeReady; fails early with the log tail when the process died.</summary>
-    public static async Task WaitReadyAsync(string socket, TimeSpan timeout, Func<string?>? diedWithLog, CancellationToken cancellationToken)
+    /// <summary>Null when CRI Status says RuntimeReady; otherwise what stands in the way.</summary>
+    private static async Task<string?> CriStateAsync(string socket, CancellationToken cancellationToken)
     {
-        var watch = Stopwatch.StartNew();
-        string last = "the socket does not exist yet";
-        while (watch.Elapsed < timeout)
+        if (!File.Exists(socket))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (diedWithLog?.Invoke() is { } log)
-            {
-                throw new BulwarkException(ErrorKind.Unavailable, $"containerd exited during start. Last log lines:\n{log}");
-            }
-            if (File.Exists(socket))
-            {
-                using var cri = new CriClient(socket);
-                try
-                {
-                    var conditions = await cri.StatusAsync(cancellationToken).ConfigureAwait(false);
-                    if (conditions.Any(c => c.Type == "RuntimeReady" && c.Status))
-                    {
-                        return;
-                    }
-                    last = "CRI answers but RuntimeReady is false: " + string.Join("; ", conditions.Select(c => $"{c.Type}={c.Status} {c.Reason} {c.Message}".Trim()));
-                }
-                catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
-                {
-                    last = "containerd answers but the CRI plugin is not loaded (check disabled_plugins and the registry section of config.toml)";
-                }
-                catch (RpcException e)
-                {
-                    last = $"CRI is not answering yet ({e.Status.StatusCode})";
-                }
-                catch (HttpRequestException e)
-                {
-                    last = "CRI is not answering yet: " + e.Message;
-                }
-            }
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            return "the socket does not exist yet";
         }
-        throw new BulwarkException(ErrorKind.Unavailable, $"containerd was not ready within {timeout.TotalSeconds:0} s: {last}");
-    }
-
-    /// <summary>A containerd left running by a crashed Bulwark holds the socket and root: stop it by its recorded pid.</summary>
-    private void StopLeftover()
-    {
-        var pidFile = _settings.Paths.PidFile;
-        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-        {
-            return;
-        }
-        if (Signals.IsAlive(pid) && IsContainerd(pid))
-        {
-            _logger.LogWarning("stopping a containerd (pid {Pid}) left running by an earlier Bulwark", pid);
-            Signals.Send(pid, Signals.SigTerm);
-            for (var i = 0; i < 100 && Signals.IsAlive(pid); i++)
-            {
-                Thread.Sleep(100);
-            }
-            if (Signals.IsAlive(pid))
-            {
-                Signals.Send(pid, Signals.SigKill);
-            }
-        }
-        File.Delete(pidFile);
-    }
-
-    private bool IsContainerd(int pid)
-    {
+        using var cri = new CriClient(socket);
         try
         {
-            var cmdline = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
-            return cmdline.Length > 2 && Path.GetFileName(cmdline[0]) == "containerd" && cmdline.Contains(_settings.Paths.ConfigFile);
+            var conditions = await cri.StatusAsync(cancellationToken).ConfigureAwait(false);
+            return conditions.Any(c => c.Type == "RuntimeReady" && c.Status)
+                ? null
+                : "CRI answers but RuntimeReady is false: " + string.Join("; ", conditions.Select(c => $"{c.Type}={c.Status} {c.Reason} {c.Message}".Trim()));
         }
-        catch (IOException)
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
         {
-            return false;
+            return "containerd answers but the CRI plugin is not loaded (check disabled_plugins and the registry section of config.toml)";
+        }
+        catch (RpcException e)
+        {
+            return $"CRI is not answering yet ({e.Status.StatusCode})";
+        }
+        catch (HttpRequestException e)
+        {
+            return "CRI is not answering yet: " + e.Message;
         }
     }
 
@@ -190,7 +139,6 @@ public sealed class ContainerdRuntime : IAsyncDisposable
         }
         await _process.StopAsync().ConfigureAwait(false);
         await StopShimsAsync(_settings.Paths).ConfigureAwait(false);
-        File.Delete(_settings.Paths.PidFile);
     }
 
     /// <summary>

@@ -64,6 +64,68 @@ public sealed class SupervisedProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task A_child_that_exits_before_it_is_ready_fails_the_start_with_its_log_and_is_not_restarted()
+    {
+        var spec = new ProcessSpec("/bin/sh", ["-c", "echo cannot bind: address already in use; exit 4"]);
+        await using var process = new SupervisedProcess("early", spec, _dir.Combine("early.log"), new SupervisionOptions { RestartDelay = TimeSpan.FromMilliseconds(20) });
+        var readiness = new Readiness("never", _ => Task.FromResult(false), TimeSpan.FromMinutes(1));
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => process.StartAsync(readiness, m => new InvalidDataException(m), TestContext.Current.CancellationToken));
+
+        Assert.StartsWith("early exited with code 4 while starting.", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("cannot bind: address already in use", error.Message, StringComparison.Ordinal);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        Assert.Equal(0, process.Restarts);
+        Assert.Null(process.ProcessId);
+    }
+
+    [Fact]
+    public async Task A_child_that_stays_unready_is_stopped_and_the_readiness_check_is_named()
+    {
+        var spec = new ProcessSpec("/bin/sh", ["-c", $"exec {StandIns.Busybox} sleep 600"]);
+        await using var process = new SupervisedProcess("slow", spec, _dir.Combine("slow.log"));
+        var readiness = new Readiness("port 1 answering", _ => Task.FromResult(false), TimeSpan.FromMilliseconds(300));
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => process.StartAsync(readiness, m => new InvalidDataException(m), TestContext.Current.CancellationToken));
+
+        Assert.StartsWith("slow did not become ready (port 1 answering) within 0.3 s.", error.Message, StringComparison.Ordinal);
+        Assert.Null(process.ProcessId);
+        Assert.Equal(143, process.LastExitCode);
+    }
+
+    [Fact]
+    public async Task A_ready_child_is_restarted_with_a_new_pid_file_until_it_prints_a_final_reason()
+    {
+        var runs = _dir.Combine("runs");
+        var pidFile = _dir.Combine("final.pid");
+        // The first two runs crash; the third says it must not come back, then exits.
+        var spec = new ProcessSpec("/bin/sh", ["-c", $"echo run >> {runs}; [ $(wc -l < {runs}) -ge 3 ] && echo I was removed; sleep 0.3; exit 5"]);
+        await using var process = new SupervisedProcess("final", spec, _dir.Combine("final.log"), new SupervisionOptions
+        {
+            RestartDelay = TimeSpan.FromMilliseconds(20),
+            PidFile = pidFile,
+            FinalExitReason = line => line == "I was removed" ? "it was removed" : null,
+        });
+        var pids = new HashSet<int>();
+        await process.StartAsync(new Readiness("running", _ => Task.FromResult(true), TimeSpan.FromMinutes(1)), m => new InvalidDataException(m), TestContext.Current.CancellationToken);
+        await Until(() =>
+        {
+            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile), out var pid))
+            {
+                pids.Add(pid);
+            }
+            return process.FinalExit is not null;
+        }, "the final exit");
+
+        Assert.Equal("it was removed", process.FinalExit);
+        Assert.Equal(2, process.Restarts);
+        Assert.Equal(3, File.ReadAllLines(runs).Length);
+        Assert.True(pids.Count >= 2, "each run writes its own pid");
+        Assert.False(File.Exists(pidFile));
+        Assert.Null(process.ProcessId);
+    }
+
+    [Fact]
     public void A_missing_program_fails_at_start_with_a_clear_error()
     {
         var process = new SupervisedProcess("ghost", new ProcessSpec(_dir.Combine("no-such-binary"), []), _dir.Combine("ghost.log"));

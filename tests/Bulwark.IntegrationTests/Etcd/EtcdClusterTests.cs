@@ -85,7 +85,7 @@ public sealed class EtcdClusterTests
 
         // Removing a member makes it shut itself down; the supervisor does not restart it.
         await WhileUnhealthyAsync(async () => { await client.MemberRemoveAsync(n3Id, Ct); return true; });
-        await EventuallyAsync(() => Task.FromResult(n3.Member!.State == EtcdMemberState.Removed), "n3 stopped after removal");
+        await EventuallyAsync(() => Task.FromResult(n3.Member!.Removed), "n3 stopped after removal");
         Assert.Equal(2, (await client.MemberListAsync(Ct)).Count);
         await client.PutAsync("/after-remove", "ok", cancellationToken: Ct);
     }
