@@ -100,8 +100,10 @@ public sealed class ServerLifecycleTests : IAsyncLifetime
     /// <summary>Every file with its size and write time: a refused second process must change none of them.</summary>
     private static List<string> Snapshot(string dir) =>
         Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
-            // etcd's and containerd's own stores change while they run; everything Bulwark writes must not.
-            .Where(f => !f.Contains("/member/", StringComparison.Ordinal) && !f.Contains("/agent/containerd/", StringComparison.Ordinal) && !f.EndsWith(".log", StringComparison.Ordinal))
+            // etcd's and containerd's own stores change while they run, and the running server's rotation follower takes
+            // server/rotation.lock on its first tick (2 s after start); everything else Bulwark writes must not change.
+            .Where(f => !f.Contains("/member/", StringComparison.Ordinal) && !f.Contains("/agent/containerd/", StringComparison.Ordinal) && !f.EndsWith(".log", StringComparison.Ordinal)
+                && !f.EndsWith("/server/rotation.lock", StringComparison.Ordinal))
             .Select(f => $"{f} {new FileInfo(f).LastWriteTimeUtc.Ticks}")
             .Order(StringComparer.Ordinal).ToList();
 }
