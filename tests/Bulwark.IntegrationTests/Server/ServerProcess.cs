@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Bulwark.FileSystem;
 using Bulwark.Processes;
+using Bulwark.Runtime;
 
 namespace Bulwark.Tests.Server;
 
@@ -12,12 +14,16 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly List<string> _lines = [];
     private readonly string _pidFile;
+
+    /// <summary>containerd's state folder under /run for this node (one per test data dir).</summary>
+    private readonly string _runDirectory;
     private bool _disposed;
 
     private ServerProcess(Process process, string dataDir)
     {
         _process = process;
         _pidFile = Path.Combine(dataDir, "server", "db", "etcd.pid");
+        _runDirectory = RuntimePaths.For(new NodeLayout(dataDir)).RunDir;
     }
 
     public static string Binary => BulwarkBinary.Path;
@@ -147,6 +153,24 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             Signals.Send(pid, Signals.SigKill);
         }
+        if (_process.ExitCode == 0)
+        {
+            RemoveRunDirectory();
+        }
         _process.Dispose();
+    }
+
+    /// <summary>
+    /// After a clean stop (containerd and its shims ended) the node's /run folder is only sockets and empty state:
+    /// removed so test runs do not pile them up. Left alone if anything is still mounted under it.
+    /// </summary>
+    private void RemoveRunDirectory()
+    {
+        if (_runDirectory == RuntimePaths.DefaultRunDir || !Directory.Exists(_runDirectory)
+            || File.ReadLines("/proc/self/mountinfo").Any(line => line.Contains(_runDirectory + "/", StringComparison.Ordinal)))
+        {
+            return;
+        }
+        Directory.Delete(_runDirectory, recursive: true);
     }
 }
