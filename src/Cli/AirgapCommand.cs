@@ -16,7 +16,8 @@ internal static class AirgapCommand
     private static readonly Option<bool> RequireScan = new("--require-scan") { Description = "Refuse images that were bundled without a vulnerability scan" };
     private static readonly Option<string> Ignore = new("--ignore") { Description = "Accepted vulnerabilities: .trivyignore or the YAML form (default: pipeline/ignore.yaml)", HelpName = "FILE" };
     private static readonly Option<string[]> Vex = new("--vex") { Description = "OpenVEX document(s) to honour", HelpName = "FILE" };
-    private static readonly Option<string> PssLevel = CreatePssLevel();
+    private static readonly Option<string> PssLevel =
+        ScanCommand.PodSecurityLevelOption("--pss-level", "Pod Security Standards level carried manifests must pass (restricted includes baseline)");
 
     public static Command Create(CliEnvironment env) => new("airgap", "Air-gapped installs: bundle images with SBOMs, scans and signatures; verify; import")
     {
@@ -172,21 +173,8 @@ internal static class AirgapCommand
         }
     }
 
-    private static Option<string> CreatePssLevel()
-    {
-        var level = new Option<string>("--pss-level")
-        {
-            Description = "Pod Security Standards level carried manifests must pass (restricted includes baseline)",
-            DefaultValueFactory = _ => "restricted",
-            HelpName = "baseline|restricted",
-        };
-        level.AcceptOnlyFromAmong("baseline", "restricted");
-        return level;
-    }
-
     private static ManifestGate ManifestGateFor(ParseResult parse) =>
-        new(new ManifestScanner(PodSecurityStandards.Load(EmbeddedData.BuiltIn)),
-            parse.GetValue(PssLevel) == "baseline" ? PodSecurityLevel.Baseline : PodSecurityLevel.Restricted);
+        new(new ManifestScanner(PodSecurityStandards.Load(EmbeddedData.BuiltIn)), ScanCommand.ParseLevel(parse.GetValue(PssLevel)));
 
     internal static GatePolicy LoadPolicy(ParseResult parse, PipelineSettings settings)
     {

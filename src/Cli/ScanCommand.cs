@@ -95,13 +95,22 @@ internal static class ScanCommand
         return command;
     }
 
+    /// <summary>A Pod Security Standards level option (restricted by default), for scan manifests and the air-gap commands.</summary>
+    internal static Option<string> PodSecurityLevelOption(string name, string description)
+    {
+        var level = new Option<string>(name) { Description = description, DefaultValueFactory = _ => "restricted", HelpName = "baseline|restricted" };
+        level.AcceptOnlyFromAmong("baseline", "restricted");
+        return level;
+    }
+
+    internal static PodSecurityLevel ParseLevel(string? value) => value == "baseline" ? PodSecurityLevel.Baseline : PodSecurityLevel.Restricted;
+
     private static readonly string[] ManifestFormats = ["text", "json", "sarif", "junit", "html"];
 
     private static Command CreateManifests(CliEnvironment env)
     {
         var target = new Argument<string>("PATH") { Description = "A manifest file or a folder of them (searched recursively: *.yaml, *.yml, *.json)" };
-        var level = new Option<string>("--level") { Description = "Pod Security Standards level (restricted includes baseline)", DefaultValueFactory = _ => "restricted", HelpName = "baseline|restricted" };
-        level.AcceptOnlyFromAmong("baseline", "restricted");
+        var level = PodSecurityLevelOption("--level", "Pod Security Standards level (restricted includes baseline)");
         var format = new Option<string[]>("--output", "-o")
         {
             Description = "Report format (repeatable): text, json, sarif, junit, html (the audit's writers); an --output-file after it names its file",
@@ -123,7 +132,7 @@ internal static class ScanCommand
             }
             var started = DateTimeOffset.UtcNow;
             var scan = new ManifestScanner(PodSecurityStandards.Load(EmbeddedData.BuiltIn))
-                .Scan(parse.GetValue(target)!, parse.GetValue(level) == "baseline" ? PodSecurityLevel.Baseline : PodSecurityLevel.Restricted);
+                .Scan(parse.GetValue(target)!, ParseLevel(parse.GetValue(level)));
             foreach (var skipped in scan.Skipped)
             {
                 env.Error.WriteLine($"skipped {skipped.File}:{skipped.Line}: kind {skipped.Kind} has no pod template");

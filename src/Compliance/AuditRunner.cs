@@ -118,7 +118,8 @@ public sealed class AuditRunner
         }
         catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return Result(check, CheckStatus.Error, $"the Kubernetes API could not be read for {query.Rule}: {e.Message}", []);
+            return Result(check, CheckStatus.Error, $"the Kubernetes API could not be read for {query.Rule}: {e.Message}. " +
+                "Check that the apiserver is up and the kubeconfig's user may list these objects, or audit with --offline", []);
         }
         var live = Result(check, verdict.Passed ? CheckStatus.Pass : check.Scored ? CheckStatus.Fail : CheckStatus.Warn,
             verdict.Passed ? null : verdict.Summary, verdict.Records) with { Automated = true };

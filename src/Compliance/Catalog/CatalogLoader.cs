@@ -274,6 +274,10 @@ public static class CatalogLoader
 
     private static ClusterQuery ParseCluster(YamlMappingNode m, string file, string checkId)
     {
+        foreach (var key in m.Children.Keys.OfType<YamlScalarNode>().Where(k => k.Value is not ("rule" or "except-namespaces")))
+        {
+            throw new CatalogException($"{file}:{key.Start.Line}: check {checkId} has unknown cluster key '{key.Value}'; known: rule, except-namespaces.");
+        }
         var rule = Required(m, "rule", file);
         if (!Evidence.ClusterRules.Known.Contains(rule))
         {

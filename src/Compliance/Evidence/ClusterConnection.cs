@@ -9,7 +9,10 @@ namespace Bulwark.Compliance.Evidence;
 /// </summary>
 public sealed class ClusterConnection : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
+
+    // Listing every pod of a large cluster takes longer than the probe may.
+    private static readonly TimeSpan ListTimeout = TimeSpan.FromSeconds(60);
 
     private readonly Kubernetes? _client;
 
@@ -45,12 +48,12 @@ public sealed class ClusterConnection : IDisposable
         {
             return None($"the kubeconfig {kubeconfig} cannot be used: {e.Message}");
         }
-        configuration.HttpClientTimeout = Timeout;
+        configuration.HttpClientTimeout = ListTimeout;
         var client = new Kubernetes(configuration);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(Timeout);
+            timeout.CancelAfter(ProbeTimeout);
             await client.Version.GetCodeAsync(timeout.Token).ConfigureAwait(false);
             return new ClusterConnection(client, configuration.Host, null);
         }

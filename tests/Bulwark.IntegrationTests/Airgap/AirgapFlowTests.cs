@@ -177,36 +177,12 @@ public sealed class AirgapFlowTests
                 runAsUser: 0
         """;
 
-    private const string RestrictedDeployment = """
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata:
-          name: web
-          namespace: apps
-        spec:
-          selector:
-            matchLabels: {app: web}
-          template:
-            metadata:
-              labels: {app: web}
-            spec:
-              securityContext:
-                runAsNonRoot: true
-                seccompProfile: {type: RuntimeDefault}
-              containers:
-                - name: web
-                  image: registry.local/tools/busybox:1.0
-                  securityContext:
-                    allowPrivilegeEscalation: false
-                    capabilities: {drop: [ALL]}
-        """;
-
     [Fact]
     public async Task Manifests_are_gated_at_bundle_time_carried_signed_checked_again_at_the_local_level_and_imported_0600()
     {
         using var s = await PrepareAsync();
         var apps = Directory.CreateDirectory(s.Dir.Combine("apps")).FullName;
-        var deployment = s.Dir.Write("apps/web.yaml", RestrictedDeployment);
+        var deployment = s.Dir.Write("apps/web.yaml", ScanManifestsCliTests.RestrictedDeployment);
         s.Dir.Write("apps/tools/legacy.yaml", BaselineOnlyPod);
 
         // The default level (restricted) refuses the legacy pod before anything is pulled or written.
@@ -222,7 +198,7 @@ public sealed class AirgapFlowTests
         Assert.Contains("2 manifest file(s), 2 workload(s): Pod Security Standards baseline passed", bundled.Out);
         var extracted = Directory.CreateDirectory(s.Dir.Combine("x")).FullName;
         await Tools.RunAsync("tar", "-xf", bundle, "-C", extracted);
-        Assert.Equal(RestrictedDeployment, File.ReadAllText(Path.Combine(extracted, "manifests/apps/web.yaml")));
+        Assert.Equal(ScanManifestsCliTests.RestrictedDeployment, File.ReadAllText(Path.Combine(extracted, "manifests/apps/web.yaml")));
         var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(extracted, BundleIndex.IndexPath))).RootElement;
         Assert.Equal("baseline", index.GetProperty("manifests").GetProperty("level").GetString());
         Assert.Contains(index.GetProperty("files").EnumerateArray(), f => f.GetProperty("path").GetString() == "manifests/apps/tools/legacy.yaml");
@@ -238,7 +214,7 @@ public sealed class AirgapFlowTests
 
         // A manifest altered after signing is refused like any other file.
         var tampered = s.Dir.Combine("tampered.tar");
-        Rewrite(bundle, tampered, (entry, bytes) => entry == "manifests/apps/web.yaml" ? System.Text.Encoding.UTF8.GetBytes(RestrictedDeployment.Replace("runAsNonRoot: true", "runAsNonRoot: false")) : bytes);
+        Rewrite(bundle, tampered, (entry, bytes) => entry == "manifests/apps/web.yaml" ? System.Text.Encoding.UTF8.GetBytes(ScanManifestsCliTests.RestrictedDeployment.Replace("runAsNonRoot: true", "runAsNonRoot: false")) : bytes);
         var altered = await CliRunner.RunAsync("airgap", "verify", tampered, "--key", s.Pub, "--pss-level", "baseline");
         Assert.Equal(1, altered.ExitCode);
         Assert.Contains("manifests/apps/web.yaml has sha256", altered.Error);

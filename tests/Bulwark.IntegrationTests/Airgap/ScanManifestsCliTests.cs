@@ -10,7 +10,7 @@ namespace Bulwark.Tests.Airgap;
 /// </summary>
 public sealed class ScanManifestsCliTests
 {
-    private const string RestrictedDeployment = """
+    internal const string RestrictedDeployment = """
         apiVersion: apps/v1
         kind: Deployment
         metadata: {name: web, namespace: shop}

@@ -135,9 +135,27 @@ public sealed class AuditLiveEvidenceHttpBoundaryTests : IAsyncLifetime
     [Fact]
     public async Task Http_boundary_a_clean_cluster_passes_the_live_checks()
     {
+        // The same cluster with each finding fixed: no extra cluster-admin subject, every default service account without
+        // a token, every namespace with a policy and no privileged label, privileged pods only where PSA exempts them.
         _cluster["/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"] = List("ClusterRoleBindingList");
-        var checks = await AuditAsync("--kubeconfig", Kubeconfig(_api.Url), "--benchmark", "cis-1.23");
-        AssertStatus("PASS", checks["5.1.1"]);
+        _cluster["/api/v1/serviceaccounts"] = List("ServiceAccountList",
+            $$$"""{"metadata":{{{Meta("default", "default")}}},"automountServiceAccountToken":false}""",
+            $$$"""{"metadata":{{{Meta("default", "apps")}}},"automountServiceAccountToken":false}""");
+        _cluster["/api/v1/namespaces"] = List("NamespaceList", $$$"""{"metadata":{{{Meta("default")}}}}""", $$$"""{"metadata":{{{Meta("apps")}}}}""");
+        _cluster["/apis/networking.k8s.io/v1/networkpolicies"] = List("NetworkPolicyList",
+            $$$"""{"metadata":{{{Meta("default-deny", "default")}}},"spec":{"podSelector":{},"policyTypes":["Ingress"]}}""",
+            $$$"""{"metadata":{{{Meta("default-deny", "apps")}}},"spec":{"podSelector":{},"policyTypes":["Ingress"]}}""");
+        _cluster["/api/v1/pods"] = List("PodList",
+            $$$"""{"metadata":{{{Meta("canal-x", "kube-system")}}},"spec":{"containers":[{"name":"calico-node","image":"c","securityContext":{"privileged":true}}]}}""",
+            $$$"""{"metadata":{{{Meta("web", "apps")}}},"spec":{"containers":[{"name":"web","image":"w"}]}}""");
+        _cluster["/api/v1/namespaces/default/services"] = List("ServiceList", $$$"""{"metadata":{{{Meta("kubernetes", "default")}}},"spec":{"ports":[{"port":443}]}}""");
+
+        var checks = await AuditAsync("--kubeconfig", Kubeconfig(_api.Url));
+        foreach (var id in new[] { "5.1.1", "5.1.5", "5.2.1", "5.2.2", "5.3.2", "5.7.4" })
+        {
+            AssertStatus("PASS", checks[id]);
+        }
+        Assert.Contains(checks["5.3.2"]["evidence"]!.AsArray(), e => e!["subject"]!.GetValue<string>() == "Namespace apps" && e["passed"]!.GetValue<bool>());
     }
 
     [Fact]

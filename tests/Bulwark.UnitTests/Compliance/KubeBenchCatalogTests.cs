@@ -274,4 +274,23 @@ public sealed class KubeBenchCatalogTests : IDisposable
         Assert.Contains("equals", check.Invalid, StringComparison.Ordinal);
         Assert.Contains("bitmask", check.Invalid, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("{rule: no-such-rule}", "cluster rule 'no-such-rule'")]
+    [InlineData("{rule: privileged-pods, except-namespace: [kube-system]}", "unknown cluster key 'except-namespace'")]
+    public void A_cluster_block_with_an_unknown_rule_or_key_makes_that_check_invalid_with_file_and_line(string cluster, string expected)
+    {
+        _dir.Write("bad/policies.yaml", $"""
+            groups:
+              - id: 5
+                checks:
+                  - id: x
+                    text: "x"
+                    type: manual
+                    cluster: {cluster}
+            """);
+        var check = Assert.Single(CatalogLoader.LoadDirectory(_dir.Combine("bad"), CatalogSettings.Empty).AllChecks);
+        Assert.Contains("policies.yaml:7", check.Invalid, StringComparison.Ordinal);
+        Assert.Contains(expected, check.Invalid, StringComparison.Ordinal);
+    }
 }
