@@ -1,3 +1,4 @@
+using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -172,25 +173,55 @@ public sealed class CryptoService(FipsMode mode, AlgorithmPolicy policy)
     /// <summary>Checks a key loaded from disk or received (user CA, CSR) against the policy.</summary>
     public void RequireKey(AsymmetricAlgorithm key) => Require(DescribeKey(key), key is RSA rsa ? rsa.KeySize : null);
 
+    /// <summary>
+    /// Checks a public key (from a CSR or a certificate) against the policy by what its SubjectPublicKeyInfo names: the
+    /// named curve of an EC key, the modulus size of an RSA key. No key object is built (with OpenSSL 3.0 that import costs
+    /// more than a signature); whoever uses the key imports it anyway, and a CSR's key was already proven by its self-signature.
+    /// </summary>
     public void RequireKey(PublicKey key)
     {
-        if (key.GetECDsaPublicKey() is { } ec)
+        switch (key.Oid.Value)
         {
-            using (ec)
-            {
-                RequireKey(ec);
-            }
+            case "1.2.840.10045.2.1": // id-ecPublicKey
+                Require("ECDSA " + NamedCurveOf(key));
+                break;
+            case "1.2.840.113549.1.1.1": // rsaEncryption
+                Require("RSA", RsaModulusBits(key));
+                break;
+            default:
+                Require(key.Oid.FriendlyName ?? key.Oid.Value ?? "unknown key type");
+                break;
         }
-        else if (key.GetRSAPublicKey() is { } rsa)
+    }
+
+    /// <summary>The curve of an EC public key: its parameters are the curve's OID (RFC 5480 §2.1.1); explicit curves are not named.</summary>
+    private static string NamedCurveOf(PublicKey key)
+    {
+        if (key.EncodedParameters is not { } parameters)
         {
-            using (rsa)
-            {
-                RequireKey(rsa);
-            }
+            return "unnamed curve";
         }
-        else
+        try
         {
-            Require(key.Oid.FriendlyName ?? key.Oid.Value ?? "unknown key type");
+            return CurveName(new Oid(AsnDecoder.ReadObjectIdentifier(parameters.RawData, AsnEncodingRules.DER, out _)));
+        }
+        catch (AsnContentException)
+        {
+            return "explicit curve parameters";
+        }
+    }
+
+    /// <summary>The modulus size of an RSA public key (RFC 8017 A.1.1: RSAPublicKey ::= SEQUENCE { modulus, publicExponent }).</summary>
+    private static int RsaModulusBits(PublicKey key)
+    {
+        try
+        {
+            var modulus = new AsnReader(key.EncodedKeyValue.RawData, AsnEncodingRules.DER).ReadSequence().ReadIntegerBytes().Span.TrimStart((byte)0);
+            return modulus.IsEmpty ? 0 : ((modulus.Length - 1) * 8) + (8 - byte.LeadingZeroCount(modulus[0]));
+        }
+        catch (AsnContentException)
+        {
+            return 0;
         }
     }
 
@@ -216,19 +247,18 @@ public sealed class CryptoService(FipsMode mode, AlgorithmPolicy policy)
         _ => key.GetType().Name,
     };
 
-    private static string CurveName(ECDsa key)
+    private static string CurveName(ECDsa key) => CurveName(key.ExportParameters(false).Curve.Oid);
+
+    private static string CurveName(Oid oid) => (oid.Value, oid.FriendlyName) switch
     {
-        var oid = key.ExportParameters(false).Curve.Oid;
-        return (oid.Value, oid.FriendlyName) switch
-        {
-            ("1.2.840.10045.3.1.7", _) or (_, "nistP256" or "ECDSA_P256") => "P-256",
-            ("1.3.132.0.34", _) or (_, "nistP384" or "ECDSA_P384") => "P-384",
-            ("1.3.132.0.35", _) or (_, "nistP521" or "ECDSA_P521") => "P-521",
-            (_, { } friendly) => friendly,
-            ({ } value, _) => value,
-            _ => "unknown curve",
-        };
-    }
+        ("1.2.840.10045.3.1.7", _) or (_, "nistP256" or "ECDSA_P256") => "P-256",
+        ("1.3.132.0.34", _) or (_, "nistP384" or "ECDSA_P384") => "P-384",
+        ("1.3.132.0.35", _) or (_, "nistP521" or "ECDSA_P521") => "P-521",
+        ("1.3.132.0.10", _) => "secp256k1", // the policy's name; .NET's OID table says secP256k1, OpenSSL secp256k1
+        (_, { } friendly) => friendly,
+        ({ } value, _) => value,
+        _ => "unknown curve",
+    };
 
     // ---- symmetric ciphers and KDFs ----
 

@@ -55,8 +55,13 @@ public sealed class TlsPolicy
 
     public IReadOnlyList<string> OpenSslNames => Tls12Suites.Concat(Tls13Suites).Select(OpenSslName).ToList();
 
-    /// <summary>The suites .NET may negotiate (Linux: enforced by OpenSSL).</summary>
-    public CipherSuitesPolicy CipherSuitesPolicy => new(Tls12Suites.Concat(Tls13Suites));
+    /// <summary>
+    /// The suites .NET may negotiate (Linux: enforced by OpenSSL). One immutable instance: building one creates an OpenSSL
+    /// context to look the names up, which must not happen again for every connection.
+    /// </summary>
+    public CipherSuitesPolicy CipherSuitesPolicy => _cipherSuitesPolicy ??= new(Tls12Suites.Concat(Tls13Suites));
+
+    private CipherSuitesPolicy? _cipherSuitesPolicy;
 
     public SslClientAuthenticationOptions Apply(SslClientAuthenticationOptions options)
     {

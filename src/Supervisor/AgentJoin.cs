@@ -89,13 +89,15 @@ public sealed class AgentJoin(CryptoService crypto, ILogger logger)
         // Kept before any certificate is asked for: the server records its hash at the first request.
         var nodePassword = NodePasswords.ReadOrCreate(crypto, paths.NodePassword);
         var issued = new List<NodeCertificateMaterial>();
+        // The client CA signs two of the three certificates: each CA the server names is parsed once per join.
+        var issuers = new Dictionary<string, X509Certificate2Collection>(StringComparer.Ordinal);
         foreach (var kind in Kinds)
         {
             using var key = crypto.GenerateKey(KeyAlgorithm.EcdsaP256);
             var csr = CreateCsr(kind, key, nodeName, options.NodeAddresses);
             var signed = await JoinRetry.RunAsync(ct => client.SignAsync(kind, csr, nodeName, nodePassword, ct), options.ReadyTimeout, logger,
                 $"requesting the {NodeCertificateSigner.Describe(kind)} certificate", cancellationToken).ConfigureAwait(false);
-            Check(kind, signed, key, client);
+            Check(kind, signed, key, kind == NodeCertificateKind.KubeletServing ? client.TrustedCas : IssuersOf(signed.IssuingCa, issuers));
             issued.Add(new NodeCertificateMaterial(kind, signed.Certificate, key.ExportPkcs8PrivateKeyPem() + "\n", signed.IssuingCa));
         }
         return new AgentMaterial(nodeName, config, client.CaBundle, token.IsFull, issued);
@@ -170,27 +172,42 @@ public sealed class AgentJoin(CryptoService crypto, ILogger logger)
         return request.CreateSigningRequestPem();
     }
 
-    /// <summary>The signed certificate must be for our key and chain to the CA the server named (which, for serving certs, is the pinned CA).</summary>
-    private static void Check(NodeCertificateKind kind, SignedCertificate signed, AsymmetricAlgorithm key, SupervisorClient client)
+    /// <summary>
+    /// The signed certificate must be for our key and signed by one of <paramref name="issuers"/>: the pinned cluster CA for
+    /// the kubelet serving certificate (the agent trusts nothing else to name it), the CA the server named for the others.
+    /// </summary>
+    private static void Check(NodeCertificateKind kind, SignedCertificate signed, AsymmetricAlgorithm key, X509Certificate2Collection issuers)
     {
         using var certificate = X509Certificate2.CreateFromPem(signed.Certificate);
         if (!IssuedCertificate.KeyMatches(certificate, key))
         {
             throw new JoinException($"the server returned a {NodeCertificateSigner.Describe(kind)} certificate for another key; refusing it");
         }
-        var cas = new X509Certificate2Collection();
-        cas.ImportFromPem(signed.IssuingCa);
-        if (kind == NodeCertificateKind.KubeletServing && !cas.Cast<X509Certificate2>().Any(ca => client.TrustedCas.Cast<X509Certificate2>().Any(t => t.RawData.AsSpan().SequenceEqual(ca.RawData))))
+        if (!issuers.Any(ca => CertificateSignature.IsIssuedBy(certificate, ca)))
         {
-            throw new JoinException("the kubelet serving certificate was not issued by the pinned cluster CA; refusing it");
-        }
-        if (!cas.Cast<X509Certificate2>().Any(ca => CertificateSignature.IsIssuedBy(certificate, ca)))
-        {
-            throw new JoinException($"the {NodeCertificateSigner.Describe(kind)} certificate does not chain to the CA the server sent; refusing it");
+            throw new JoinException(kind == NodeCertificateKind.KubeletServing
+                ? "the kubelet serving certificate was not issued by the pinned cluster CA; refusing it"
+                : $"the {NodeCertificateSigner.Describe(kind)} certificate does not chain to the CA the server sent; refusing it");
         }
     }
 
-    /// <summary>Reads a secret kept in a 0600 file, or creates it with <paramref name="bytes"/> random bytes (hex).</summary>
+    private static X509Certificate2Collection IssuersOf(string pem, Dictionary<string, X509Certificate2Collection> parsed)
+    {
+        if (!parsed.TryGetValue(pem, out var cas))
+        {
+            cas = [];
+            try
+            {
+                cas.ImportFromPem(pem);
+            }
+            catch (CryptographicException e)
+            {
+                throw new JoinException("the server named a signing CA that is not a PEM certificate; refusing it", e);
+            }
+            parsed[pem] = cas;
+        }
+        return cas;
+    }
 }
 
 /// <summary>Writes a kubeconfig (YAML built as nodes; file paths, not embedded keys).</summary>

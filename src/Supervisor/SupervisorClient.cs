@@ -69,7 +69,13 @@ public sealed class SupervisorClient : IDisposable
         var validator = new PinningValidator();
         var http = new HttpClient(new SocketsHttpHandler
         {
-            SslOptions = tls.Apply(new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = validator.Validate }),
+            SslOptions = tls.Apply(new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = validator.Validate,
+                // The validator decides trust against the pinned CA itself (IsTrusted) and ignores chain errors, so the chain
+                // SslStream builds before calling it must not load the system's root store on every handshake.
+                CertificateChainPolicy = UnusedChainPolicy(),
+            }),
             ConnectTimeout = TimeSpan.FromSeconds(5),
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         })
@@ -272,6 +278,14 @@ public sealed class SupervisorClient : IDisposable
         }
         return collection;
     }
+
+    /// <summary>An X509Chain policy that trusts nothing and fetches nothing: cheap to build, and its verdict is not used.</summary>
+    private static X509ChainPolicy UnusedChainPolicy() => new()
+    {
+        TrustMode = X509ChainTrustMode.CustomRootTrust,
+        RevocationMode = X509RevocationMode.NoCheck,
+        DisableCertificateDownloads = true,
+    };
 
     /// <summary>
     /// The serving certificate names the host (the handshake's own name check), is within its validity period, and was

@@ -121,6 +121,33 @@ public sealed class CryptoPolicyTests
         Assert.Contains("encrypted", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("P-256", null)]
+    [InlineData("P-384", null)]
+    [InlineData("P-521", "ECDSA P-521")]
+    [InlineData("secp256k1", "ECDSA secp256k1")]
+    [InlineData("RSA-2048", null)]
+    [InlineData("RSA-3072", null)]
+    [InlineData("RSA-1024", "RSA-1024")]
+    [InlineData("RSA-2040", "RSA-2040")]
+    public void A_public_key_is_judged_by_its_subject_public_key_info_as_the_key_itself_would_be(string key, string? refusedAs)
+    {
+        using AsymmetricAlgorithm algorithm = key.StartsWith("RSA-", StringComparison.Ordinal)
+            ? RSA.Create(int.Parse(key[4..], System.Globalization.CultureInfo.InvariantCulture))
+            : ECDsa.Create(ECCurve.CreateFromFriendlyName(key == "secp256k1" ? key : "nist" + key.Replace("-", "", StringComparison.Ordinal)));
+        var spki = System.Security.Cryptography.X509Certificates.PublicKey.CreateFromSubjectPublicKeyInfo(algorithm.ExportSubjectPublicKeyInfo(), out _);
+        if (refusedAs is null)
+        {
+            On.RequireKey(spki);
+            On.RequireKey(algorithm);
+            return;
+        }
+        // The SubjectPublicKeyInfo path (CSRs, certificates) and the key-object path name the same algorithm.
+        Assert.Equal(refusedAs, Assert.Throws<CryptoPolicyException>(() => On.RequireKey(spki)).Decision.Algorithm);
+        Assert.Equal(refusedAs, Assert.Throws<CryptoPolicyException>(() => On.RequireKey(algorithm)).Decision.Algorithm);
+        Off.RequireKey(spki);
+    }
+
     [Fact]
     public void An_algorithm_missing_from_the_table_is_not_approved()
     {

@@ -41,6 +41,14 @@ public sealed class TlsPolicyTests
     }
 
     [Fact]
+    public void Every_connection_shares_one_cipher_suite_policy_instead_of_building_an_openssl_context_for_each()
+    {
+        var first = _policy.Apply(new SslServerAuthenticationOptions()).CipherSuitesPolicy;
+        Assert.Same(first, _policy.Apply(new SslClientAuthenticationOptions()).CipherSuitesPolicy);
+        Assert.Same(first, _policy.CipherSuitesPolicy);
+    }
+
+    [Fact]
     public void The_policy_names_its_controls()
     {
         Assert.Contains("STIG V-242418", _policy.Controls);
