@@ -52,7 +52,7 @@ public sealed class CertificateIssuer(CryptoService crypto, TimeProvider clock)
         try
         {
             var spki = PublicKey.CreateFromSubjectPublicKeyInfo(key.ExportSubjectPublicKeyInfo(), out _);
-            return new IssuedCertificate(Sign(ca, profile, spki, validity), key);
+            return new IssuedCertificate(X509CertificateLoader.LoadCertificate(Sign(ca, profile, spki, validity)), key);
         }
         catch
         {
@@ -61,8 +61,8 @@ public sealed class CertificateIssuer(CryptoService crypto, TimeProvider clock)
         }
     }
 
-    /// <summary>Signs a public key (from a new key pair or a validated CSR) with the CA. Returns the certificate only.</summary>
-    public X509Certificate2 Sign(IssuedCertificate ca, CertificateProfile profile, PublicKey subjectKey, TimeSpan? validity = null)
+    /// <summary>Signs a public key (from a new key pair or a validated CSR) with the CA. Returns the certificate only (DER).</summary>
+    public byte[] Sign(IssuedCertificate ca, CertificateProfile profile, PublicKey subjectKey, TimeSpan? validity = null)
     {
         crypto.RequireKey(subjectKey);
         var hash = CryptoService.SignatureHashFor(ca.Key);
@@ -111,8 +111,7 @@ public sealed class CertificateIssuer(CryptoService crypto, TimeProvider clock)
         {
             notBefore = caNotBefore;
         }
-        // Create already decodes the certificate it signed (with OpenSSL 3.0 that decode costs more than the signature): no second load.
-        return request.Create(ca.Certificate.SubjectName, ca.SignatureGenerator, notBefore, notAfter, Serial());
+        return CertificateEncoder.Sign(request, ca.Certificate.SubjectName, ca.SignatureGenerator, notBefore, notAfter, Serial());
     }
 
     public static X500DistinguishedName Subject(string commonName, IReadOnlyList<string> organizations)

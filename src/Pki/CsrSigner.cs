@@ -30,7 +30,8 @@ public sealed class CsrSigner(CryptoService crypto, TimeProvider? clock = null)
 {
     private readonly CertificateIssuer _issuer = new(crypto, clock ?? TimeProvider.System);
 
-    public X509Certificate2 Sign(string csrPem, IssuedCertificate ca, CsrPolicy policy, TimeSpan? validity = null)
+    /// <summary>The signed certificate (DER) for a CSR that passes every check; <see cref="CsrRejectedException"/> otherwise.</summary>
+    public byte[] Sign(string csrPem, IssuedCertificate ca, CsrPolicy policy, TimeSpan? validity = null)
     {
         // .NET cannot load a CSR whose key it does not know (Ed25519, DSA, …): name the key and refuse it first.
         if (UnsupportedKeyOf(csrPem) is { } unsupported)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Bulwark.Crypto;
 using Bulwark.Pki;
@@ -50,7 +51,7 @@ public sealed class NodeCertificateSigner(CsrSigner signer, IssuedCertificate cl
             throw new CsrRejectedException($"the CSR is {csrPem.Length} bytes; at most {MaxCsrLength} are accepted");
         }
         var ca = kind == NodeCertificateKind.KubeletServing ? serverCa : clientCa;
-        X509Certificate2 certificate;
+        byte[] certificate;
         try
         {
             certificate = signer.Sign(csrPem, ca, PolicyFor(kind, nodeName, nodeAddresses));
@@ -60,8 +61,7 @@ public sealed class NodeCertificateSigner(CsrSigner signer, IssuedCertificate cl
             throw new CsrRejectedException($"{e.Message}. A kubelet serving certificate may name the node ({nodeName}), localhost, loopback and the " +
                 $"address the node connects from ({string.Join(", ", nodeAddresses)}); set node-ip to that address.");
         }
-        using var issued = certificate;
-        return new SignedCertificate(issued.ExportCertificatePem() + "\n", kind == NodeCertificateKind.KubeletServing ? ServerCaPem : ClientCaPem, ServerCaPem);
+        return new SignedCertificate(PemEncoding.WriteString("CERTIFICATE", certificate) + "\n", kind == NodeCertificateKind.KubeletServing ? ServerCaPem : ClientCaPem, ServerCaPem);
     }
 
     public static string Describe(NodeCertificateKind kind) => kind switch

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Bulwark.Crypto;
 using Bulwark.FileSystem;
@@ -121,10 +122,10 @@ public sealed class OpenSslVerificationTests : IDisposable
         using var caPair = new IssuedCertificate(X509CertificateLoader.LoadCertificate(ca.RawData), ca.GetECDsaPrivateKey()!);
         var policy = new CsrPolicy("system:node:node-2", ["system:nodes"], CertificateUsage.Server, ["node-2"], [IPAddress.Parse("192.0.2.16")]);
 
-        using var signed = new CsrSigner(TestPki.Crypto).Sign(File.ReadAllText(csr), caPair, policy);
+        var signed = new CsrSigner(TestPki.Crypto).Sign(File.ReadAllText(csr), caPair, policy);
 
         var cert = _dir.Combine("node.crt");
-        await File.WriteAllTextAsync(cert, signed.ExportCertificatePem(), TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(cert, PemEncoding.WriteString("CERTIFICATE", signed), TestContext.Current.CancellationToken);
         Assert.Equal($"{cert}: OK", (await OpenSsl.CheckedAsync("verify", "-purpose", "sslserver", "-CAfile", Paths.ServerCa.Certificate, cert)).Trim());
         Assert.Equal(await OpenSsl.CheckedAsync("pkey", "-in", key, "-pubout"), await OpenSsl.CheckedAsync("x509", "-in", cert, "-noout", "-pubkey"));
     }

@@ -34,7 +34,7 @@ public sealed class CsrSignerTests : IDisposable
     public void A_valid_csr_is_signed_with_bulwarks_extensions_not_the_requested_ones()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var cert = _signer.Sign(Csr(key, "O=system:nodes, CN=system:node:node-2", ["node-2"], [IPAddress.Parse("192.0.2.16")]), _ca, Kubelet);
+        using var cert = X509CertificateLoader.LoadCertificate(_signer.Sign(Csr(key, "O=system:nodes, CN=system:node:node-2", ["node-2"], [IPAddress.Parse("192.0.2.16")]), _ca, Kubelet));
 
         Assert.Equal("CN=system:node:node-2, O=system:nodes", cert.Subject);
         Assert.False(CertificateDetails.IsCa(cert)); // the CSR asked for CA:TRUE

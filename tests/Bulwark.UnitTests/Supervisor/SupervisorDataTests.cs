@@ -106,7 +106,7 @@ public sealed class SupervisorDataTests
         foreach (var kind in new[] { NodeCertificateKind.KubeletClient, NodeCertificateKind.KubeletServing, NodeCertificateKind.KubeProxy })
         {
             var csr = AgentJoin.CreateCsr(kind, key, "n1", [IPAddress.Parse("10.0.0.5")]);
-            using var certificate = signer.Sign(csr, ca, NodeCertificateSigner.PolicyFor(kind, "n1", [IPAddress.Parse("10.0.0.5")]));
+            using var certificate = X509CertificateLoader.LoadCertificate(signer.Sign(csr, ca, NodeCertificateSigner.PolicyFor(kind, "n1", [IPAddress.Parse("10.0.0.5")])));
             Assert.True(CertificateSignature.IsIssuedBy(certificate, ca.Certificate));
         }
         var otherNode = AgentJoin.CreateCsr(NodeCertificateKind.KubeletClient, key, "n2", []);
