@@ -178,8 +178,11 @@ public sealed class AgentJoin(CryptoService crypto, ILogger logger)
     /// </summary>
     private static void Check(NodeCertificateKind kind, SignedCertificate signed, AsymmetricAlgorithm key, X509Certificate2Collection issuers)
     {
-        using var certificate = X509Certificate2.CreateFromPem(signed.Certificate);
-        if (!IssuedCertificate.KeyMatches(certificate, key))
+        // Checked on the DER itself: decoding it into an X509Certificate2 (OpenSSL) would be the costliest step of the check.
+        var certificate = PemEncoding.TryFind(signed.Certificate, out var pem) && signed.Certificate[pem.Label] == "CERTIFICATE"
+            ? Convert.FromBase64String(signed.Certificate[pem.Base64Data])
+            : throw new JoinException($"the server returned a {NodeCertificateSigner.Describe(kind)} certificate that is not PEM; refusing it");
+        if (!CertificateSignature.SubjectPublicKeyInfoOf(certificate).Span.SequenceEqual(key.ExportSubjectPublicKeyInfo()))
         {
             throw new JoinException($"the server returned a {NodeCertificateSigner.Describe(kind)} certificate for another key; refusing it");
         }

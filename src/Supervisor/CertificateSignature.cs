@@ -11,20 +11,18 @@ namespace Bulwark.Supervisor;
 /// </summary>
 public static class CertificateSignature
 {
-    public static bool IsIssuedBy(X509Certificate2 certificate, X509Certificate2 ca)
+    public static bool IsIssuedBy(X509Certificate2 certificate, X509Certificate2 ca) => IsIssuedBy(certificate.RawData, ca);
+
+    /// <summary>The same check on a certificate's DER, which need not be decoded into an X509Certificate2 first.</summary>
+    public static bool IsIssuedBy(ReadOnlyMemory<byte> certificate, X509Certificate2 ca)
     {
-        if (!certificate.IssuerName.RawData.AsSpan().SequenceEqual(ca.SubjectName.RawData))
-        {
-            return false;
-        }
         try
         {
-            var reader = new AsnReader(certificate.RawData, AsnEncodingRules.DER);
-            var outer = reader.ReadSequence();
+            var outer = new AsnReader(certificate, AsnEncodingRules.DER).ReadSequence();
             var tbs = outer.ReadEncodedValue();
             var algorithm = outer.ReadSequence().ReadObjectIdentifier();
             var signature = outer.ReadBitString(out var unused);
-            if (unused != 0)
+            if (unused != 0 || !ToBeSignedField(tbs, Field.Issuer).Span.SequenceEqual(ca.SubjectName.RawData))
             {
                 return false;
             }
@@ -41,6 +39,40 @@ public static class CertificateSignature
         {
             return false;
         }
+    }
+
+    /// <summary>The SubjectPublicKeyInfo (DER) of a certificate given as DER; empty when it is not a certificate.</summary>
+    public static ReadOnlyMemory<byte> SubjectPublicKeyInfoOf(ReadOnlyMemory<byte> certificate)
+    {
+        try
+        {
+            return ToBeSignedField(new AsnReader(certificate, AsnEncodingRules.DER).ReadSequence().ReadEncodedValue(), Field.SubjectPublicKeyInfo);
+        }
+        catch (AsnContentException)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+    }
+
+    private enum Field
+    {
+        Issuer = 3,
+        SubjectPublicKeyInfo = 6,
+    }
+
+    /// <summary>
+    /// A field of TBSCertificate ::= SEQUENCE { version [0] EXPLICIT DEFAULT v1, serialNumber, signature, issuer, validity,
+    /// subject, subjectPublicKeyInfo, ... } (RFC 5280 §4.1), counted from the version.
+    /// </summary>
+    private static ReadOnlyMemory<byte> ToBeSignedField(ReadOnlyMemory<byte> tbs, Field field)
+    {
+        var fields = new AsnReader(tbs, AsnEncodingRules.DER).ReadSequence();
+        var index = fields.PeekTag().HasSameClassAndValue(new Asn1Tag(TagClass.ContextSpecific, 0)) ? 0 : 1;
+        for (; index < (int)field; index++)
+        {
+            fields.ReadEncodedValue();
+        }
+        return fields.ReadEncodedValue();
     }
 
     private static bool VerifyEcdsa(X509Certificate2 ca, ReadOnlySpan<byte> tbs, byte[] signature, HashAlgorithmName hash)

@@ -108,7 +108,10 @@ public sealed class SupervisorDataTests
             var csr = AgentJoin.CreateCsr(kind, key, "n1", [IPAddress.Parse("10.0.0.5")]);
             using var certificate = X509CertificateLoader.LoadCertificate(signer.Sign(csr, ca, NodeCertificateSigner.PolicyFor(kind, "n1", [IPAddress.Parse("10.0.0.5")])));
             Assert.True(CertificateSignature.IsIssuedBy(certificate, ca.Certificate));
+            // What the agent checks on the DER it receives, without decoding it: the key is its own.
+            Assert.Equal(key.ExportSubjectPublicKeyInfo(), CertificateSignature.SubjectPublicKeyInfoOf(certificate.RawData).ToArray());
         }
+        Assert.True(CertificateSignature.SubjectPublicKeyInfoOf("not a certificate"u8.ToArray()).IsEmpty);
         var otherNode = AgentJoin.CreateCsr(NodeCertificateKind.KubeletClient, key, "n2", []);
         Assert.Throws<CsrRejectedException>(() => signer.Sign(otherNode, ca, NodeCertificateSigner.PolicyFor(NodeCertificateKind.KubeletClient, "n1", [])));
     }
