@@ -36,9 +36,7 @@ public sealed class KubeApiClient : IDisposable
         }
         if (kubeconfig.ClientCertificate is { } certificate && kubeconfig.ClientKey is { } key)
         {
-            using var pem = X509Certificate2.CreateFromPem(certificate.ReadPem(), key.ReadPem());
-            // SslStream needs a persistable key on Linux; a PKCS#12 round trip gives one.
-            tls.ClientCertificates = [X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null)];
+            tls.ClientCertificates = [TlsClientCertificate.FromPem(certificate.ReadPem(), key.ReadPem())];
         }
         _http = new HttpClient(new SocketsHttpHandler { SslOptions = TlsPolicy.BuiltIn.Apply(tls), PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
         {
