@@ -1,9 +1,8 @@
-using k8s;
-using k8s.Autorest;
 using Bulwark.Cni;
 using Bulwark.Config;
 using Bulwark.ControlPlane;
 using Bulwark.FileSystem;
+using Bulwark.Kube;
 using Bulwark.Resources;
 using Microsoft.Extensions.Logging;
 
@@ -15,11 +14,11 @@ namespace Bulwark.Addons;
 /// With <paramref name="config"/>, the leader first writes the CNI's per-node host-network policies (Canal under CIS) from
 /// the Nodes' pod CIDRs, so they follow the cluster as nodes join and leave.
 /// </summary>
-public sealed class AddonDelivery(IKubernetes client, string holder, AddonPaths paths, IReadOnlySet<string> disabled, TimeProvider time, ILogger logger, TimeSpan interval,
+public sealed class AddonDelivery(KubeApiClient client, string holder, AddonPaths paths, IReadOnlySet<string> disabled, TimeProvider time, ILogger logger, TimeSpan interval,
     EffectiveConfig? config = null)
 {
     public static AddonDelivery FromConfig(EffectiveConfig config, string kubeconfig, string holder, ILogger logger) =>
-        new(new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig)), holder, new AddonPaths(config.DataDir),
+        new(KubeApiClient.FromFile(kubeconfig, TimeSpan.FromSeconds(30)), holder, new AddonPaths(config.DataDir),
             config.Get(ConfigKeys.Disable).ToHashSet(StringComparer.Ordinal), TimeProvider.System, logger, TimeSpan.FromSeconds(15), config);
 
     /// <summary>One pass: take or keep the lease, then apply what changed. Null when another server leads.</summary>
@@ -52,11 +51,11 @@ public sealed class AddonDelivery(IKubernetes client, string holder, AddonPaths 
         k8s.Models.V1NodeList nodes;
         try
         {
-            nodes = await client.CoreV1.ListNodeAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            nodes = await client.GetAsync("/api/v1/nodes", KubeJsonContext.Default.V1NodeList, cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpOperationException e)
+        catch (KubeApiException e)
         {
-            throw new AddonException($"listing nodes for the host-network policies: the apiserver answered {(int)e.Response.StatusCode}", Diagnostics.ErrorKind.Unavailable);
+            throw new AddonException($"listing nodes for the host-network policies: {e.Message}", Diagnostics.ErrorKind.Unavailable);
         }
         var cidrs = nodes.Items.SelectMany(n => n.Spec?.PodCIDRs ?? (n.Spec?.PodCIDR is { } one ? new[] { one } : Array.Empty<string>())).ToList();
         var policies = CniClusterPolicy.HostNetworkPolicies(settings, ClusterManifests.SameNamespaceIngressNamespaces(EmbeddedData.BuiltIn), cidrs);
@@ -84,7 +83,7 @@ public sealed class AddonDelivery(IKubernetes client, string holder, AddonPaths 
             {
                 logger.LogDebug("manifests: apiserver not answering yet ({Message})", e.Message);
             }
-            catch (AddonException e)
+            catch (Exception e) when (e is AddonException or KubeApiException)
             {
                 logger.LogError("manifests: {Message}", e.Message);
             }

@@ -6,4 +6,10 @@ public sealed record ApiResource(string ApiVersion, string Kind, string Plural, 
     public string Group => ApiVersion.Contains('/') ? ApiVersion[..ApiVersion.IndexOf('/')] : "";
     public string Version => ApiVersion.Contains('/') ? ApiVersion[(ApiVersion.IndexOf('/') + 1)..] : ApiVersion;
     public bool IsCore => Group.Length == 0;
+
+    /// <summary>The REST path of one object (<paramref name="ns"/> is ignored for cluster-scoped resources).</summary>
+    public string PathOf(string? ns, string name) =>
+        (IsCore ? $"/api/{Version}" : $"/apis/{Group}/{Version}")
+        + (Namespaced && ns is not null ? $"/namespaces/{Uri.EscapeDataString(ns)}" : "")
+        + $"/{Plural}/{Uri.EscapeDataString(name)}";
 }

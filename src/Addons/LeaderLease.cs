@@ -1,6 +1,5 @@
 using System.Net;
-using k8s;
-using k8s.Autorest;
+using Bulwark.Kube;
 using k8s.Models;
 
 namespace Bulwark.Addons;
@@ -10,32 +9,29 @@ namespace Bulwark.Addons;
 /// the lease when it is free or expired and keeps it by renewing; the apiserver's resourceVersion check (409 on a race)
 /// makes sure two servers never both win.
 /// </summary>
-public sealed class LeaderLease(IKubernetes client, string holder, TimeProvider time, string name = LeaderLease.DefaultName, int durationSeconds = 60)
+public sealed class LeaderLease(KubeApiClient client, string holder, TimeProvider time, string name = LeaderLease.DefaultName, int durationSeconds = 60)
 {
     public const string DefaultName = "bulwark-addons";
     public const string Namespace = "kube-system";
 
+    private const string Leases = $"/apis/coordination.k8s.io/v1/namespaces/{Namespace}/leases";
+
     public async Task<bool> TryAcquireAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        V1Lease? lease;
-        try
-        {
-            lease = await client.CoordinationV1.ReadNamespacedLeaseAsync(name, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            lease = null;
-        }
+        var path = $"{Leases}/{name}";
+        var lease = await client.FindAsync(path, KubeJsonContext.Default.V1Lease, cancellationToken).ConfigureAwait(false);
         try
         {
             if (lease is null)
             {
-                await client.CoordinationV1.CreateNamespacedLeaseAsync(new V1Lease
+                await client.CreateAsync(Leases, new V1Lease
                 {
+                    ApiVersion = "coordination.k8s.io/v1",
+                    Kind = "Lease",
                     Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = Namespace },
                     Spec = new V1LeaseSpec { HolderIdentity = holder, LeaseDurationSeconds = durationSeconds, AcquireTime = now, RenewTime = now, LeaseTransitions = 0 },
-                }, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }, KubeJsonContext.Default.V1Lease, cancellationToken).ConfigureAwait(false);
                 return true;
             }
             var spec = lease.Spec ??= new V1LeaseSpec();
@@ -52,10 +48,10 @@ public sealed class LeaderLease(IKubernetes client, string holder, TimeProvider 
             }
             spec.RenewTime = now;
             spec.LeaseDurationSeconds = durationSeconds;
-            await client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, name, Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await client.ReplaceAsync(path, lease, KubeJsonContext.Default.V1Lease, cancellationToken).ConfigureAwait(false);
             return true;
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Conflict)
+        catch (KubeApiException e) when (e.Status is HttpStatusCode.Conflict)
         {
             // Another server created or renewed it first.
             return false;

@@ -1,8 +1,5 @@
-using System.Net;
 using System.Security.Cryptography;
-using k8s;
-using k8s.Autorest;
-using k8s.Models;
+using Bulwark.Kube;
 
 namespace Bulwark.Addons;
 
@@ -11,10 +8,10 @@ public sealed record ManifestFileOutcome(string File, string Outcome, IReadOnlyL
 
 /// <summary>
 /// Delivers server/manifests to the cluster: server-side apply (<c>application/apply-patch+yaml</c>, field manager
-/// <see cref="FieldManager"/>, force) of every object through KubernetesClient.Aot, only for files that changed since the
+/// <see cref="FieldManager"/>, force) of every object through Bulwark's API client, only for files that changed since the
 /// record; honours <c>*.skip</c> files; deletes the objects of disabled add-ons, of removed files, and those dropped from a file.
 /// </summary>
-public sealed class ManifestApplier(IKubernetes client, ApiResourceTable resources, string recordPath)
+public sealed class ManifestApplier(KubeApiClient client, ApiResourceTable resources, string recordPath)
 {
     public const string FieldManager = "bulwark";
 
@@ -84,32 +81,13 @@ public sealed class ManifestApplier(IKubernetes client, ApiResourceTable resourc
     /// <summary>One object by server-side apply. The body is JSON, which is valid apply-patch YAML.</summary>
     public async Task ApplyAsync(ManifestObject item, CancellationToken cancellationToken)
     {
-        var patch = new V1Patch(item.Body.ToJsonString(), V1Patch.PatchType.ApplyPatch);
-        var r = item.Resource;
         try
         {
-            if (!r.IsCore)
-            {
-                await (item.Namespace is { } ns
-                    ? client.CustomObjects.PatchNamespacedCustomObjectAsync(patch, r.Group, r.Version, ns, r.Plural, item.Name, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken)
-                    : client.CustomObjects.PatchClusterCustomObjectAsync(patch, r.Group, r.Version, r.Plural, item.Name, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                return;
-            }
-            var core = client.CoreV1;
-            Task task = r.Kind switch
-            {
-                "Namespace" => core.PatchNamespaceAsync(patch, item.Name, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken),
-                "ServiceAccount" => core.PatchNamespacedServiceAccountAsync(patch, item.Name, item.Namespace, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken),
-                "ConfigMap" => core.PatchNamespacedConfigMapAsync(patch, item.Name, item.Namespace, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken),
-                "Secret" => core.PatchNamespacedSecretAsync(patch, item.Name, item.Namespace, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken),
-                "Service" => core.PatchNamespacedServiceAsync(patch, item.Name, item.Namespace, fieldManager: FieldManager, force: true, cancellationToken: cancellationToken),
-                _ => throw new AddonException($"{item.File}:{item.Line}: core kind {r.Kind} has no apply path; add it to ManifestApplier"),
-            };
-            await task.ConfigureAwait(false);
+            await client.ApplyAsync(item.Resource.PathOf(item.Namespace, item.Name), item.Body.ToJsonString(), FieldManager, cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpOperationException e)
+        catch (KubeApiException e)
         {
-            throw new AddonException($"{item.File}:{item.Line}: the apiserver refused {r.Kind} {item.Name}: {(int)e.Response.StatusCode} {Message(e)}", Diagnostics.ErrorKind.Unavailable);
+            throw new AddonException($"{item.File}:{item.Line}: the apiserver refused {item.Resource.Kind} {item.Name}: {(int)e.Status} {e.Reason}", Diagnostics.ErrorKind.Unavailable);
         }
     }
 
@@ -127,34 +105,11 @@ public sealed class ManifestApplier(IKubernetes client, ApiResourceTable resourc
         var r = resources.Find(item.ApiVersion, item.Kind) ?? throw new AddonException($"{item}: {item.ApiVersion} {item.Kind} is not in {ApiResourceTable.DataFile}");
         try
         {
-            if (!r.IsCore)
-            {
-                await (item.Namespace is { } ns
-                    ? client.CustomObjects.DeleteNamespacedCustomObjectAsync(r.Group, r.Version, ns, r.Plural, item.Name, cancellationToken: cancellationToken)
-                    : client.CustomObjects.DeleteClusterCustomObjectAsync(r.Group, r.Version, r.Plural, item.Name, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                return;
-            }
-            var core = client.CoreV1;
-            Task task = r.Kind switch
-            {
-                "Namespace" => core.DeleteNamespaceAsync(item.Name, cancellationToken: cancellationToken),
-                "ServiceAccount" => core.DeleteNamespacedServiceAccountAsync(item.Name, item.Namespace, cancellationToken: cancellationToken),
-                "ConfigMap" => core.DeleteNamespacedConfigMapAsync(item.Name, item.Namespace, cancellationToken: cancellationToken),
-                "Secret" => core.DeleteNamespacedSecretAsync(item.Name, item.Namespace, cancellationToken: cancellationToken),
-                "Service" => core.DeleteNamespacedServiceAsync(item.Name, item.Namespace, cancellationToken: cancellationToken),
-                _ => throw new AddonException($"{item}: core kind {r.Kind} has no delete path"),
-            };
-            await task.ConfigureAwait(false);
+            await client.DeleteAsync(r.PathOf(item.Namespace, item.Name), cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        catch (KubeApiException e)
         {
-            // Already gone.
-        }
-        catch (HttpOperationException e)
-        {
-            throw new AddonException($"the apiserver refused to delete {item}: {(int)e.Response.StatusCode} {Message(e)}", Diagnostics.ErrorKind.Unavailable);
+            throw new AddonException($"the apiserver refused to delete {item}: {(int)e.Status} {e.Reason}", Diagnostics.ErrorKind.Unavailable);
         }
     }
-
-    private static string Message(HttpOperationException e) => e.Response.Content is { Length: > 0 } body ? body.Length > 400 ? body[..400] + "…" : body : e.Message;
 }

@@ -63,7 +63,7 @@ internal static class SecretsEncryptCommand
             }
             ISecretsEncryptionStateStore store = etcd is null ? local : new ClusterSecretsEncryptionStateStore(etcd, local);
             var manager = new SecretsEncryptionManager(paths.EncryptionConfig, store);
-            var reencryptor = new KubectlSecretsReencryptor(Path.Combine(paths.Cred, "admin.kubeconfig"), "127.0.0.1", config.Get(ConfigKeys.HttpsListenPort));
+            var reencryptor = new ApiSecretsReencryptor(Path.Combine(paths.Cred, "admin.kubeconfig"), env.Error);
             var crypto = Crypto.CryptoService.For(Crypto.FipsMode.On);
             var keyring = new Kms.KmsKeyStore(config.Layout.KmsDir, Server.Stages.KmsStage.KeyProtectionOf(config), crypto);
             SecretsEncryptionStatus status;

@@ -116,7 +116,7 @@ public sealed class AuditRunner
         {
             verdict = await rules.EvaluateAsync(query, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or Kube.KubeApiException or System.Text.Json.JsonException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return Result(check, CheckStatus.Error, $"the Kubernetes API could not be read for {query.Rule}: {e.Message}. " +
                 "Check that the apiserver is up and the kubeconfig's user may list these objects, or audit with --offline", []);

@@ -3,6 +3,7 @@ using Bulwark.Pki;
 using Bulwark.FileSystem;
 using Bulwark.Resources;
 using Bulwark.Diagnostics;
+using Bulwark.Kube;
 
 namespace Bulwark.ControlPlane;
 
@@ -237,8 +238,7 @@ public sealed class ControlPlaneRenderer
         var p = context.Paths;
         var server = context.KubeApiserverUrl;
         var ca = Path.Combine(p.Tls, "server-ca.crt");
-        Kubeconfig ForClient(string user, string certStem) =>
-            new(server, user, Credential.File(ca), Credential.File(certStem + ".crt"), Credential.File(certStem + ".key"));
+        Kubeconfig ForClient(string user, string certStem) => Kubeconfig.ForCertificate(server, user, ca, new CertificateFiles(certStem + ".crt", certStem + ".key"));
 
         var cred = new (string File, string User, string Cert)[]
         {

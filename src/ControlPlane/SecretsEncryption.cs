@@ -1,10 +1,8 @@
 using System.Globalization;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Bulwark.FileSystem;
-using Bulwark.Processes;
 using Bulwark.Diagnostics;
 
 namespace Bulwark.ControlPlane;
@@ -53,46 +51,6 @@ public interface ISecretsReencryptor
     Task<string?> UnavailableReasonAsync(CancellationToken cancellationToken);
 
     Task ReencryptAllAsync(CancellationToken cancellationToken);
-}
-
-/// <summary>Re-encrypts with kubectl (get all secrets, replace them) using the admin kubeconfig.</summary>
-public sealed class KubectlSecretsReencryptor(string adminKubeconfig, string apiServerHost, int apiServerPort) : ISecretsReencryptor
-{
-    public async Task<string?> UnavailableReasonAsync(CancellationToken cancellationToken)
-    {
-        if (ProgramLocator.Find("kubectl") is null)
-        {
-            return "kubectl is not installed";
-        }
-        if (!File.Exists(adminKubeconfig))
-        {
-            return $"the admin kubeconfig {adminKubeconfig} does not exist";
-        }
-        using var client = new TcpClient();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(3));
-        try
-        {
-            await client.ConnectAsync(apiServerHost, apiServerPort, timeout.Token).ConfigureAwait(false);
-            return null;
-        }
-        catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            return $"no kube-apiserver answers on {apiServerHost}:{apiServerPort}";
-        }
-    }
-
-    public async Task ReencryptAllAsync(CancellationToken cancellationToken)
-    {
-        var kubectl = ProgramLocator.Require("kubectl", "Install kubectl to re-encrypt secrets.");
-        var list = await ProcessRunner.RunCheckedAsync(new ProcessSpec(kubectl,
-            ["--kubeconfig", adminKubeconfig, "get", "secrets", "--all-namespaces", "-o", "json"]), cancellationToken).ConfigureAwait(false);
-        await ProcessRunner.RunCheckedAsync(new ProcessSpec(kubectl, ["--kubeconfig", adminKubeconfig, "replace", "-f", "-"])
-        {
-            StandardInput = Encoding.UTF8.GetBytes(list.StandardOutput),
-            Timeout = TimeSpan.FromMinutes(10),
-        }, cancellationToken).ConfigureAwait(false);
-    }
 }
 
 /// <summary>What <c>bulwark secrets-encrypt status</c> shows.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Bulwark.Config;
+using Bulwark.Kube;
 
 namespace Bulwark.ControlPlane;
 
@@ -49,7 +50,7 @@ public static class StaticPodRenderer
             var parsed = Kubeconfig.Parse(File.ReadAllText(kubeconfig.Path), kubeconfig.Path);
             foreach (var credential in new[] { parsed.CertificateAuthority, parsed.ClientCertificate, parsed.ClientKey })
             {
-                if (credential.Path is { } referenced)
+                if (credential?.Path is { } referenced)
                 {
                     wanted.Add((referenced, MountKind.File));
                 }

@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Bulwark.Crypto;
+using Bulwark.Pki;
 
 namespace Bulwark.Etcd;
 
@@ -32,25 +33,12 @@ internal static class EtcdTlsOptions
         // Every CA in the file: during a CA rotation (certificate rotate-ca) it holds the old and the new CA side by side.
         var ca = new X509Certificate2Collection();
         ca.ImportFromPemFile(tls.CaFile);
-        using var pem = X509Certificate2.CreateFromPemFile(tls.CertFile, tls.KeyFile);
-        // SslStream needs a persistable key on Linux; a PKCS#12 round trip gives one.
-        var clientCert = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        var clientCert = TlsClientCertificate.FromPem(File.ReadAllText(tls.CertFile), File.ReadAllText(tls.KeyFile));
         // The client offers only the policy's suites: never TLS 1.3 ChaCha20, which etcd itself cannot forbid.
         return TlsPolicy.BuiltIn.Apply(new SslClientAuthenticationOptions
         {
             ClientCertificates = [clientCert],
-            RemoteCertificateValidationCallback = (_, cert, _, errors) =>
-            {
-                if (cert is not X509Certificate2 serverCert || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
-                {
-                    return false;
-                }
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(ca);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return chain.Build(serverCert);
-            },
+            RemoteCertificateValidationCallback = PrivateCaTrust.Callback(ca),
         });
     }
 }

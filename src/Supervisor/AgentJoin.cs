@@ -9,6 +9,7 @@ using Bulwark.FileSystem;
 using Bulwark.Pki;
 using Microsoft.Extensions.Logging;
 using YamlDotNet.RepresentationModel;
+using Bulwark.Kube;
 
 namespace Bulwark.Supervisor;
 
@@ -123,8 +124,8 @@ public sealed class AgentJoin(CryptoService crypto, ILogger logger)
             Write(files.Certificate, certificatePem);
         }
         var apiserver = config.ApiserverEndpoints.FirstOrDefault() ?? $"https://{options.Server.Host}:6443";
-        Write(paths.KubeletKubeconfig, Kubeconfig.Render(apiserver, paths.ServerCa, paths.Files(NodeCertificateKind.KubeletClient), NodeCertificateSigner.NodeUser(nodeName)));
-        Write(paths.KubeProxyKubeconfig, Kubeconfig.Render(apiserver, paths.ServerCa, paths.Files(NodeCertificateKind.KubeProxy), NodeCertificateSigner.KubeProxyUser));
+        Write(paths.KubeletKubeconfig, Kubeconfig.ForCertificate(apiserver, NodeCertificateSigner.NodeUser(nodeName), paths.ServerCa, paths.Files(NodeCertificateKind.KubeletClient)).ToYaml());
+        Write(paths.KubeProxyKubeconfig, Kubeconfig.ForCertificate(apiserver, NodeCertificateSigner.KubeProxyUser, paths.ServerCa, paths.Files(NodeCertificateKind.KubeProxy)).ToYaml());
         AtomicFile.EnsureDirectory(paths.EtcDir, AtomicFile.PrivateDirectory);
         Write(paths.AgentConfig, JsonSerializer.Serialize(config, SupervisorJsonContext.Default.AgentClusterConfig) + "\n");
         logger.LogInformation("agent {Node} joined {Server}: kubelet client/serving and kube-proxy certificates and kubeconfigs written to {Dir}",
@@ -210,37 +211,5 @@ public sealed class AgentJoin(CryptoService crypto, ILogger logger)
             parsed[pem] = cas;
         }
         return cas;
-    }
-}
-
-/// <summary>Writes a kubeconfig (YAML built as nodes; file paths, not embedded keys).</summary>
-public static class Kubeconfig
-{
-    public static string Render(string server, string caFile, CertificateFiles client, string user)
-    {
-        var root = new YamlMappingNode
-        {
-            { "apiVersion", "v1" },
-            { "kind", "Config" },
-            { "clusters", new YamlSequenceNode(new YamlMappingNode
-                {
-                    { "name", "local" },
-                    { "cluster", new YamlMappingNode { { "server", server }, { "certificate-authority", caFile } } },
-                }) },
-            { "users", new YamlSequenceNode(new YamlMappingNode
-                {
-                    { "name", user },
-                    { "user", new YamlMappingNode { { "client-certificate", client.Certificate }, { "client-key", client.Key } } },
-                }) },
-            { "contexts", new YamlSequenceNode(new YamlMappingNode
-                {
-                    { "name", "local" },
-                    { "context", new YamlMappingNode { { "cluster", "local" }, { "user", user } } },
-                }) },
-            { "current-context", "local" },
-        };
-        using var writer = new StringWriter(CultureInfo.InvariantCulture);
-        new YamlStream(new YamlDocument(root)).Save(writer, assignAnchors: false);
-        return writer.ToString().Replace("\n...\n", "\n", StringComparison.Ordinal);
     }
 }

@@ -1,5 +1,5 @@
-using k8s;
-using k8s.Autorest;
+using Bulwark.Diagnostics;
+using Bulwark.Kube;
 
 namespace Bulwark.Compliance.Evidence;
 
@@ -14,9 +14,9 @@ public sealed class ClusterConnection : IDisposable
     // Listing every pod of a large cluster takes longer than the probe may.
     private static readonly TimeSpan ListTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly Kubernetes? _client;
+    private readonly KubeApiClient? _client;
 
-    private ClusterConnection(Kubernetes? client, string apiserver, string? unavailable)
+    private ClusterConnection(KubeApiClient? client, string apiserver, string? unavailable)
     {
         _client = client;
         Apiserver = apiserver;
@@ -39,34 +39,33 @@ public sealed class ClusterConnection : IDisposable
         {
             return None($"no admin kubeconfig at {kubeconfig} (give --kubeconfig to read the cluster)");
         }
-        KubernetesClientConfiguration configuration;
+        KubeApiClient client;
         try
         {
-            configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
+            client = KubeApiClient.FromFile(kubeconfig, ListTimeout);
         }
-        catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException or FormatException)
+        catch (Exception e) when (e is BulwarkException or IOException or UnauthorizedAccessException or FormatException or System.Security.Cryptography.CryptographicException)
         {
             return None($"the kubeconfig {kubeconfig} cannot be used: {e.Message}");
         }
-        configuration.HttpClientTimeout = ListTimeout;
-        var client = new Kubernetes(configuration);
+        var apiserver = client.Server.ToString().TrimEnd('/');
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(ProbeTimeout);
-            await client.Version.GetCodeAsync(timeout.Token).ConfigureAwait(false);
-            return new ClusterConnection(client, configuration.Host, null);
+            await client.GetAsync("/version", KubeJsonContext.Default.VersionInfo, timeout.Token).ConfigureAwait(false);
+            return new ClusterConnection(client, apiserver, null);
         }
-        catch (HttpOperationException e)
+        catch (KubeApiException e)
         {
             client.Dispose();
-            return None($"the apiserver at {configuration.Host} answered {(int)e.Response.StatusCode} {e.Response.StatusCode} (check the kubeconfig's credentials)");
+            return None($"the apiserver at {apiserver} answered {(int)e.Status} {e.Status} (check the kubeconfig's credentials)");
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Security.Authentication.AuthenticationException
             && !cancellationToken.IsCancellationRequested)
         {
             client.Dispose();
-            return None($"no apiserver answered at {configuration.Host} ({e.Message})");
+            return None($"no apiserver answered at {apiserver} ({e.Message})");
         }
     }
 

@@ -1,5 +1,5 @@
 using Bulwark.Compliance.Catalog;
-using k8s;
+using Bulwark.Kube;
 using k8s.Models;
 
 namespace Bulwark.Compliance.Evidence;
@@ -8,7 +8,7 @@ namespace Bulwark.Compliance.Evidence;
 /// The live checks a catalog can name with <c>cluster: {rule: …}</c>, one method per rule (as kube-bench's policy checks
 /// read the API with kubectl). Each lists what it read from the API, so the report says which object breaks the rule.
 /// </summary>
-public sealed class ClusterRules(IKubernetes client, string apiserver)
+public sealed class ClusterRules(KubeApiClient client, string apiserver)
 {
     public const string ClusterAdminBindings = "cluster-admin-bindings";
     public const string DefaultServiceAccountAutomount = "default-service-account-automount";
@@ -36,7 +36,7 @@ public sealed class ClusterRules(IKubernetes client, string apiserver)
     /// <summary>CIS 5.1.1: who is bound to cluster-admin besides the system:masters group (the break-glass admin).</summary>
     private async Task<ClusterVerdict> ClusterAdminBindingsAsync(CancellationToken cancellationToken)
     {
-        var bindings = await client.RbacAuthorizationV1.ListClusterRoleBindingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var bindings = await client.GetAsync("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", KubeJsonContext.Default.V1ClusterRoleBindingList, cancellationToken).ConfigureAwait(false);
         var records = new List<EvidenceRecord>();
         foreach (var binding in bindings.Items.Where(b => b.RoleRef.Kind == "ClusterRole" && b.RoleRef.Name == "cluster-admin"))
         {
@@ -55,7 +55,7 @@ public sealed class ClusterRules(IKubernetes client, string apiserver)
     /// <summary>CIS 5.1.5: each namespace's default service account does not mount its token.</summary>
     private async Task<ClusterVerdict> DefaultServiceAccountsAsync(ClusterQuery query, CancellationToken cancellationToken)
     {
-        var accounts = await client.CoreV1.ListServiceAccountForAllNamespacesAsync(fieldSelector: "metadata.name=default", cancellationToken: cancellationToken).ConfigureAwait(false);
+        var accounts = await client.GetAsync("/api/v1/serviceaccounts?fieldSelector=metadata.name%3Ddefault", KubeJsonContext.Default.V1ServiceAccountList, cancellationToken).ConfigureAwait(false);
         var records = accounts.Items.Where(a => a.Metadata.Name == "default" && !Excepted(query, a.Metadata.NamespaceProperty))
             .Select(a => Record($"ServiceAccount {a.Metadata.NamespaceProperty}/default", $"automountServiceAccountToken: {Describe(a.AutomountServiceAccountToken)}",
                 "automountServiceAccountToken: false", "serviceaccounts", a.AutomountServiceAccountToken == false))
@@ -66,8 +66,8 @@ public sealed class ClusterRules(IKubernetes client, string apiserver)
     /// <summary>CIS 5.3.2: every namespace has at least one NetworkPolicy.</summary>
     private async Task<ClusterVerdict> NetworkPoliciesAsync(ClusterQuery query, CancellationToken cancellationToken)
     {
-        var namespaces = await client.CoreV1.ListNamespaceAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        var policies = await client.NetworkingV1.ListNetworkPolicyForAllNamespacesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var namespaces = await client.GetAsync("/api/v1/namespaces", KubeJsonContext.Default.V1NamespaceList, cancellationToken).ConfigureAwait(false);
+        var policies = await client.GetAsync("/apis/networking.k8s.io/v1/networkpolicies", KubeJsonContext.Default.V1NetworkPolicyList, cancellationToken).ConfigureAwait(false);
         var counts = policies.Items.GroupBy(p => p.Metadata.NamespaceProperty).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var records = namespaces.Items.Where(n => !Excepted(query, n.Metadata.Name)).Select(n =>
         {
@@ -80,7 +80,7 @@ public sealed class ClusterRules(IKubernetes client, string apiserver)
     /// <summary>CIS 5.2.2: no running container is privileged outside the namespaces the PSA config exempts.</summary>
     private async Task<ClusterVerdict> PrivilegedPodsAsync(ClusterQuery query, CancellationToken cancellationToken)
     {
-        var pods = await client.CoreV1.ListPodForAllNamespacesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var pods = await client.GetAsync("/api/v1/pods", KubeJsonContext.Default.V1PodList, cancellationToken).ConfigureAwait(false);
         var records = new List<EvidenceRecord>();
         foreach (var pod in pods.Items.Where(p => !Excepted(query, p.Metadata.NamespaceProperty)))
         {
@@ -95,7 +95,7 @@ public sealed class ClusterRules(IKubernetes client, string apiserver)
     /// <summary>CIS 5.2.1: no namespace lowers the cluster's Pod Security default to privileged through its label.</summary>
     private async Task<ClusterVerdict> PodSecurityLabelsAsync(ClusterQuery query, CancellationToken cancellationToken)
     {
-        var namespaces = await client.CoreV1.ListNamespaceAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var namespaces = await client.GetAsync("/api/v1/namespaces", KubeJsonContext.Default.V1NamespaceList, cancellationToken).ConfigureAwait(false);
         var records = namespaces.Items.Where(n => !Excepted(query, n.Metadata.Name)).Select(n =>
         {
             var level = n.Metadata.Labels?.TryGetValue(EnforceLabel, out var value) == true ? value : null;
@@ -108,8 +108,8 @@ public sealed class ClusterRules(IKubernetes client, string apiserver)
     /// <summary>CIS 5.7.4: the default namespace holds nothing but the kubernetes Service.</summary>
     private async Task<ClusterVerdict> DefaultNamespaceAsync(CancellationToken cancellationToken)
     {
-        var pods = await client.CoreV1.ListNamespacedPodAsync("default", cancellationToken: cancellationToken).ConfigureAwait(false);
-        var services = await client.CoreV1.ListNamespacedServiceAsync("default", cancellationToken: cancellationToken).ConfigureAwait(false);
+        var pods = await client.GetAsync("/api/v1/namespaces/default/pods", KubeJsonContext.Default.V1PodList, cancellationToken).ConfigureAwait(false);
+        var services = await client.GetAsync("/api/v1/namespaces/default/services", KubeJsonContext.Default.V1ServiceList, cancellationToken).ConfigureAwait(false);
         var records = pods.Items.Select(p => Record($"Pod default/{p.Metadata.Name}", "present", "absent", "pods", false))
             .Concat(services.Items.Select(s => Record($"Service default/{s.Metadata.Name}", "present", "only the kubernetes Service", "services", s.Metadata.Name == "kubernetes")))
             .ToList();

@@ -1,6 +1,6 @@
 using Bulwark.Addons;
+using Bulwark.Diagnostics;
 using Bulwark.Pki;
-using k8s.Exceptions;
 using Microsoft.Extensions.Logging;
 
 namespace Bulwark.Server.Stages;
@@ -25,7 +25,7 @@ public sealed class ManifestsStage : IStage
         {
             delivery = AddonDelivery.FromConfig(node.Config, kubeconfig, NodeIdentity.Resolve(node.Config).Name, node.Loggers.CreateLogger<AddonDelivery>());
         }
-        catch (KubeConfigException e)
+        catch (Exception e) when (e is BulwarkException or IOException or System.Security.Cryptography.CryptographicException)
         {
             return Task.FromResult(new StageResult($"not started: {kubeconfig}: {e.Message}"));
         }

@@ -4,14 +4,15 @@ using Bulwark.Addons;
 using Bulwark.Config;
 using Bulwark.ControlPlane;
 using Bulwark.Resources;
-using k8s;
+using Bulwark.Kube;
+using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bulwark.Tests.Cni;
 
 /// <summary>
 /// The manifest applier up to the HTTP boundary: kube-apiserver is not installable here, so these tests capture the exact
-/// requests KubernetesClient.Aot sends for Bulwark's real rendered manifests (HelmCharts, helm-controller, CIS
+/// requests Bulwark's API client sends for Bulwark's real rendered manifests (HelmCharts, helm-controller, CIS
 /// NetworkPolicies and ServiceAccounts) on a local HTTPS listener.
 /// </summary>
 public sealed class ManifestApplierHttpBoundaryTests : IAsyncLifetime
@@ -39,12 +40,8 @@ public sealed class ManifestApplierHttpBoundaryTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    private IKubernetes Client() => new Kubernetes(new KubernetesClientConfiguration
-    {
-        Host = _api.Url,
-        SslCaCerts = [X509CertificateLoader.LoadCertificate(_api.Certificate.Export(X509ContentType.Cert))],
-        AccessToken = "test-token",
-    });
+    private KubeApiClient Client() => new(new Kubeconfig(_api.Url, "test", new Credential(null, Convert.ToBase64String(Encoding.ASCII.GetBytes(_api.Certificate.ExportCertificatePem()))),
+        null, null, "test-token"), TimeSpan.FromSeconds(30));
 
     private AddonDelivery Delivery(string holder = "server-1", IReadOnlySet<string>? disabled = null) =>
         new(Client(), holder, _paths, disabled ?? new HashSet<string>(), TimeProvider.System, NullLogger.Instance, TimeSpan.FromSeconds(1));

@@ -16,7 +16,7 @@ namespace Bulwark.Tests.Cni;
 /// </summary>
 public sealed class RecordingApiServer : IAsyncDisposable
 {
-    public sealed record Request(string Method, string Path, string Query, string ContentType, string Body);
+    public sealed record Request(string Method, string Path, string Query, string ContentType, string Body, string Authorization = "");
 
     private readonly WebApplication _app;
 
@@ -62,7 +62,7 @@ public sealed class RecordingApiServer : IAsyncDisposable
     {
         using var reader = new StreamReader(context.Request.Body);
         var request = new Request(context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "",
-            context.Request.ContentType ?? "", await reader.ReadToEndAsync());
+            context.Request.ContentType ?? "", await reader.ReadToEndAsync(), context.Request.Headers.Authorization.ToString());
         Requests.Enqueue(request);
         var (status, body) = Respond(request) ?? Default(request);
         context.Response.StatusCode = status;

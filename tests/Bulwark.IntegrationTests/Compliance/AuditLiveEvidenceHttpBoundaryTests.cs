@@ -128,7 +128,7 @@ public sealed class AuditLiveEvidenceHttpBoundaryTests : IAsyncLifetime
 
         var paths = _api.Take().Select(r => (r.Method, r.Path, r.Query)).ToList();
         Assert.All(paths, p => Assert.Equal("GET", p.Method));
-        Assert.Contains(("GET", "/api/v1/serviceaccounts", "?fieldSelector=metadata.name%3Ddefault&watch=false"), paths);
+        Assert.Contains(("GET", "/api/v1/serviceaccounts", "?fieldSelector=metadata.name%3Ddefault"), paths);
         Assert.Contains(paths, p => p.Path == "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings");
     }
 

@@ -32,26 +32,11 @@ public sealed class RealNodeConsistencyTests : IDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private sealed record Node(string Name, IPAddress Ip, string DataDir, int SupervisorPort)
-    {
-        public Uri Supervisor => new($"https://{Ip}:{SupervisorPort}");
-    }
+    private TestServerNode NewNode(int index) => TestServerNode.Create($"consistency-{index}", $"127.0.0.{60 + index}", _dir.Combine($"node-{index}"));
 
-    private Node NewNode(int index)
-    {
-        var ip = IPAddress.Parse($"127.0.0.{60 + index}");
-        return new Node($"consistency-{index}", ip, _dir.Combine($"node-{index}"), ClusterHarness.FreePort(ip));
-    }
+    private static string[] Args(TestServerNode node, params string[] extra) => node.Args(null, extra);
 
-    private static string[] Args(Node node, params string[] extra) =>
-    [
-        "--node-name", node.Name, "--node-ip", node.Ip.ToString(), "--single-host-demo", "--bind-address", node.Ip.ToString(),
-        "--supervisor-port", Str(node.SupervisorPort), "--etcd-client-port", Str(ClusterHarness.FreePort(IPAddress.Loopback)),
-        "--etcd-peer-port", Str(ClusterHarness.FreePort(node.Ip)), "--etcd-metrics-port", Str(ClusterHarness.FreePort(IPAddress.Loopback)),
-        "--etcd-disable-snapshots", .. extra,
-    ];
-
-    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
+    private static string Str(int value) => TestServerNode.Str(value);
 
     private static async Task AssertConsistentAsync(NodeContract contract, string what)
     {

@@ -185,7 +185,7 @@ public sealed class HostileClientTests(HostileClientTests.Cluster cluster) : ICl
             Timeout = TimeSpan.FromSeconds(20),
         }, Ct);
 
-    private async Task<(HttpStatusCode Status, string Body)> SignAsync(Cluster.Node server, string nodeName, string password, string csr)
+    private async Task<(HttpStatusCode Status, string Body)> SignAsync(TestServerNode server, string nodeName, string password, string csr)
     {
         using var http = Https();
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server.Supervisor, "/v1/certs/kubelet-client"))
@@ -224,43 +224,29 @@ public sealed class HostileClientTests(HostileClientTests.Cluster cluster) : ICl
         private ServerProcess? _first;
         private ServerProcess? _joined;
 
-        public sealed record Node(string Name, IPAddress Ip, int SupervisorPort, int ClientPort, int PeerPort, int MetricsPort)
-        {
-            public Uri Supervisor => new($"https://{Ip}:{SupervisorPort}");
-        }
 
         public CryptoService Crypto { get; } = CryptoService.For(FipsMode.On);
-        public Node First { get; } = NewNode(1);
-        public Node Joined { get; } = NewNode(2);
+        public TestServerNode First { get; }
+        public TestServerNode Joined { get; }
         public string AgentToken { get; private set; } = "";
         public BasicCredentials AgentCredentials => new(ClusterToken.AgentUser, ClusterToken.Parse(AgentToken).Secret);
 
-        private static Node NewNode(int index)
+        public Cluster()
         {
-            var ip = IPAddress.Parse($"127.0.0.{30 + index}");
-            return new Node($"hostile-server-{index}", ip, ClusterHarness.FreePort(ip), ClusterHarness.FreePort(IPAddress.Loopback),
-                ClusterHarness.FreePort(ip), ClusterHarness.FreePort(IPAddress.Loopback));
+            First = TestServerNode.Create("hostile-server-1", "127.0.0.31", _dir.Combine("first"));
+            Joined = TestServerNode.Create("hostile-server-2", "127.0.0.32", _dir.Combine("joined"));
         }
 
-        private string[] Args(Node node, params string[] extra) =>
-        [
-            "--node-name", node.Name, "--node-ip", node.Ip.ToString(), "--single-host-demo", "--bind-address", node.Ip.ToString(),
-            "--supervisor-port", Str(node.SupervisorPort), "--etcd-client-port", Str(node.ClientPort),
-            "--etcd-peer-port", Str(node.PeerPort), "--etcd-metrics-port", Str(node.MetricsPort),
-            "--config", _dir.Combine("etc", "config.yaml"), "--etcd-disable-snapshots",
-            .. extra,
-        ];
-
-        private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
+        private string[] Args(TestServerNode node, params string[] extra) => node.Args(_dir.Combine("etc", "config.yaml"), extra);
 
         public async ValueTask InitializeAsync()
         {
             _dir.Write("etc/config.yaml", $"agent-token: {ClusterToken.NewSecret(Crypto)}\n");
-            _first = ServerProcess.Start(_dir.Combine("first"), Args(First));
+            _first = ServerProcess.Start(First.DataDir, Args(First));
             await _first.WaitForLineAsync("[ready]");
             var token = (await File.ReadAllTextAsync(new ServerPkiPaths(_dir.Combine("first")).Token)).Trim();
             AgentToken = (await File.ReadAllTextAsync(new ServerPkiPaths(_dir.Combine("first")).AgentToken)).Trim();
-            _joined = ServerProcess.Start(_dir.Combine("joined"), Args(Joined, "--server", First.Supervisor.ToString(), "--token", token));
+            _joined = ServerProcess.Start(Joined.DataDir, Args(Joined, "--server", First.Supervisor.ToString(), "--token", token));
             await _joined.WaitForLineAsync("[ready]");
         }
 

@@ -26,42 +26,26 @@ public sealed class RotationClusterTests : IDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private sealed record Node(string Name, IPAddress Ip, string DataDir, int SupervisorPort, int ClientPort, int PeerPort, int MetricsPort)
+    private TestServerNode NewNode(int index)
     {
-        public Uri Supervisor => new($"https://{Ip}:{SupervisorPort}");
-        public Uri Etcd => new($"https://{Ip}:{ClientPort}");
-        public ServerPkiPaths Paths => new(DataDir);
-    }
-
-    private Node NewNode(int index)
-    {
-        var ip = IPAddress.Parse($"127.0.0.{40 + index}");
         Assert.InRange(index, 1, 9);
-        return new Node($"rot-{index}", ip, _dir.Combine($"server-{index}"), ClusterHarness.FreePort(ip), ClusterHarness.FreePort(IPAddress.Loopback),
-            ClusterHarness.FreePort(ip), ClusterHarness.FreePort(IPAddress.Loopback));
+        return TestServerNode.Create($"rot-{index}", $"127.0.0.{40 + index}", _dir.Combine($"server-{index}"));
     }
 
     private string Config => _dir.Combine("etc", "config.yaml");
 
-    private string[] Args(Node node, params string[] extra) =>
-    [
-        "--node-name", node.Name, "--node-ip", node.Ip.ToString(), "--single-host-demo", "--bind-address", node.Ip.ToString(),
-        "--supervisor-port", Str(node.SupervisorPort), "--etcd-client-port", Str(node.ClientPort),
-        "--etcd-peer-port", Str(node.PeerPort), "--etcd-metrics-port", Str(node.MetricsPort),
-        "--config", Config, "--etcd-disable-snapshots",
-        .. extra,
-    ];
+    private string[] Args(TestServerNode node, params string[] extra) => node.Args(Config, extra);
 
-    private string[] Rotate(Node node, string old, string fresh) =>
+    private string[] Rotate(TestServerNode node, string old, string fresh) =>
         ["token", "rotate", "--data-dir", node.DataDir, "--etcd-client-port", Str(node.ClientPort), "--config", Config, "--token", old, "--new-token", fresh];
 
-    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
+    private static string Str(int value) => TestServerNode.Str(value);
 
     private static string SecretOf(string token) => token[(token.LastIndexOf(':') + 1)..];
 
-    private static async Task<string> TokenFileAsync(Node node) => (await File.ReadAllTextAsync(node.Paths.Token, Ct)).Trim();
+    private static async Task<string> TokenFileAsync(TestServerNode node) => (await File.ReadAllTextAsync(node.Paths.Token, Ct)).Trim();
 
-    private static async Task WaitForSecretAsync(Node node, string secret)
+    private static async Task WaitForSecretAsync(TestServerNode node, string secret)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         deadline.CancelAfter(TimeSpan.FromSeconds(30));

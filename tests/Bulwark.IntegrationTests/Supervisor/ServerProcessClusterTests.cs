@@ -21,29 +21,11 @@ public sealed class ServerProcessClusterTests : IDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private sealed record Node(string Name, IPAddress Ip, string DataDir, int SupervisorPort, int ClientPort, int PeerPort, int MetricsPort)
-    {
-        public Uri Supervisor => new($"https://{Ip}:{SupervisorPort}");
-        public Uri Etcd => new($"https://{Ip}:{ClientPort}");
-    }
+    private TestServerNode NewNode(int index) => TestServerNode.Create($"server-{index}", $"127.0.0.{10 + index}", _dir.Combine($"server-{index}"));
 
-    private Node NewNode(int index)
-    {
-        var ip = IPAddress.Parse($"127.0.0.{10 + index}");
-        return new Node($"server-{index}", ip, _dir.Combine($"server-{index}"), ClusterHarness.FreePort(ip), ClusterHarness.FreePort(IPAddress.Loopback),
-            ClusterHarness.FreePort(ip), ClusterHarness.FreePort(IPAddress.Loopback));
-    }
+    private string[] Args(TestServerNode node, params string[] extra) => node.Args(_dir.Combine("etc", "config.yaml"), extra);
 
-    private string[] Args(Node node, params string[] extra) =>
-    [
-        "--node-name", node.Name, "--node-ip", node.Ip.ToString(), "--single-host-demo", "--bind-address", node.Ip.ToString(),
-        "--supervisor-port", Str(node.SupervisorPort), "--etcd-client-port", Str(node.ClientPort),
-        "--etcd-peer-port", Str(node.PeerPort), "--etcd-metrics-port", Str(node.MetricsPort),
-        "--config", _dir.Combine("etc", "config.yaml"), "--etcd-disable-snapshots",
-        .. extra,
-    ];
-
-    private static string Str(int value) => value.ToString(CultureInfo.InvariantCulture);
+    private static string Str(int value) => TestServerNode.Str(value);
 
     [Fact]
     public async Task Bulwark_server_with_server_but_no_token_is_a_usage_error_and_writes_nothing()

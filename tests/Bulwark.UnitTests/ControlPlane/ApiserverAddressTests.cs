@@ -1,6 +1,7 @@
 using Bulwark.Config;
 using Bulwark.ControlPlane;
 using Bulwark.Pki;
+using Bulwark.Kube;
 
 namespace Bulwark.Tests.ControlPlane;
 

@@ -1,4 +1,5 @@
 using Bulwark.ControlPlane;
+using Bulwark.Kube;
 
 namespace Bulwark.Tests.ControlPlane;
 
@@ -95,7 +96,7 @@ public sealed class RenderedFilesTests : IDisposable
             foreach (var kubeconfig in files.Where(f => f.EndsWith(".kubeconfig", StringComparison.Ordinal)).ToList())
             {
                 var parsed = Kubeconfig.Parse(File.ReadAllText(kubeconfig), kubeconfig);
-                files.AddRange(new[] { parsed.CertificateAuthority.Path, parsed.ClientCertificate.Path, parsed.ClientKey.Path }.OfType<string>());
+                files.AddRange(new[] { parsed.CertificateAuthority?.Path, parsed.ClientCertificate?.Path, parsed.ClientKey?.Path }.OfType<string>());
             }
             var referenced = files
                 .Concat((args.Spec.Probes?.Mounts ?? []).Select(m => m.Replace("{tls}", result.Paths.Tls, StringComparison.Ordinal)))
@@ -174,13 +175,13 @@ public sealed class RenderedFilesTests : IDisposable
         var controller = Kubeconfig.Parse(controllerText, controllerPath);
         Assert.Equal(controllerText, controller.ToYaml());
         Assert.Equal("https://127.0.0.1:6443", controller.Server);
-        Assert.Equal(Path.Combine(tls, "client-controller.crt"), controller.ClientCertificate.Path);
-        Assert.Equal(Path.Combine(tls, "server-ca.crt"), controller.CertificateAuthority.Path);
+        Assert.Equal(Path.Combine(tls, "client-controller.crt"), controller.ClientCertificate?.Path);
+        Assert.Equal(Path.Combine(tls, "server-ca.crt"), controller.CertificateAuthority?.Path);
 
         var adminPath = Path.Combine(_node.EtcDir, "bulwark.yaml");
         var admin = Kubeconfig.Parse(File.ReadAllText(adminPath), adminPath);
-        Assert.Equal(Convert.ToBase64String("KEY"u8), admin.ClientKey.Base64Data);
-        Assert.Equal(Convert.ToBase64String("CA"u8), admin.CertificateAuthority.Base64Data);
+        Assert.Equal(Convert.ToBase64String("KEY"u8), admin.ClientKey?.Base64Data);
+        Assert.Equal(Convert.ToBase64String("CA"u8), admin.CertificateAuthority?.Base64Data);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(adminPath));
     }
 

@@ -17,14 +17,11 @@ public sealed class SecretsEncryptionTests : IDisposable
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    /// <summary>The real kubectl re-encryptor pointed at a loopback port nothing listens on: the apiserver is absent.</summary>
-    private KubectlSecretsReencryptor AbsentApiServer()
+    /// <summary>The real re-encryptor with an admin kubeconfig naming a loopback port nothing listens on: the apiserver is absent.</summary>
+    private ApiSecretsReencryptor AbsentApiServer()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return new KubectlSecretsReencryptor(_dir.Combine("cred", "admin.kubeconfig"), "127.0.0.1", port);
+        var kubeconfig = new Bulwark.Kube.Kubeconfig($"https://127.0.0.1:{AbsentApiServerPort()}", "admin", null, null, null, "t");
+        return new ApiSecretsReencryptor(_dir.Write("cred/admin.kubeconfig", kubeconfig.ToYaml()), TextWriter.Null);
     }
 
     [Fact]
@@ -90,7 +87,7 @@ public sealed class SecretsEncryptionTests : IDisposable
 
         var error = await Assert.ThrowsAsync<SecretsEncryptionException>(() => manager.ReencryptAsync(AbsentApiServer(), Token));
         Assert.Equal(Bulwark.Diagnostics.ErrorKind.Unavailable, error.Kind);
-        Assert.Contains("needs a running kube-apiserver", error.Message);
+        Assert.Contains("needs a running kube-apiserver, and no kube-apiserver answers at https://127.0.0.1:", error.Message);
         Assert.Contains("Nothing was changed", error.Message);
         Assert.Equal(configBefore, File.ReadAllBytes(ConfigPath));
         Assert.Equal(stateBefore, File.ReadAllBytes(StatePath));

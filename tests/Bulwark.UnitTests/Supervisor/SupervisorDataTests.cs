@@ -6,6 +6,7 @@ using Bulwark.Crypto;
 using Bulwark.Pki;
 using Bulwark.Supervisor;
 using YamlDotNet.RepresentationModel;
+using Bulwark.Kube;
 
 namespace Bulwark.Tests.Supervisor;
 
@@ -119,7 +120,7 @@ public sealed class SupervisorDataTests
     [Fact]
     public void Kubeconfig_is_yaml_with_file_references_only()
     {
-        var text = Kubeconfig.Render("https://10.0.0.1:6443", "/d/agent/server-ca.crt", new CertificateFiles("/d/agent/c.crt", "/d/agent/c.key"), "system:node:n1");
+        var text = Kubeconfig.ForCertificate("https://10.0.0.1:6443", "system:node:n1", "/d/agent/server-ca.crt", new CertificateFiles("/d/agent/c.crt", "/d/agent/c.key")).ToYaml();
         var stream = new YamlStream();
         stream.Load(new StringReader(text));
         var root = (YamlMappingNode)stream.Documents[0].RootNode;
