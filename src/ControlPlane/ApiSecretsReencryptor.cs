@@ -12,7 +12,6 @@ namespace Bulwark.ControlPlane;
 public sealed class ApiSecretsReencryptor(string adminKubeconfig, TextWriter progress) : ISecretsReencryptor
 {
     private const int PageSize = 500;
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
 
     public async Task<string?> UnavailableReasonAsync(CancellationToken cancellationToken)
@@ -22,11 +21,9 @@ public sealed class ApiSecretsReencryptor(string adminKubeconfig, TextWriter pro
             return $"the admin kubeconfig {adminKubeconfig} does not exist";
         }
         using var client = KubeApiClient.FromFile(adminKubeconfig, CallTimeout);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ProbeTimeout);
         try
         {
-            await client.GetAsync("/version", KubeJsonContext.Default.VersionInfo, timeout.Token).ConfigureAwait(false);
+            await client.ProbeAsync(cancellationToken).ConfigureAwait(false);
             return null;
         }
         catch (Exception e) when (e is HttpRequestException or KubeApiException or OperationCanceledException && !cancellationToken.IsCancellationRequested)

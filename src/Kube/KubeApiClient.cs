@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
@@ -28,15 +29,22 @@ public sealed class KubeApiClient : IDisposable
         }
         Server = server;
         var tls = new SslClientAuthenticationOptions();
-        if (kubeconfig.CertificateAuthority is { } ca)
+        try
         {
-            var trust = new X509Certificate2Collection();
-            trust.ImportFromPem(ca.ReadPem());
-            tls.RemoteCertificateValidationCallback = PrivateCaTrust.Callback(trust);
+            if (kubeconfig.CertificateAuthority is { } ca)
+            {
+                var trust = new X509Certificate2Collection();
+                trust.ImportFromPem(ca.ReadPem());
+                tls.RemoteCertificateValidationCallback = PrivateCaTrust.Callback(trust);
+            }
+            if (kubeconfig.ClientCertificate is { } certificate && kubeconfig.ClientKey is { } key)
+            {
+                tls.ClientCertificates = [TlsClientCertificate.FromPem(certificate.ReadPem(), key.ReadPem())];
+            }
         }
-        if (kubeconfig.ClientCertificate is { } certificate && kubeconfig.ClientKey is { } key)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or CryptographicException)
         {
-            tls.ClientCertificates = [TlsClientCertificate.FromPem(certificate.ReadPem(), key.ReadPem())];
+            throw new KubeconfigException($"the kubeconfig's CA or client certificate cannot be loaded ({e.Message}); fix the file it names or its base64 -data");
         }
         _http = new HttpClient(new SocketsHttpHandler { SslOptions = TlsPolicy.BuiltIn.Apply(tls), PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
         {
@@ -50,10 +58,20 @@ public sealed class KubeApiClient : IDisposable
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
     }
 
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>Reads <paramref name="kubeconfig"/> (file:line errors) and connects with it.</summary>
     public static KubeApiClient FromFile(string kubeconfig, TimeSpan timeout) => new(Kubeconfig.Parse(File.ReadAllText(kubeconfig), kubeconfig), timeout);
 
     public Uri Server { get; }
+
+    /// <summary>Asks for the apiserver's version within a few seconds; throws what the call threw when it does not answer.</summary>
+    public async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ProbeTimeout);
+        await GetAsync("/version", KubeJsonContext.Default.VersionInfo, timeout.Token).ConfigureAwait(false);
+    }
 
     public async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
         await FindAsync(path, type, cancellationToken).ConfigureAwait(false) ?? throw new KubeApiException("GET", path, HttpStatusCode.NotFound, "not found");
@@ -124,15 +142,16 @@ public sealed class KubeApiClient : IDisposable
             return;
         }
         var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        string reason;
+        string? reason;
         try
         {
-            reason = JsonSerializer.Deserialize(body, KubeJsonContext.Default.V1Status)?.Message ?? body;
+            reason = JsonSerializer.Deserialize(body, KubeJsonContext.Default.V1Status)?.Message;
         }
         catch (JsonException)
         {
-            reason = body.Length > 400 ? body[..400] + "…" : body;
+            reason = null;
         }
+        reason ??= body.Length > 400 ? body[..400] + "…" : body;
         var request = response.RequestMessage;
         throw new KubeApiException(request?.Method.Method ?? "", request?.RequestUri?.AbsolutePath ?? "", response.StatusCode, reason.Length == 0 ? "(no body)" : reason);
     }

@@ -64,11 +64,11 @@ public sealed record Kubeconfig(string Server, string User, Credential? Certific
         var current = r.OptionalString(root, "current-context") is { Length: > 0 } name ? name
             : contexts.Count == 1 ? contexts.Keys.Single()
             : throw r.Error(root, "current-context is not set; set it (kubectl config use-context NAME) or give a kubeconfig with one context");
-        var context = contexts.TryGetValue(current, out var found) ? found : throw r.Error(root, $"current-context \"{current}\" is not among its contexts");
+        var context = contexts.TryGetValue(current, out var found) ? found : throw r.Error(root, $"current-context \"{current}\" is not among its contexts ({string.Join(", ", contexts.Keys)}); set current-context to one of them");
         var clusterName = r.RequiredString(context, "cluster");
         var userName = r.RequiredString(context, "user");
-        var cluster = Named(r, root, "clusters", "cluster").GetValueOrDefault(clusterName) ?? throw r.Error(context, $"cluster \"{clusterName}\" is not among its clusters");
-        var user = Named(r, root, "users", "user").GetValueOrDefault(userName) ?? throw r.Error(context, $"user \"{userName}\" is not among its users");
+        var cluster = Named(r, root, "clusters", "cluster").GetValueOrDefault(clusterName) ?? throw r.Error(context, $"cluster \"{clusterName}\" is not among its clusters; add it or point the context at one that is");
+        var user = Named(r, root, "users", "user").GetValueOrDefault(userName) ?? throw r.Error(context, $"user \"{userName}\" is not among its users; add it or point the context at one that is");
 
         if (r.OptionalString(cluster, "insecure-skip-tls-verify") is "true")
         {
@@ -87,11 +87,11 @@ public sealed record Kubeconfig(string Server, string User, Credential? Certific
         var key = Credential.Read(user, "client-key", r, folder);
         if ((certificate is null) != (key is null))
         {
-            throw r.Error(user, $"user \"{userName}\" has a client certificate or a client key, not both");
+            throw r.Error(user, $"user \"{userName}\" has a client certificate or a client key, not both; give client-certificate and client-key together");
         }
         if (certificate is null && token is null)
         {
-            throw r.Error(user, $"user \"{userName}\" has no client certificate and no token");
+            throw r.Error(user, $"user \"{userName}\" has no client certificate and no token; give client-certificate and client-key, or a token");
         }
         return new Kubeconfig(r.RequiredString(cluster, "server"), userName, Credential.Read(cluster, "certificate-authority", r, folder), certificate, key, token);
     }

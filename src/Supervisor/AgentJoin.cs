@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -6,10 +5,9 @@ using System.Text;
 using System.Text.Json;
 using Bulwark.Crypto;
 using Bulwark.FileSystem;
+using Bulwark.Kube;
 using Bulwark.Pki;
 using Microsoft.Extensions.Logging;
-using YamlDotNet.RepresentationModel;
-using Bulwark.Kube;
 
 namespace Bulwark.Supervisor;
 

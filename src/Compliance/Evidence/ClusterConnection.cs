@@ -9,8 +9,6 @@ namespace Bulwark.Compliance.Evidence;
 /// </summary>
 public sealed class ClusterConnection : IDisposable
 {
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
-
     // Listing every pod of a large cluster takes longer than the probe may.
     private static readonly TimeSpan ListTimeout = TimeSpan.FromSeconds(60);
 
@@ -44,16 +42,14 @@ public sealed class ClusterConnection : IDisposable
         {
             client = KubeApiClient.FromFile(kubeconfig, ListTimeout);
         }
-        catch (Exception e) when (e is BulwarkException or IOException or UnauthorizedAccessException or FormatException or System.Security.Cryptography.CryptographicException)
+        catch (Exception e) when (e is BulwarkException or IOException or UnauthorizedAccessException)
         {
             return None($"the kubeconfig {kubeconfig} cannot be used: {e.Message}");
         }
         var apiserver = client.Server.ToString().TrimEnd('/');
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(ProbeTimeout);
-            await client.GetAsync("/version", KubeJsonContext.Default.VersionInfo, timeout.Token).ConfigureAwait(false);
+            await client.ProbeAsync(cancellationToken).ConfigureAwait(false);
             return new ClusterConnection(client, apiserver, null);
         }
         catch (KubeApiException e)

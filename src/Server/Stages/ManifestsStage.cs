@@ -25,7 +25,7 @@ public sealed class ManifestsStage : IStage
         {
             delivery = AddonDelivery.FromConfig(node.Config, kubeconfig, NodeIdentity.Resolve(node.Config).Name, node.Loggers.CreateLogger<AddonDelivery>());
         }
-        catch (Exception e) when (e is BulwarkException or IOException or System.Security.Cryptography.CryptographicException)
+        catch (Exception e) when (e is BulwarkException or IOException)
         {
             return Task.FromResult(new StageResult($"not started: {kubeconfig}: {e.Message}"));
         }

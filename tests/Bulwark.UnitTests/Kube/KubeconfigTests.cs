@@ -102,6 +102,15 @@ public sealed class KubeconfigTests : IDisposable
     }
 
     [Fact]
+    public void A_CA_that_cannot_be_read_is_a_kubeconfig_error_that_says_what_to_fix()
+    {
+        var e = Assert.Throws<KubeconfigException>(() => new KubeApiClient(new Kubeconfig("https://h:6443", "u", new Credential(null, "not base64!"), null, null, "t"), TimeSpan.FromSeconds(1)));
+        Assert.Contains("fix the file it names or its base64 -data", e.Message);
+        e = Assert.Throws<KubeconfigException>(() => new KubeApiClient(new Kubeconfig("https://h:6443", "u", Credential.File(_dir.Combine("missing-ca.crt")), null, null, "t"), TimeSpan.FromSeconds(1)));
+        Assert.Contains("missing-ca.crt", e.Message);
+    }
+
+    [Fact]
     public void Timestamps_are_written_as_the_apiserver_parses_a_MicroTime_and_read_back()
     {
         var renew = new DateTime(2026, 11, 27, 17, 1, 2, DateTimeKind.Utc).AddTicks(1234567);
