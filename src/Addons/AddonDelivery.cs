@@ -48,16 +48,16 @@ public sealed class AddonDelivery(KubeApiClient client, string holder, AddonPath
             File.Delete(paths.HostNetworkPolicies);
             return;
         }
-        k8s.Models.V1NodeList nodes;
+        KubeList<NodePodCidrs> nodes;
         try
         {
-            nodes = await client.GetAsync("/api/v1/nodes", KubeJsonContext.Default.V1NodeList, cancellationToken).ConfigureAwait(false);
+            nodes = await client.GetAsync("/api/v1/nodes", KubeJsonContext.Default.KubeListNodePodCidrs, cancellationToken).ConfigureAwait(false);
         }
         catch (KubeApiException e)
         {
             throw new AddonException($"listing nodes for the host-network policies: {e.Message}", Diagnostics.ErrorKind.Unavailable);
         }
-        var cidrs = nodes.Items.SelectMany(n => n.Spec?.PodCIDRs ?? (n.Spec?.PodCIDR is { } one ? new[] { one } : Array.Empty<string>())).ToList();
+        var cidrs = nodes.Items.SelectMany(n => n.Cidrs).ToList();
         var policies = CniClusterPolicy.HostNetworkPolicies(settings, ClusterManifests.SameNamespaceIngressNamespaces(EmbeddedData.BuiltIn), cidrs);
         if (policies is null)
         {

@@ -1,13 +1,14 @@
 using System.Net;
 using Bulwark.Kube;
-using k8s.Models;
+using System.Text.Json.Nodes;
 
 namespace Bulwark.ControlPlane;
 
 /// <summary>
 /// Re-writes every Secret through the API with the admin kubeconfig, as RKE2 does: list a page, update each Secret
 /// unchanged (the apiserver stores it again with the first key of its encryption config), next page. A Secret changed or
-/// deleted meanwhile is already stored with the current key, or gone.
+/// deleted meanwhile is already stored with the current key, or gone. Secrets travel as raw JSON, so fields newer than
+/// KubernetesClient's models are written back as they were read.
 /// </summary>
 public sealed class ApiSecretsReencryptor(string adminKubeconfig, TextWriter progress) : ISecretsReencryptor
 {
@@ -40,15 +41,16 @@ public sealed class ApiSecretsReencryptor(string adminKubeconfig, TextWriter pro
         do
         {
             var page = await client.GetAsync($"/api/v1/secrets?limit={PageSize}{(next is null ? "" : "&continue=" + Uri.EscapeDataString(next))}",
-                KubeJsonContext.Default.V1SecretList, cancellationToken).ConfigureAwait(false);
+                KubeJsonContext.Default.KubeListJsonObject, cancellationToken).ConfigureAwait(false);
             foreach (var secret in page.Items)
             {
-                secret.ApiVersion = "v1";
-                secret.Kind = "Secret";
-                var path = $"/api/v1/namespaces/{Uri.EscapeDataString(secret.Metadata.NamespaceProperty)}/secrets/{Uri.EscapeDataString(secret.Metadata.Name)}";
+                // Items of a list carry no type of their own; a PUT must.
+                secret["apiVersion"] = "v1";
+                secret["kind"] = "Secret";
+                var path = $"/api/v1/namespaces/{Uri.EscapeDataString(MetadataField(secret, "namespace"))}/secrets/{Uri.EscapeDataString(MetadataField(secret, "name"))}";
                 try
                 {
-                    await client.ReplaceAsync(path, secret, KubeJsonContext.Default.V1Secret, cancellationToken).ConfigureAwait(false);
+                    await client.ReplaceAsync(path, secret, KubeJsonContext.Default.JsonObject, cancellationToken).ConfigureAwait(false);
                     rewritten++;
                 }
                 catch (KubeApiException e) when (e.Status is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
@@ -62,4 +64,9 @@ public sealed class ApiSecretsReencryptor(string adminKubeconfig, TextWriter pro
         while (next is not null);
         await progress.WriteLineAsync($"re-encrypted {rewritten} Secrets{(current > 0 ? $"; {current} changed or deleted meanwhile (already current)" : "")}").ConfigureAwait(false);
     }
+
+    private static string MetadataField(JsonObject secret, string field) =>
+        (secret["metadata"]?[field] as JsonValue)?.TryGetValue<string>(out var value) == true && value.Length > 0
+            ? value
+            : throw new KubeApiException("GET", "/api/v1/secrets", HttpStatusCode.OK, $"a listed Secret has no metadata.{field}");
 }

@@ -80,11 +80,11 @@ public sealed class ClusterRules(KubeApiClient client, string apiserver)
     /// <summary>CIS 5.2.2: no running container is privileged outside the namespaces the PSA config exempts.</summary>
     private async Task<ClusterVerdict> PrivilegedPodsAsync(ClusterQuery query, CancellationToken cancellationToken)
     {
-        var pods = await client.GetAsync("/api/v1/pods", KubeJsonContext.Default.V1PodList, cancellationToken).ConfigureAwait(false);
+        var pods = await client.GetAsync("/api/v1/pods", KubeJsonContext.Default.KubeListPodSecurityView, cancellationToken).ConfigureAwait(false);
         var records = new List<EvidenceRecord>();
         foreach (var pod in pods.Items.Where(p => !Excepted(query, p.Metadata.NamespaceProperty)))
         {
-            var containers = (pod.Spec.InitContainers ?? []).Concat(pod.Spec.Containers ?? []).Where(c => c.SecurityContext?.Privileged == true).ToList();
+            var containers = pod.AllContainers.Where(c => c.SecurityContext?.Privileged == true).ToList();
             records.Add(Record($"Pod {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name}",
                 containers.Count == 0 ? "no privileged container" : "privileged: " + string.Join(", ", containers.Select(c => c.Name)),
                 "no privileged container", "pods", containers.Count == 0));
@@ -108,8 +108,8 @@ public sealed class ClusterRules(KubeApiClient client, string apiserver)
     /// <summary>CIS 5.7.4: the default namespace holds nothing but the kubernetes Service.</summary>
     private async Task<ClusterVerdict> DefaultNamespaceAsync(CancellationToken cancellationToken)
     {
-        var pods = await client.GetAsync("/api/v1/namespaces/default/pods", KubeJsonContext.Default.V1PodList, cancellationToken).ConfigureAwait(false);
-        var services = await client.GetAsync("/api/v1/namespaces/default/services", KubeJsonContext.Default.V1ServiceList, cancellationToken).ConfigureAwait(false);
+        var pods = await client.GetAsync("/api/v1/namespaces/default/pods", KubeJsonContext.Default.KubeListPartialObjectMetadata, cancellationToken).ConfigureAwait(false);
+        var services = await client.GetAsync("/api/v1/namespaces/default/services", KubeJsonContext.Default.KubeListPartialObjectMetadata, cancellationToken).ConfigureAwait(false);
         var records = pods.Items.Select(p => Record($"Pod default/{p.Metadata.Name}", "present", "absent", "pods", false))
             .Concat(services.Items.Select(s => Record($"Service default/{s.Metadata.Name}", "present", "only the kubernetes Service", "services", s.Metadata.Name == "kubernetes")))
             .ToList();

@@ -55,7 +55,9 @@ public sealed class AuditLiveEvidenceHttpBoundaryTests : IAsyncLifetime
         ["/api/v1/pods"] = List("PodList",
             $$$"""{"metadata":{{{Meta("canal-x", "kube-system")}}},"spec":{"containers":[{"name":"calico-node","image":"c","securityContext":{"privileged":true}}]}}""",
             $$$"""{"metadata":{{{Meta("web", "apps")}}},"spec":{"containers":[{"name":"web","image":"w"}]}}""",
-            $$$"""{"metadata":{{{Meta("debug", "apps")}}},"spec":{"containers":[{"name":"shell","image":"b","securityContext":{"privileged":true}}]}}"""),
+            $$$"""{"metadata":{{{Meta("debug", "apps")}}},"spec":{"containers":[{"name":"shell","image":"b","securityContext":{"privileged":true}}]}}""",
+            // A full spec (volumes, probes, status) read for its containers only; its privileged one is ephemeral, added by kubectl debug.
+            $$$"""{"metadata":{{{Meta("api", "apps")}}},"spec":{"volumes":[{"name":"data","emptyDir":{}}],"initContainers":[{"name":"migrate","image":"m","securityContext":{"privileged":false}}],"containers":[{"name":"api","image":"a","livenessProbe":{"httpGet":{"path":"/healthz","port":8080}},"ports":[{"containerPort":8080}]}],"ephemeralContainers":[{"name":"debugger","image":"busybox","securityContext":{"privileged":true}}]},"status":{"phase":"Running","podIP":"10.42.0.7"}}"""),
         ["/api/v1/namespaces/default/pods"] = List("PodList"),
         ["/api/v1/namespaces/default/services"] = List("ServiceList",
             $$$"""{"metadata":{{{Meta("kubernetes", "default")}}},"spec":{"ports":[{"port":443}]}}""",
@@ -117,6 +119,8 @@ public sealed class AuditLiveEvidenceHttpBoundaryTests : IAsyncLifetime
         AssertStatus("WARN", checks["5.2.2"]);
         Assert.Contains("Pod apps/debug", Reason(checks["5.2.2"]));
         Assert.Contains("privileged: shell", checks["5.2.2"]["evidence"]!.ToJsonString());
+        Assert.Contains("privileged: debugger", checks["5.2.2"]["evidence"]!.ToJsonString());
+        Assert.Contains("2 running pod(s) have privileged containers", Reason(checks["5.2.2"]));
         Assert.DoesNotContain("canal-x", checks["5.2.2"].ToJsonString());
         AssertStatus("WARN", checks["5.3.2"]);
         Assert.Contains("1 namespace(s) have no NetworkPolicy: Namespace apps", Reason(checks["5.3.2"]));

@@ -39,7 +39,7 @@ public sealed class KubeApiClientHttpBoundaryTests : IAsyncLifetime
     public async Task Http_boundary_the_token_is_a_bearer_header_and_missing_objects_are_null_or_already_gone()
     {
         using var client = Client(Pem(_api.Certificate));
-        Assert.Null(await client.FindAsync("/api/v1/nodes/n1", KubeJsonContext.Default.V1NodeList, TestContext.Current.CancellationToken));
+        Assert.Null(await client.FindAsync("/api/v1/nodes/n1", KubeJsonContext.Default.KubeListNodePodCidrs, TestContext.Current.CancellationToken));
         _api.Respond = r => r.Method == "DELETE" ? (404, """{"kind":"Status","code":404}""") : null;
         Assert.False(await client.DeleteAsync("/api/v1/namespaces/a", TestContext.Current.CancellationToken));
         Assert.All(_api.Take(), r => Assert.Equal("Bearer the-token", r.Authorization));
@@ -50,7 +50,7 @@ public sealed class KubeApiClientHttpBoundaryTests : IAsyncLifetime
     {
         _api.Respond = _ => (403, """{"kind":"Status","apiVersion":"v1","status":"Failure","message":"nodes is forbidden: User \"u\" cannot list resource \"nodes\"","code":403}""");
         using var client = Client(Pem(_api.Certificate));
-        var e = await Assert.ThrowsAsync<KubeApiException>(() => client.GetAsync("/api/v1/nodes", KubeJsonContext.Default.V1NodeList, TestContext.Current.CancellationToken));
+        var e = await Assert.ThrowsAsync<KubeApiException>(() => client.GetAsync("/api/v1/nodes", KubeJsonContext.Default.KubeListNodePodCidrs, TestContext.Current.CancellationToken));
         Assert.Equal(HttpStatusCode.Forbidden, e.Status);
         Assert.Equal("the apiserver answered GET /api/v1/nodes with 403 Forbidden: nodes is forbidden: User \"u\" cannot list resource \"nodes\"", e.Message);
     }
