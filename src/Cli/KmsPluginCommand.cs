@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Bulwark.Crypto;
 using Bulwark.Kms;
+using Bulwark.Operations;
 
 namespace Bulwark.Cli;
 
@@ -26,6 +27,7 @@ internal static class KmsPluginCommand
             var store = new KmsKeyStore(parse.GetValue(keyring)!, new KeyProtection(KeyProtection.Auto, parse.GetValue(tcti)!, ""), crypto);
             await using var plugin = await KmsPlugin.StartAsync(store, crypto, parse.GetValue(socket)!, cancellationToken);
             env.Out.WriteLine($"kms-plugin: serving {plugin.SocketPath}, current key {plugin.Keys.Keyring.Current.Id}, {plugin.Keys.Keyring.Ids.Count} retained");
+            StartupMemory.Release();
             try
             {
                 await ParentWatch.WaitGoneAsync(parse.GetValue(parent), cancellationToken);

@@ -46,6 +46,7 @@ public sealed class StageLoop(TextWriter output, SystemdNotifier? notifier = nul
                 return NodeRunResult.Stopped;
             }
             current = "";
+            StartupMemory.Release();
             // systemd (Type=notify) marks the unit started only now, so `systemctl start` returns when the node is ready.
             notifier?.Ready(lastSummary);
             try
