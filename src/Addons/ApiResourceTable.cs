@@ -19,7 +19,7 @@ public sealed record ApiResourceTable(IReadOnlyList<ApiResource> Resources, IRea
         var resources = r.OptionalSequence(root, "resources").Select(n =>
         {
             var m = r.AsMapping(n, "a resource");
-            return new ApiResource(r.RequiredString(m, "apiVersion"), r.RequiredString(m, "kind"), r.RequiredString(m, "plural"), r.RequiredString(m, "namespaced") == "true");
+            return new ApiResource(r.NonEmptyString(m, "apiVersion"), r.NonEmptyString(m, "kind"), r.NonEmptyString(m, "plural"), r.NonEmptyString(m, "namespaced") == "true");
         }).ToList();
         return new ApiResourceTable(resources, r.OptionalStringList(root, "helmchart-spec-fields") ?? [], r.OptionalStringList(root, "helmchartconfig-spec-fields") ?? []);
     }

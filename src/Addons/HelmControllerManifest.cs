@@ -16,7 +16,7 @@ public static class HelmControllerManifest
     {
         var (root, r) = Load(data);
         var images = r.OptionalMapping(root, "images") ?? throw r.Error(root, "missing images");
-        return [WithRegistry(r.RequiredString(images, "controller"), config), WithRegistry(r.RequiredString(images, "job"), config)];
+        return [WithRegistry(r.NonEmptyString(images, "controller"), config), WithRegistry(r.NonEmptyString(images, "job"), config)];
     }
 
     public static string Render(EffectiveConfig config, EmbeddedData data)

@@ -34,15 +34,15 @@ public sealed class CniCatalog
         var node = r.OptionalMapping(root, "node") ?? throw r.Error(root, "missing node");
         var cleanup = r.OptionalMapping(root, "cleanup") ?? throw r.Error(root, "missing cleanup");
         var adaptation = r.OptionalMapping(root, "network-policy-adaptation");
-        var minKernel = r.RequiredString(node, "min-kernel");
+        var minKernel = r.NonEmptyString(node, "min-kernel");
         return new CniSpec(
-            r.RequiredString(root, "name"),
-            r.RequiredString(root, "description"),
+            r.NonEmptyString(root, "name"),
+            r.NonEmptyString(root, "description"),
             Bool(r, root, "network-policy"),
             r.OptionalString(root, "fips-builds") != "false",
-            new CniChart(r.RequiredString(chart, "name"), r.RequiredString(chart, "repo"), r.RequiredString(chart, "version"),
+            new CniChart(r.NonEmptyString(chart, "name"), r.NonEmptyString(chart, "repo"), r.NonEmptyString(chart, "version"),
                 Bool(r, chart, "bootstrap"), r.OptionalString(chart, "crd-chart")),
-            new CniNodeFiles(r.RequiredString(node, "conflist"), Strings(r, node, "plugins"), Strings(r, node, "binaries"),
+            new CniNodeFiles(r.NonEmptyString(node, "conflist"), Strings(r, node, "plugins"), Strings(r, node, "binaries"),
                 Strings(r, node, "interfaces-ignored-by-networkmanager"),
                 Version.TryParse(minKernel, out var v) ? v : throw r.Error(node, $"min-kernel \"{minKernel}\" is not a version")),
             Values(r, root, "hardened-values"),
@@ -53,7 +53,7 @@ public sealed class CniCatalog
             new CniCleanup(Strings(r, cleanup, "interfaces"), Strings(r, cleanup, "iptables-chain-prefixes"), Strings(r, cleanup, "paths")));
     }
 
-    private static bool Bool(YamlNodes.Reader r, YamlMappingNode map, string key) => r.RequiredString(map, key) switch
+    private static bool Bool(YamlNodes.Reader r, YamlMappingNode map, string key) => r.NonEmptyString(map, key) switch
     {
         "true" => true,
         "false" => false,
@@ -66,6 +66,6 @@ public sealed class CniCatalog
         r.OptionalSequence(root, key).Select(n =>
         {
             var m = r.AsMapping(n, "a chart value");
-            return new ChartValue(r.RequiredString(m, "path"), r.RequiredString(m, "value"), Strings(r, m, "controls"), r.RequiredString(m, "why"));
+            return new ChartValue(r.NonEmptyString(m, "path"), r.NonEmptyString(m, "value"), Strings(r, m, "controls"), r.NonEmptyString(m, "why"));
         }).ToList();
 }

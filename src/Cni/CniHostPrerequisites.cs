@@ -26,31 +26,31 @@ public sealed class CniHostPrerequisites(HostRoot host, CniCatalog catalog, Yaml
         var findings = new List<PreflightFinding>();
         foreach (var check in r.OptionalSequence(data, "checks").Select(n => r.AsMapping(n, "a check")))
         {
-            var id = r.RequiredString(check, "id");
-            var fix = r.RequiredString(check, "fix");
-            var why = r.RequiredString(check, "why");
+            var id = r.NonEmptyString(check, "id");
+            var fix = r.NonEmptyString(check, "fix");
+            var why = r.NonEmptyString(check, "why");
             PreflightFinding Finding(string subject, bool passed, string current, string expected, string? fixText = null) =>
                 new(Check, subject, Controls, passed, current, expected, passed ? why : $"{fixText ?? fix} ({why})");
-            switch (r.RequiredString(check, "kind"))
+            switch (r.NonEmptyString(check, "kind"))
             {
                 case "program":
                     var found = (r.OptionalStringList(check, "paths") ?? []).FirstOrDefault(p => File.Exists(host.Resolve(p)));
-                    findings.Add(Finding(r.RequiredString(check, "program"), found is not null, found ?? "not installed", "installed", null));
+                    findings.Add(Finding(r.NonEmptyString(check, "program"), found is not null, found ?? "not installed", "installed", null));
                     break;
                 case "service-inactive":
-                    var unit = r.RequiredString(check, "unit");
+                    var unit = r.NonEmptyString(check, "unit");
                     var state = UnitState(unit);
                     findings.Add(Finding(unit, state is null, state ?? "not enabled, not running", "disabled and stopped"));
                     break;
                 case "file-contains" when deployed.Count > 0:
-                    var nmState = UnitState(r.RequiredString(check, "only-if-running"));
+                    var nmState = UnitState(r.NonEmptyString(check, "only-if-running"));
                     var interfaces = deployed.SelectMany(s => s.Node.NetworkManagerUnmanaged).Distinct().ToList();
                     if (nmState is null || interfaces.Count == 0)
                     {
                         findings.Add(Finding("NetworkManager", true, nmState is null ? "not in use" : "no CNI interfaces to ignore", "ignores the CNI's interfaces"));
                         break;
                     }
-                    var path = r.RequiredString(check, "path");
+                    var path = r.NonEmptyString(check, "path");
                     var text = File.Exists(host.Resolve(path)) ? File.ReadAllText(host.Resolve(path)) : "";
                     var missing = interfaces.Where(i => !text.Contains("interface-name:" + i, StringComparison.Ordinal)).ToList();
                     findings.Add(Finding("NetworkManager", missing.Count == 0,
@@ -59,8 +59,8 @@ public sealed class CniHostPrerequisites(HostRoot host, CniCatalog catalog, Yaml
                         $"write {path} with [keyfile] unmanaged-devices={string.Join(';', interfaces.Select(i => "interface-name:" + i))}, then systemctl reload NetworkManager"));
                     break;
                 case "sysctl":
-                    var name = r.RequiredString(check, "name");
-                    var expected = r.RequiredString(check, "value");
+                    var name = r.NonEmptyString(check, "name");
+                    var expected = r.NonEmptyString(check, "value");
                     var proc = host.Resolve("/proc/sys/" + name.Replace('.', '/'));
                     var current = File.Exists(proc) ? File.ReadAllText(proc).Trim() : "(not present)";
                     findings.Add(Finding(name, current == expected, current, expected));

@@ -26,12 +26,12 @@ public sealed record CniSpecContract(
         var r = new YamlNodes.Reader(DataFile);
         return new CniSpecContract(
             r.OptionalStringList(root, "supported-versions") ?? [],
-            Version.Parse(r.RequiredString(root, "check-since")),
-            new Regex(r.RequiredString(root, "name-pattern"), RegexOptions.CultureInvariant),
+            Version.Parse(r.NonEmptyString(root, "check-since")),
+            new Regex(r.NonEmptyString(root, "name-pattern"), RegexOptions.CultureInvariant),
             r.OptionalStringList(root, "capabilities") ?? [],
-            r.RequiredString(root, "conf-dir"),
+            r.NonEmptyString(root, "conf-dir"),
             r.OptionalStringList(root, "bin-dirs") ?? [],
-            (UnixFileMode)Convert.ToInt32(r.RequiredString(root, "file-mode"), 8),
+            (UnixFileMode)Convert.ToInt32(r.NonEmptyString(root, "file-mode"), 8),
             r.OptionalStringList(root, "file-mode-controls") ?? [],
             r.OptionalStringList(root, "file-mode-exceptions") ?? []);
     }

@@ -12,7 +12,7 @@ public sealed record AuditPolicy(IReadOnlyList<string> RuleLevels)
     public static AuditPolicy Parse(string yaml, string path)
     {
         var root = YamlNodes.ParseSingleMapping(yaml, path);
-        var r = new ManifestReader(path);
+        var r = new YamlNodes.Reader(path);
         r.Expect(root, "apiVersion", "audit.k8s.io/v1");
         r.Expect(root, "kind", "Policy");
         var rules = r.Sequence(root, "rules");

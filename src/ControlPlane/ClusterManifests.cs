@@ -31,7 +31,7 @@ public static class ClusterManifests
         foreach (var entry in reader.OptionalSequence(root, "component-policies"))
         {
             var map = reader.AsMapping(entry, "a component policy");
-            if (!disabled.Contains(reader.RequiredString(map, "component")))
+            if (!disabled.Contains(reader.NonEmptyString(map, "component")))
             {
                 documents.Add(reader.OptionalMapping(map, "policy") ?? throw reader.Error(map, "missing policy"));
             }

@@ -66,7 +66,7 @@ public sealed record ComponentConfig(string ApiVersion, string Kind, IReadOnlyLi
     public static ComponentConfig Parse(string yaml, string path)
     {
         var root = YamlNodes.ParseSingleMapping(yaml, path);
-        var reader = new ManifestReader(path);
+        var reader = new YamlNodes.Reader(path);
         var fields = new List<KeyValuePair<string, YamlNode>>();
         foreach (var (key, value) in root.Children)
         {

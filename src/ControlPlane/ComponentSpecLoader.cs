@@ -25,9 +25,9 @@ public static class ComponentSpecLoader
             ? ReadinessSpec.Started
             : new ReadinessSpec(portArg);
         return new ComponentSpec(
-            reader.RequiredString(root, "component"),
-            reader.RequiredString(root, "binary"),
-            reader.RequiredString(root, "tier"),
+            reader.NonEmptyString(root, "component"),
+            reader.NonEmptyString(root, "binary"),
+            reader.NonEmptyString(root, "tier"),
             reader.OptionalString(root, "priority-class") ?? "system-node-critical",
             reader.OptionalString(root, "image") ?? "",
             readiness,
@@ -38,7 +38,7 @@ public static class ComponentSpecLoader
             path)
         {
             ConfigFile = reader.OptionalString(root, "config-file") is { } file
-                ? new ConfigFileSpec(file, reader.RequiredString(root, "config-api-version"), reader.RequiredString(root, "config-kind"))
+                ? new ConfigFileSpec(file, reader.NonEmptyString(root, "config-api-version"), reader.NonEmptyString(root, "config-kind"))
                 : null,
         };
     }
@@ -48,8 +48,8 @@ public static class ComponentSpecLoader
         var http = reader.OptionalMapping(node, "http");
         return new ProbeSpec(
             reader.OptionalStringList(node, "exec"),
-            http is null ? null : reader.RequiredString(http, "scheme"),
-            http is null ? null : reader.RequiredString(http, "port-arg"),
+            http is null ? null : reader.NonEmptyString(http, "scheme"),
+            http is null ? null : reader.NonEmptyString(http, "port-arg"),
             http is null ? null : reader.OptionalString(http, "host"),
             reader.OptionalString(node, "liveness"),
             reader.OptionalString(node, "readiness"),
@@ -60,8 +60,8 @@ public static class ComponentSpecLoader
     private static ArgSpec ReadArg(YamlNodes.Reader reader, YamlNode node, bool guard)
     {
         var map = reader.AsMapping(node, "an argument entry");
-        var name = reader.RequiredString(map, "name");
-        var value = guard ? null : reader.RequiredString(map, "value", allowEmpty: true);
+        var name = reader.NonEmptyString(map, "name");
+        var value = guard ? null : reader.String(map, "value");
         var mount = ReadMount(reader, map);
         var (controls, check, violation) = ReadControls(reader, map);
         return new ArgSpec(name, value, reader.OptionalString(map, "profile") == "cis", reader.OptionalString(map, "when"),
@@ -80,7 +80,7 @@ public static class ComponentSpecLoader
     private static ConfigFieldSpec ReadConfigField(YamlNodes.Reader reader, YamlNode node)
     {
         var map = reader.AsMapping(node, "a config entry");
-        var path = reader.RequiredString(map, "path");
+        var path = reader.NonEmptyString(map, "path");
         if (!map.Children.TryGetValue(new YamlScalarNode("value"), out var valueNode) || valueNode is not YamlScalarNode scalar)
         {
             throw reader.Error(map, $"config entry {path}: value must be a scalar");

@@ -29,7 +29,7 @@ public sealed class EncryptionConfigurationContract
     public int MaxKeyIdBytes => Int("plugin", "max-key-id-bytes");
     public int MaxAnnotationsBytes => Int("plugin", "max-annotations-bytes");
     public IReadOnlyList<string> StatusVersions => List(Map("plugin"), "status-versions");
-    public string HealthzOk => _reader.RequiredString(Map("plugin"), "status-healthz-ok");
+    public string HealthzOk => _reader.NonEmptyString(Map("plugin"), "status-healthz-ok");
 
     /// <summary>Every rule <paramref name="json"/> breaks, as "path: problem"; empty when kube-apiserver would accept it.</summary>
     public IReadOnlyList<string> Check(string json)
@@ -38,8 +38,8 @@ public sealed class EncryptionConfigurationContract
         using var document = JsonDocument.Parse(json);
         var root = document.RootElement;
         Fields(root, List(_root, "fields"), "", problems);
-        Expect(root, "kind", _reader.RequiredString(_root, "kind"), problems);
-        Expect(root, "apiVersion", _reader.RequiredString(_root, "apiVersion"), problems);
+        Expect(root, "kind", _reader.NonEmptyString(_root, "kind"), problems);
+        Expect(root, "apiVersion", _reader.NonEmptyString(_root, "apiVersion"), problems);
         if (!root.TryGetProperty("resources", out var resources) || resources.GetArrayLength() == 0)
         {
             problems.Add("resources: at least one resources element is required");
@@ -99,9 +99,9 @@ public sealed class EncryptionConfigurationContract
             problems.Add($"{path}.apiVersion: \"{version}\" is not one of {string.Join(", ", List(rules, "api-versions"))}");
         }
         var name = kms.TryGetProperty("name", out var n) ? n.GetString() ?? "" : "";
-        if (name.Length == 0 || name.Contains(_reader.RequiredString(rules, "name-forbidden"), StringComparison.Ordinal) || !names.Add(name))
+        if (name.Length == 0 || name.Contains(_reader.NonEmptyString(rules, "name-forbidden"), StringComparison.Ordinal) || !names.Add(name))
         {
-            problems.Add($"{path}.name: \"{name}\" must be non-empty, unique among kms providers and free of '{_reader.RequiredString(rules, "name-forbidden")}'");
+            problems.Add($"{path}.name: \"{name}\" must be non-empty, unique among kms providers and free of '{_reader.NonEmptyString(rules, "name-forbidden")}'");
         }
         var endpoint = kms.TryGetProperty("endpoint", out var e) ? e.GetString() ?? "" : "";
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || !List(rules, "endpoint-schemes").Contains(uri.Scheme))
@@ -161,7 +161,7 @@ public sealed class EncryptionConfigurationContract
 
     private YamlMappingNode Map(string key) => (YamlMappingNode)_root.Children[new YamlScalarNode(key)];
 
-    private int Int(string section, string key) => int.Parse(_reader.RequiredString(Map(section), key), System.Globalization.CultureInfo.InvariantCulture);
+    private int Int(string section, string key) => int.Parse(_reader.NonEmptyString(Map(section), key), System.Globalization.CultureInfo.InvariantCulture);
 
     private IReadOnlyList<string> List(YamlMappingNode map, string key) => _reader.OptionalStringList(map, key) ?? [];
 }

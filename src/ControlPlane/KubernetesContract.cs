@@ -38,13 +38,13 @@ public sealed partial class KubernetesContract
         var versionPath = Folder + "version.yaml";
         var version = YamlNodes.ParseSingleMapping(data.ReadText(versionPath), versionPath);
         var reader = new YamlNodes.Reader(versionPath);
-        var minor = reader.RequiredString(version, "kubernetes-minor");
+        var minor = reader.NonEmptyString(version, "kubernetes-minor");
         if (minor != PinnedMinor)
         {
             throw new ControlPlaneDataException($"{versionPath}: kubernetes-minor {minor} does not match the folder it is in (v{PinnedMinor})");
         }
         var sets = ComponentSpecLoader.Names.ToDictionary(n => n, n => UpstreamFlagSet.Load(data, Folder, n), StringComparer.Ordinal);
-        return new KubernetesContract(minor, reader.RequiredString(version, "etcd-minor"), sets);
+        return new KubernetesContract(minor, reader.NonEmptyString(version, "etcd-minor"), sets);
     }
 
     /// <summary>

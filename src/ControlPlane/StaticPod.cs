@@ -21,7 +21,7 @@ public sealed record Probe(IReadOnlyList<string>? Exec, string? HttpHost, string
         ("periodSeconds", YamlNodes.Int(PeriodSeconds)),
         ("timeoutSeconds", YamlNodes.Int(15)));
 
-    public static Probe Parse(YamlMappingNode node, ManifestReader r)
+    internal static Probe Parse(YamlMappingNode node, YamlNodes.Reader r)
     {
         var exec = r.OptionalMapping(node, "exec") is { } e ? r.Strings(e, "command") : null;
         var http = r.OptionalMapping(node, "httpGet");
@@ -91,7 +91,7 @@ public sealed record StaticPod(
     public static StaticPod Parse(string yaml, string path)
     {
         var root = YamlNodes.ParseSingleMapping(yaml, path);
-        var r = new ManifestReader(path);
+        var r = new YamlNodes.Reader(path);
         r.Expect(root, "apiVersion", "v1");
         r.Expect(root, "kind", "Pod");
         var metadata = r.Mapping(root, "metadata");
@@ -129,48 +129,5 @@ public sealed record StaticPod(
             r.OptionalMapping(container, "readinessProbe") is { } rd ? Probe.Parse(rd, r) : null,
             r.OptionalMapping(container, "startupProbe") is { } s ? Probe.Parse(s, r) : null,
             mounts);
-    }
-}
-
-/// <summary>Strict reading of a Kubernetes manifest: a missing or mistyped field is an error with file, line and field.</summary>
-public sealed class ManifestReader(string path)
-{
-    public ControlPlaneDataException Error(YamlNode at, string message) => new($"{path}:{at.Start.Line}: {message}");
-
-    public YamlNode Node(YamlMappingNode map, string key) =>
-        map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : throw Error(map, $"missing field \"{key}\"");
-
-    public string String(YamlMappingNode map, string key) =>
-        Node(map, key) is YamlScalarNode s ? s.Value ?? "" : throw Error(map, $"field \"{key}\" must be a string");
-
-    public int Int(YamlMappingNode map, string key) =>
-        int.TryParse(String(map, key), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : throw Error(map, $"field \"{key}\" must be an integer");
-
-    public bool Bool(YamlMappingNode map, string key) => String(map, key) switch
-    {
-        "true" => true,
-        "false" => false,
-        _ => throw Error(map, $"field \"{key}\" must be true or false"),
-    };
-
-    public YamlMappingNode Mapping(YamlMappingNode map, string key) =>
-        Node(map, key) as YamlMappingNode ?? throw Error(map, $"field \"{key}\" must be a mapping");
-
-    public YamlMappingNode? OptionalMapping(YamlMappingNode map, string key) =>
-        map.Children.ContainsKey(new YamlScalarNode(key)) ? Mapping(map, key) : null;
-
-    public IReadOnlyList<YamlNode> Sequence(YamlMappingNode map, string key) =>
-        Node(map, key) is YamlSequenceNode seq ? seq.Children.ToList() : throw Error(map, $"field \"{key}\" must be a list");
-
-    public IReadOnlyList<string> Strings(YamlMappingNode map, string key) =>
-        Sequence(map, key).Select(n => n is YamlScalarNode s ? s.Value ?? "" : throw Error(n, $"field \"{key}\" must hold strings")).ToList();
-
-    public void Expect(YamlMappingNode map, string key, string expected)
-    {
-        var actual = String(map, key);
-        if (actual != expected)
-        {
-            throw Error(map, $"{key} is \"{actual}\", expected \"{expected}\"");
-        }
     }
 }

@@ -50,13 +50,13 @@ public sealed class UpstreamFlagSet(string component, IReadOnlyDictionary<string
             {
                 throw reader.Error(map, $"deprecated flag {name}: say what replaces it (config: FIELD or use: TEXT)");
             }
-            into[name] = new UpstreamFlag(name, reader.RequiredString(map, "kind"), UpstreamFlagStatus.Deprecated, field, use);
+            into[name] = new UpstreamFlag(name, reader.NonEmptyString(map, "kind"), UpstreamFlagStatus.Deprecated, field, use);
         }
         foreach (var (key, value) in Entries(reader, root, "removed"))
         {
             var name = Name(reader, key);
             var map = reader.AsMapping(value, $"removed flag {name}");
-            into[name] = new UpstreamFlag(name, "removed", UpstreamFlagStatus.Removed, null, reader.RequiredString(map, "use"), reader.RequiredString(map, "in"));
+            into[name] = new UpstreamFlag(name, "removed", UpstreamFlagStatus.Removed, null, reader.NonEmptyString(map, "use"), reader.NonEmptyString(map, "in"));
         }
     }
 

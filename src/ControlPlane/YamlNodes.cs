@@ -11,54 +11,101 @@ namespace Bulwark.ControlPlane;
 /// </summary>
 internal static class YamlNodes
 {
-    public static YamlMappingNode ParseSingleMapping(string yaml, string path)
-    {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlException e)
-        {
-            throw new ControlPlaneDataException($"{path}:{e.Start.Line}: not valid YAML: {e.Message}");
-        }
-        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
-        {
-            throw new ControlPlaneDataException($"{path}: expected one YAML document holding a mapping");
-        }
-        return root;
-    }
+    public static YamlMappingNode ParseSingleMapping(string yaml, string path) => new Reader(path).ParseMapping(yaml);
 
-    /// <summary>Typed access to a mapping with errors that name the file and line.</summary>
-    public sealed class Reader(string path)
+    /// <summary>
+    /// Strict, typed access to a YAML document: a missing, mistyped or unknown field is an error naming the file, line and
+    /// field, raised as the owner's exception (a data file's <see cref="ControlPlaneDataException"/> by default).
+    /// The one reader of Bulwark's YAML data files and of the manifests and policies it reads back.
+    /// </summary>
+    public sealed class Reader(string path, Func<string, Exception> error)
     {
-        public ControlPlaneDataException Error(YamlNode at, string message) => new($"{path}:{at.Start.Line}: {message}");
+        public Reader(string path) : this(path, message => new ControlPlaneDataException(message))
+        {
+        }
+
+        public Exception Error(YamlNode at, string message) => error($"{path}:{at.Start.Line}: {message}");
+
+        /// <summary>The one document of <paramref name="yaml"/>, which must be a mapping.</summary>
+        public YamlMappingNode ParseMapping(string yaml)
+        {
+            var stream = new YamlStream();
+            try
+            {
+                stream.Load(new StringReader(yaml));
+            }
+            catch (YamlException e)
+            {
+                throw error($"{path}:{e.Start.Line}: not valid YAML: {e.Message}");
+            }
+            return stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlMappingNode root
+                ? root
+                : throw error($"{path}: expected one YAML document holding a mapping");
+        }
+
+        /// <summary>Refuses keys outside <paramref name="allowed"/>: a misspelt key must not be silently ignored.</summary>
+        public void OnlyKeys(YamlMappingNode map, params string[] allowed)
+        {
+            foreach (var key in map.Children.Keys)
+            {
+                if (key is not YamlScalarNode { Value: { } name } || !allowed.Contains(name))
+                {
+                    throw Error(key, $"unknown key \"{key}\" (allowed: {string.Join(", ", allowed)})");
+                }
+            }
+        }
 
         public YamlMappingNode AsMapping(YamlNode node, string what) =>
             node as YamlMappingNode ?? throw Error(node, $"expected {what} (a mapping)");
 
-        public string RequiredString(YamlMappingNode map, string key, bool allowEmpty = false) =>
-            OptionalString(map, key) is { } value && (allowEmpty || value.Length > 0)
-                ? value
-                : throw Error(map, $"missing \"{key}\"");
+        public YamlNode Node(YamlMappingNode map, string key) =>
+            map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : throw Error(map, $"missing \"{key}\"");
+
+        /// <summary>A scalar that must be present and may be empty.</summary>
+        public string String(YamlMappingNode map, string key) =>
+            Node(map, key) is YamlScalarNode s ? s.Value ?? "" : throw Error(map, $"\"{key}\" must be a scalar");
+
+        public string NonEmptyString(YamlMappingNode map, string key) =>
+            String(map, key) is { Length: > 0 } value ? value : throw Error(Node(map, key), $"\"{key}\" must not be empty");
 
         public string? OptionalString(YamlMappingNode map, string key) =>
-            map.Children.TryGetValue(new YamlScalarNode(key), out var node)
-                ? node is YamlScalarNode s ? s.Value ?? "" : throw Error(node, $"\"{key}\" must be a scalar")
-                : null;
+            map.Children.ContainsKey(new YamlScalarNode(key)) ? String(map, key) : null;
+
+        public int Int(YamlMappingNode map, string key) =>
+            int.TryParse(String(map, key), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw Error(Node(map, key), $"\"{key}\" must be a whole number");
+
+        public bool Bool(YamlMappingNode map, string key) => String(map, key) switch
+        {
+            "true" => true,
+            "false" => false,
+            _ => throw Error(Node(map, key), $"\"{key}\" must be true or false"),
+        };
+
+        public YamlMappingNode Mapping(YamlMappingNode map, string key) => AsMapping(Node(map, key), key);
 
         public YamlMappingNode? OptionalMapping(YamlMappingNode map, string key) =>
-            map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? AsMapping(node, key) : null;
+            map.Children.ContainsKey(new YamlScalarNode(key)) ? Mapping(map, key) : null;
+
+        public IReadOnlyList<YamlNode> Sequence(YamlMappingNode map, string key) =>
+            Node(map, key) is YamlSequenceNode seq ? seq.Children.ToList() : throw Error(Node(map, key), $"\"{key}\" must be a list");
 
         public IEnumerable<YamlNode> OptionalSequence(YamlMappingNode map, string key) =>
-            map.Children.TryGetValue(new YamlScalarNode(key), out var node)
-                ? node is YamlSequenceNode seq ? seq.Children : throw Error(node, $"\"{key}\" must be a list")
-                : [];
+            map.Children.ContainsKey(new YamlScalarNode(key)) ? Sequence(map, key) : [];
+
+        public IReadOnlyList<string> Strings(YamlMappingNode map, string key) =>
+            Sequence(map, key).Select(n => n is YamlScalarNode s ? s.Value ?? "" : throw Error(n, $"\"{key}\" must hold strings")).ToList();
 
         public IReadOnlyList<string>? OptionalStringList(YamlMappingNode map, string key) =>
-            map.Children.ContainsKey(new YamlScalarNode(key))
-                ? OptionalSequence(map, key).Select(n => n is YamlScalarNode s ? s.Value ?? "" : throw Error(n, $"\"{key}\" must hold strings")).ToList()
-                : null;
+            map.Children.ContainsKey(new YamlScalarNode(key)) ? Strings(map, key) : null;
+
+        public void Expect(YamlMappingNode map, string key, string expected)
+        {
+            var actual = String(map, key);
+            if (actual != expected)
+            {
+                throw Error(Node(map, key), $"{key} is \"{actual}\", expected \"{expected}\"");
+            }
+        }
     }
 
     // --- writing ---

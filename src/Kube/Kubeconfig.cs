@@ -65,8 +65,8 @@ public sealed record Kubeconfig(string Server, string User, Credential? Certific
             : contexts.Count == 1 ? contexts.Keys.Single()
             : throw r.Error(root, "current-context is not set; set it (kubectl config use-context NAME) or give a kubeconfig with one context");
         var context = contexts.TryGetValue(current, out var found) ? found : throw r.Error(root, $"current-context \"{current}\" is not among its contexts ({string.Join(", ", contexts.Keys)}); set current-context to one of them");
-        var clusterName = r.RequiredString(context, "cluster");
-        var userName = r.RequiredString(context, "user");
+        var clusterName = r.NonEmptyString(context, "cluster");
+        var userName = r.NonEmptyString(context, "user");
         var cluster = Named(r, root, "clusters", "cluster").GetValueOrDefault(clusterName) ?? throw r.Error(context, $"cluster \"{clusterName}\" is not among its clusters; add it or point the context at one that is");
         var user = Named(r, root, "users", "user").GetValueOrDefault(userName) ?? throw r.Error(context, $"user \"{userName}\" is not among its users; add it or point the context at one that is");
 
@@ -93,11 +93,11 @@ public sealed record Kubeconfig(string Server, string User, Credential? Certific
         {
             throw r.Error(user, $"user \"{userName}\" has no client certificate and no token; give client-certificate and client-key, or a token");
         }
-        return new Kubeconfig(r.RequiredString(cluster, "server"), userName, Credential.Read(cluster, "certificate-authority", r, folder), certificate, key, token);
+        return new Kubeconfig(r.NonEmptyString(cluster, "server"), userName, Credential.Read(cluster, "certificate-authority", r, folder), certificate, key, token);
     }
 
     /// <summary>A kubeconfig list (clusters, contexts, users) by name, each entry's inner mapping.</summary>
     private static Dictionary<string, YamlMappingNode> Named(YamlNodes.Reader r, YamlMappingNode root, string list, string inner) =>
         r.OptionalSequence(root, list).Select(entry => r.AsMapping(entry, $"an entry of {list}"))
-            .ToDictionary(entry => r.RequiredString(entry, "name"), entry => r.OptionalMapping(entry, inner) ?? throw r.Error(entry, $"missing \"{inner}\""), StringComparer.Ordinal);
+            .ToDictionary(entry => r.NonEmptyString(entry, "name"), entry => r.OptionalMapping(entry, inner) ?? throw r.Error(entry, $"missing \"{inner}\""), StringComparer.Ordinal);
 }

@@ -23,7 +23,7 @@ public sealed record ContainerdConfigContract(string Version, IReadOnlyDictionar
         Dictionary<string, string> Map(string key) => r.OptionalMapping(root, key) is { } map
             ? map.Children.ToDictionary(e => e.Key.ToString(), e => e.Value.ToString(), StringComparer.Ordinal)
             : [];
-        return new ContainerdConfigContract(r.RequiredString(root, "containerd-version"), Map("keys"), Map("forbidden"));
+        return new ContainerdConfigContract(r.NonEmptyString(root, "containerd-version"), Map("keys"), Map("forbidden"));
     }
 
     /// <summary>Every problem of a rendered config: keys containerd does not know, wrong types, keys that disable CRI.</summary>
