@@ -27,7 +27,11 @@ internal static class YamlNodes
         public Exception Error(YamlNode at, string message) => error($"{path}:{at.Start.Line}: {message}");
 
         /// <summary>The one document of <paramref name="yaml"/>, which must be a mapping.</summary>
-        public YamlMappingNode ParseMapping(string yaml)
+        public YamlMappingNode ParseMapping(string yaml) =>
+            ParseOptionalMapping(yaml) ?? throw error($"{path}: expected one YAML document holding a mapping");
+
+        /// <summary>Like <see cref="ParseMapping"/>, but a file without any document (empty, or only comments) is null.</summary>
+        public YamlMappingNode? ParseOptionalMapping(string yaml)
         {
             var stream = new YamlStream();
             try
@@ -38,9 +42,12 @@ internal static class YamlNodes
             {
                 throw error($"{path}:{e.Start.Line}: not valid YAML: {e.Message}");
             }
-            return stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlMappingNode root
-                ? root
-                : throw error($"{path}: expected one YAML document holding a mapping");
+            return stream.Documents.Count switch
+            {
+                0 => null,
+                1 when stream.Documents[0].RootNode is YamlMappingNode root => root,
+                _ => throw error($"{path}: expected one YAML document holding a mapping"),
+            };
         }
 
         /// <summary>Refuses keys outside <paramref name="allowed"/>: a misspelt key must not be silently ignored.</summary>
@@ -74,6 +81,9 @@ internal static class YamlNodes
         public int Int(YamlMappingNode map, string key) =>
             int.TryParse(String(map, key), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw Error(Node(map, key), $"\"{key}\" must be a whole number");
 
+        public int? OptionalInt(YamlMappingNode map, string key) =>
+            map.Children.ContainsKey(new YamlScalarNode(key)) ? Int(map, key) : null;
+
         public bool Bool(YamlMappingNode map, string key) => String(map, key) switch
         {
             "true" => true,
@@ -88,6 +98,10 @@ internal static class YamlNodes
 
         public IReadOnlyList<YamlNode> Sequence(YamlMappingNode map, string key) =>
             Node(map, key) is YamlSequenceNode seq ? seq.Children.ToList() : throw Error(Node(map, key), $"\"{key}\" must be a list");
+
+        /// <summary>A required list whose every entry is a mapping.</summary>
+        public IEnumerable<YamlMappingNode> Mappings(YamlMappingNode map, string key) =>
+            Sequence(map, key).Select(n => n as YamlMappingNode ?? throw Error(n, $"each entry of \"{key}\" must be a mapping"));
 
         public IEnumerable<YamlNode> OptionalSequence(YamlMappingNode map, string key) =>
             map.Children.ContainsKey(new YamlScalarNode(key)) ? Sequence(map, key) : [];

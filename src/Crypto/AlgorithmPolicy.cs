@@ -25,8 +25,8 @@ public sealed class AlgorithmPolicy
 
     public static AlgorithmPolicy Load(EmbeddedData data)
     {
-        var file = DataFile.Load(data, ResourcePath);
-        return new AlgorithmPolicy(file.Items(file.Root, "algorithms").Select(item => new AlgorithmRule(
+        var file = DataFiles.Reader(ResourcePath);
+        return new AlgorithmPolicy(file.Mappings(file.ParseMapping(data.ReadText(ResourcePath)), "algorithms").Select(item => new AlgorithmRule(
             file.String(item, "name"), file.Bool(item, "approved"), file.String(item, "rule"), file.OptionalInt(item, "min-bits"))));
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using Bulwark.ControlPlane;
 using Bulwark.Resources;
 using YamlDotNet.RepresentationModel;
 
@@ -27,11 +28,15 @@ public sealed record SelfTestSuite(IReadOnlyList<KnownAnswerTest> KnownAnswerTes
 
     public static SelfTestSuite BuiltIn { get; } = Load(EmbeddedData.BuiltIn);
 
-    public static SelfTestSuite Load(EmbeddedData data) => Parse(DataFile.Load(data, ResourcePath));
-
-    internal static SelfTestSuite Parse(DataFile file)
+    public static SelfTestSuite Load(EmbeddedData data)
     {
-        var kats = file.Items(file.Root, "known-answer-tests").Select(item => new KnownAnswerTest(
+        var file = DataFiles.Reader(ResourcePath);
+        return Parse(file, file.ParseMapping(data.ReadText(ResourcePath)));
+    }
+
+    private static SelfTestSuite Parse(YamlNodes.Reader file, YamlMappingNode root)
+    {
+        var kats = file.Mappings(root, "known-answer-tests").Select(item => new KnownAnswerTest(
             file.String(item, "name"), file.String(item, "algorithm"), Bytes(file, item, "message"), Hex(file, item, file.String(item, "expected")))
         {
             Key = Bytes(file, item, "key"),
@@ -41,17 +46,17 @@ public sealed record SelfTestSuite(IReadOnlyList<KnownAnswerTest> KnownAnswerTes
             Info = Bytes(file, item, "info"),
             Iterations = file.OptionalInt(item, "iterations") ?? 0,
         }).ToList();
-        var pairwise = file.Items(file.Root, "pairwise-consistency-tests").Select(item =>
+        var pairwise = file.Mappings(root, "pairwise-consistency-tests").Select(item =>
             new PairwiseConsistencyTest(file.String(item, "name"), KeyAlgorithms.Parse(file.String(item, "key")))).ToList();
         return new SelfTestSuite(kats, pairwise);
     }
 
-    private static byte[] Bytes(DataFile file, YamlMappingNode item, string field) =>
+    private static byte[] Bytes(YamlNodes.Reader file, YamlMappingNode item, string field) =>
         file.OptionalString(item, field + "-text") is { } text ? Encoding.UTF8.GetBytes(text)
         : file.OptionalString(item, field) is { } hex ? Hex(file, item, hex)
         : [];
 
-    private static byte[] Hex(DataFile file, YamlMappingNode item, string hex)
+    private static byte[] Hex(YamlNodes.Reader file, YamlMappingNode item, string hex)
     {
         try
         {
@@ -59,7 +64,7 @@ public sealed record SelfTestSuite(IReadOnlyList<KnownAnswerTest> KnownAnswerTes
         }
         catch (FormatException)
         {
-            throw new FormatException($"{file.Where(item)}: \"{hex}\" is not hex");
+            throw file.Error(item, $"\"{hex}\" is not hex");
         }
     }
 }

@@ -1,6 +1,8 @@
 using System.Net.Security;
 using System.Security.Authentication;
+using Bulwark.ControlPlane;
 using Bulwark.Resources;
+using YamlDotNet.RepresentationModel;
 
 namespace Bulwark.Crypto;
 
@@ -79,20 +81,21 @@ public sealed class TlsPolicy
 
     public static TlsPolicy Load(EmbeddedData data)
     {
-        var file = DataFile.Load(data, ResourcePath);
-        var min = file.String(file.Root, "min-version");
+        var file = DataFiles.Reader(ResourcePath);
+        var root = file.ParseMapping(data.ReadText(ResourcePath));
+        var min = file.String(root, "min-version");
         if (min != "1.2")
         {
-            throw new FormatException($"{file.Where(file.Root)}: min-version must be \"1.2\" (NIST SP 800-52 rev2); got \"{min}\"");
+            throw file.Error(root, $"min-version must be \"1.2\" (NIST SP 800-52 rev2); got \"{min}\"");
         }
-        var groups = file.Strings(file.Root, "groups");
+        var groups = file.Strings(root, "groups");
         if (groups.Count == 0 || groups.Any(g => g is not ("P-256" or "P-384")))
         {
-            throw new FormatException($"{file.Where(file.Root)}: groups must list P-256 and/or P-384 ({file.String(file.Root, "groups-rule")}); got [{string.Join(", ", groups)}]");
+            throw file.Error(root, $"groups must list P-256 and/or P-384 ({file.String(root, "groups-rule")}); got [{string.Join(", ", groups)}]");
         }
         return new TlsPolicy(
-            Suites(file, "tls12-suites"), Suites(file, "tls13-suites"),
-            file.Strings(file.Root, "controls"), file.String(file.Root, "min-version-rule"), groups);
+            Suites(file, root, "tls12-suites"), Suites(file, root, "tls13-suites"),
+            file.Strings(root, "controls"), file.String(root, "min-version-rule"), groups);
     }
 
     private static TlsPolicy Enforced(TlsPolicy policy)
@@ -101,10 +104,10 @@ public sealed class TlsPolicy
         return policy;
     }
 
-    private static List<TlsCipherSuite> Suites(DataFile file, string key) =>
-        file.Strings(file.Root, key).Select(name => Enum.TryParse<TlsCipherSuite>(name, out var suite) && suite.ToString() == name
+    private static List<TlsCipherSuite> Suites(YamlNodes.Reader file, YamlMappingNode root, string key) =>
+        file.Strings(root, key).Select(name => Enum.TryParse<TlsCipherSuite>(name, out var suite) && suite.ToString() == name
             ? suite
-            : throw new FormatException($"{file.Path}: '{name}' in {key} is not a TLS cipher suite name")).ToList();
+            : throw file.Error(root, $"'{name}' in {key} is not a TLS cipher suite name")).ToList();
 
     /// <summary>OpenSSL's name of a suite (what `openssl ciphers` and s_client use).</summary>
     public static string OpenSslName(TlsCipherSuite suite) => suite switch

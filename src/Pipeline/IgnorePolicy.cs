@@ -1,5 +1,5 @@
 using System.Globalization;
-using YamlDotNet.Core;
+using Bulwark.ControlPlane;
 using YamlDotNet.RepresentationModel;
 
 namespace Bulwark.Pipeline;
@@ -56,76 +56,29 @@ public static class IgnorePolicy
 
     public static IReadOnlyList<IgnoreRule> ParseYaml(string text, string path)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            throw new PipelineException($"{path}:{e.Start.Line}: not valid YAML: {e.Message}");
-        }
-        if (stream.Documents.Count == 0)
+        var r = new YamlNodes.Reader(path, message => new PipelineException(message));
+        if (r.ParseOptionalMapping(text) is not { } root)
         {
             return [];
         }
-        if (stream.Documents[0].RootNode is not YamlMappingNode root)
-        {
-            throw new PipelineException($"{path}:1: expected a mapping with a 'vulnerabilities' list");
-        }
-        foreach (var key in root.Children.Keys)
-        {
-            if (key is not YamlScalarNode { Value: "vulnerabilities" })
-            {
-                throw new PipelineException($"{path}:{key.Start.Line}: unknown key '{key}'; the file holds one list, 'vulnerabilities'");
-            }
-        }
-        if (!root.Children.TryGetValue(new YamlScalarNode("vulnerabilities"), out var list))
-        {
-            return [];
-        }
-        if (list is not YamlSequenceNode entries)
-        {
-            throw new PipelineException($"{path}:{list.Start.Line}: 'vulnerabilities' must be a list");
-        }
+        r.OnlyKeys(root, "vulnerabilities");
         var rules = new List<IgnoreRule>();
-        foreach (var node in entries)
+        foreach (var node in r.OptionalSequence(root, "vulnerabilities"))
         {
             var at = $"{path}:{node.Start.Line}";
-            if (node is not YamlMappingNode entry)
-            {
-                throw new PipelineException($"{at}: each entry is a mapping with id and statement");
-            }
-            foreach (var key in entry.Children.Keys)
-            {
-                if (key is not YamlScalarNode { Value: { } name } || !EntryKeys.Contains(name))
-                {
-                    throw new PipelineException($"{path}:{key.Start.Line}: unknown key '{key}' (allowed: {string.Join(", ", EntryKeys)})");
-                }
-            }
-            var id = Scalar(entry, "id", path) ?? throw new PipelineException($"{at}: entry without 'id'");
-            var statement = Scalar(entry, "statement", path);
+            var entry = node as YamlMappingNode ?? throw r.Error(node, "each entry is a mapping with id and statement");
+            r.OnlyKeys(entry, EntryKeys);
+            var id = r.OptionalString(entry, "id") ?? throw r.Error(entry, "entry without 'id'");
+            var statement = r.OptionalString(entry, "statement");
             if (string.IsNullOrWhiteSpace(statement))
             {
-                throw new PipelineException($"{at}: {id} has no 'statement'; say why the vulnerability is accepted (e.g. \"not reachable: the binary is not shipped\")");
+                throw r.Error(entry, $"{id} has no 'statement'; say why the vulnerability is accepted (e.g. \"not reachable: the binary is not shipped\")");
             }
-            var expires = Scalar(entry, "expired-at", path) is { } date ? ParseDate(date, at) : (DateOnly?)null;
-            rules.Add(new IgnoreRule(id, statement, expires, Strings(entry, "purls", path), Strings(entry, "paths", path), at));
+            var expires = r.OptionalString(entry, "expired-at") is { } date ? ParseDate(date, at) : (DateOnly?)null;
+            rules.Add(new IgnoreRule(id, statement, expires, r.OptionalStringList(entry, "purls") ?? [], r.OptionalStringList(entry, "paths") ?? [], at));
         }
         return rules;
     }
-
-    private static string? Scalar(YamlMappingNode map, string key, string path) =>
-        map.Children.TryGetValue(new YamlScalarNode(key), out var node)
-            ? node is YamlScalarNode s ? s.Value : throw new PipelineException($"{path}:{node.Start.Line}: '{key}' must be a string")
-            : null;
-
-    private static IReadOnlyList<string> Strings(YamlMappingNode map, string key, string path) =>
-        map.Children.TryGetValue(new YamlScalarNode(key), out var node)
-            ? node is YamlSequenceNode seq
-                ? seq.Children.Select(c => c is YamlScalarNode { Value: { } v } ? v : throw new PipelineException($"{path}:{c.Start.Line}: '{key}' holds strings")).ToList()
-                : throw new PipelineException($"{path}:{node.Start.Line}: '{key}' must be a list")
-            : [];
 
     private static DateOnly ParseDate(string text, string at) =>
         DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)

@@ -1,5 +1,5 @@
+using Bulwark.ControlPlane;
 using Bulwark.Resources;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Bulwark.Pipeline.PodSecurity;
@@ -25,78 +25,42 @@ public sealed record PodSecurityStandards(string Version, string Kubernetes, IRe
 
     public static PodSecurityStandards Parse(string yaml, string path)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlException e)
-        {
-            throw new PipelineException($"{path}:{e.Start.Line}: not valid YAML: {e.Message}");
-        }
-        PipelineException Error(YamlNode at, string message) => new($"{path}:{at.Start.Line}: {message}");
-        var root = stream.Documents.FirstOrDefault()?.RootNode as YamlMappingNode ?? throw new PipelineException($"{path}: expected a mapping");
-        OnlyKeys(root, Error, "version", "kubernetes", "container-lists", "workloads", "rules");
-        var workloads = Get(root, "workloads", Error) as YamlMappingNode ?? throw Error(root, "'workloads' must be a mapping of kind to pod template path");
+        var r = new YamlNodes.Reader(path, message => new PipelineException(message));
+        var root = r.ParseMapping(yaml);
+        r.OnlyKeys(root, "version", "kubernetes", "container-lists", "workloads", "rules");
+        var workloads = r.Mapping(root, "workloads");
         var rules = new List<PodSecurityRule>();
-        foreach (var node in Get(root, "rules", Error) as YamlSequenceNode ?? throw Error(root, "'rules' must be a list"))
+        foreach (var rule in r.Mappings(root, "rules"))
         {
-            var rule = node as YamlMappingNode ?? throw Error(node, "a rule must be a mapping");
-            OnlyKeys(rule, Error, "id", "level", "title", "linux-only", "replaces", "checks");
-            var levelText = Text(rule, "level", Error);
+            r.OnlyKeys(rule, "id", "level", "title", "linux-only", "replaces", "checks");
+            var levelText = r.NonEmptyString(rule, "level");
             var level = levelText switch
             {
                 "baseline" => PodSecurityLevel.Baseline,
                 "restricted" => PodSecurityLevel.Restricted,
-                _ => throw Error(rule, $"level '{levelText}' must be baseline or restricted"),
+                _ => throw r.Error(rule, $"level '{levelText}' must be baseline or restricted"),
             };
             var checks = new List<PodSecurityCheck>();
-            foreach (var c in Get(rule, "checks", Error) as YamlSequenceNode ?? throw Error(rule, "'checks' must be a list"))
+            foreach (var check in r.Mappings(rule, "checks"))
             {
-                var check = c as YamlMappingNode ?? throw Error(c, "a check must be a mapping");
-                OnlyKeys(check, Error, "path", "allowed", "forbidden", "must-contain", "allowed-keys", "fallback", "required");
-                checks.Add(new PodSecurityCheck(Text(check, "path", Error))
+                r.OnlyKeys(check, "path", "allowed", "forbidden", "must-contain", "allowed-keys", "fallback", "required");
+                checks.Add(new PodSecurityCheck(r.NonEmptyString(check, "path"))
                 {
-                    Allowed = List(check, "allowed", Error),
-                    Forbidden = List(check, "forbidden", Error),
-                    MustContain = Optional(check, "must-contain"),
-                    AllowedKeys = List(check, "allowed-keys", Error),
-                    Fallback = Optional(check, "fallback"),
-                    Required = Optional(check, "required") == "true",
+                    Allowed = r.OptionalStringList(check, "allowed"),
+                    Forbidden = r.OptionalStringList(check, "forbidden"),
+                    MustContain = r.OptionalString(check, "must-contain"),
+                    AllowedKeys = r.OptionalStringList(check, "allowed-keys"),
+                    Fallback = r.OptionalString(check, "fallback"),
+                    Required = r.OptionalString(check, "required") == "true",
                 });
             }
-            rules.Add(new PodSecurityRule(Text(rule, "id", Error), level, Text(rule, "title", Error), Optional(rule, "linux-only") == "true", checks)
+            rules.Add(new PodSecurityRule(r.NonEmptyString(rule, "id"), level, r.NonEmptyString(rule, "title"), r.OptionalString(rule, "linux-only") == "true", checks)
             {
-                Replaces = Optional(rule, "replaces"),
+                Replaces = r.OptionalString(rule, "replaces"),
             });
         }
-        return new PodSecurityStandards(Text(root, "version", Error), Text(root, "kubernetes", Error), List(root, "container-lists", Error) ?? [],
-            workloads.Children.ToDictionary(p => ((YamlScalarNode)p.Key).Value!, p => (p.Value as YamlScalarNode)?.Value ?? throw Error(p.Value, "a pod template path must be a string")),
+        return new PodSecurityStandards(r.NonEmptyString(root, "version"), r.NonEmptyString(root, "kubernetes"), r.OptionalStringList(root, "container-lists") ?? [],
+            workloads.Children.ToDictionary(p => ((YamlScalarNode)p.Key).Value!, p => (p.Value as YamlScalarNode)?.Value ?? throw r.Error(p.Value, "a pod template path must be a string")),
             rules);
     }
-
-    private static void OnlyKeys(YamlMappingNode map, Func<YamlNode, string, PipelineException> error, params string[] allowed)
-    {
-        foreach (var key in map.Children.Keys)
-        {
-            if (key is not YamlScalarNode { Value: { } name } || !allowed.Contains(name))
-            {
-                throw error(key, $"unknown key '{key}' (allowed: {string.Join(", ", allowed)})");
-            }
-        }
-    }
-
-    private static YamlNode Get(YamlMappingNode map, string key, Func<YamlNode, string, PipelineException> error) =>
-        map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : throw error(map, $"missing '{key}'");
-
-    private static string? Optional(YamlMappingNode map, string key) =>
-        map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? (node as YamlScalarNode)?.Value : null;
-
-    private static string Text(YamlMappingNode map, string key, Func<YamlNode, string, PipelineException> error) =>
-        Get(map, key, error) is YamlScalarNode { Value: { Length: > 0 } v } ? v : throw error(map, $"'{key}' must be a non-empty string");
-
-    private static List<string>? List(YamlMappingNode map, string key, Func<YamlNode, string, PipelineException> error) =>
-        !map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? null
-        : node is YamlSequenceNode items ? items.Select(i => (i as YamlScalarNode)?.Value ?? throw error(i, $"'{key}' items must be strings")).ToList()
-        : throw error(node, $"'{key}' must be a list");
 }

@@ -14,8 +14,20 @@ public sealed record TestServerNode(string Name, IPAddress Ip, string DataDir, i
     public static TestServerNode Create(string name, string ip, string dataDir)
     {
         var address = IPAddress.Parse(ip);
-        return new(name, address, dataDir, ClusterHarness.FreePort(address), ClusterHarness.FreePort(IPAddress.Loopback),
-            ClusterHarness.FreePort(address), ClusterHarness.FreePort(IPAddress.Loopback));
+        // Free on two different addresses, the same number can come back twice; Bulwark (rightly) refuses a port reused
+        // by two of its listeners, whatever their addresses.
+        var ports = new List<int>();
+        foreach (var on in new[] { address, IPAddress.Loopback, address, IPAddress.Loopback })
+        {
+            int port;
+            do
+            {
+                port = ClusterHarness.FreePort(on);
+            }
+            while (ports.Contains(port));
+            ports.Add(port);
+        }
+        return new(name, address, dataDir, ports[0], ports[1], ports[2], ports[3]);
     }
 
     public Uri Supervisor => new($"https://{Ip}:{SupervisorPort}");

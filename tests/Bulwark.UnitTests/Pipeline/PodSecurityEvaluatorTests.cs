@@ -189,6 +189,6 @@ public sealed class PodSecurityEvaluatorTests
     {
         var error = Assert.Throws<PipelineException>(() => PodSecurityStandards.Parse(
             "version: latest\nkubernetes: v1.32\ncontainer-lists: [containers]\nworkloads: {Pod: ''}\nrules:\n  - id: x\n    level: baseline\n    title: t\n    checks:\n      - {path: spec.hostPID, alowed: ['false']}\n", "standards.yaml"));
-        Assert.StartsWith("standards.yaml:10: unknown key 'alowed'", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("standards.yaml:10: unknown key \"alowed\"", error.Message, StringComparison.Ordinal);
     }
 }
