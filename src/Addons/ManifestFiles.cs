@@ -1,3 +1,4 @@
+using Bulwark.ControlPlane;
 using YamlDotNet.RepresentationModel;
 
 namespace Bulwark.Addons;
@@ -20,33 +21,12 @@ public static class ManifestFiles
             : [];
 
     /// <summary>The non-empty mapping documents of a file, each with its first line.</summary>
-    public static IReadOnlyList<(YamlMappingNode Document, int Line)> Documents(string file)
-    {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(File.ReadAllText(file)));
-        }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            throw new AddonException($"{file}:{e.Start.Line}: not valid YAML: {e.Message}");
-        }
-        var documents = new List<(YamlMappingNode, int)>();
-        foreach (var document in stream.Documents)
-        {
-            switch (document.RootNode)
-            {
-                case YamlMappingNode map:
-                    documents.Add((map, (int)map.Start.Line));
-                    break;
-                case YamlScalarNode { Value: null or "" }:
-                    break;
-                default:
-                    throw new AddonException($"{file}:{document.RootNode.Start.Line}: a manifest document must be a mapping (an object with apiVersion and kind)");
-            }
-        }
-        return documents;
-    }
+    public static IReadOnlyList<(YamlMappingNode Document, int Line)> Documents(string file) =>
+        new YamlNodes.Reader(file, message => new AddonException(message)).ParseDocuments(File.ReadAllText(file))
+            .Select(document => document is YamlMappingNode map
+                ? (map, (int)map.Start.Line)
+                : throw new AddonException($"{file}:{document.Start.Line}: a manifest document must be a mapping (an object with apiVersion and kind)"))
+            .ToList();
 
     public static YamlNode? Child(YamlMappingNode map, string key) => map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : null;
 

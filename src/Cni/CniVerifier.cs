@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Bulwark.ControlPlane;
 using YamlDotNet.RepresentationModel;
 
 namespace Bulwark.Cni;
@@ -374,16 +375,8 @@ public sealed class CniVerifier(CniSpecContract contract, Action<CniVerifyStep>?
         {
             return CniNetwork.Parse(text, path);
         }
-        var yaml = new YamlStream();
-        try
-        {
-            yaml.Load(new StringReader(text));
-        }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            throw new CniConfigException($"{path}:{e.Start.Line}: not valid YAML: {e.Message}", "fix the YAML syntax");
-        }
-        if (yaml.Documents.FirstOrDefault()?.RootNode is YamlMappingNode root && root["kind"] is YamlScalarNode { Value: "NetworkAttachmentDefinition" }
+        var documents = new YamlNodes.Reader(path, message => new CniConfigException(message, "fix the YAML syntax")).ParseDocuments(text);
+        if (documents.FirstOrDefault() is YamlMappingNode root && root["kind"] is YamlScalarNode { Value: "NetworkAttachmentDefinition" }
             && root.Children.TryGetValue(new YamlScalarNode("spec"), out var spec) && spec is YamlMappingNode specMap
             && specMap.Children.TryGetValue(new YamlScalarNode("config"), out var config) && config is YamlScalarNode { Value: { } json })
         {

@@ -31,7 +31,15 @@ internal static class YamlNodes
             ParseOptionalMapping(yaml) ?? throw error($"{path}: expected one YAML document holding a mapping");
 
         /// <summary>Like <see cref="ParseMapping"/>, but a file without any document (empty, or only comments) is null.</summary>
-        public YamlMappingNode? ParseOptionalMapping(string yaml)
+        public YamlMappingNode? ParseOptionalMapping(string yaml) => ParseDocuments(yaml) switch
+        {
+            [] => null,
+            [YamlMappingNode root] => root,
+            _ => throw error($"{path}: expected one YAML document holding a mapping"),
+        };
+
+        /// <summary>Every non-empty document of a YAML stream (a file of manifests; JSON reads as YAML too).</summary>
+        public IReadOnlyList<YamlNode> ParseDocuments(string yaml)
         {
             var stream = new YamlStream();
             try
@@ -42,12 +50,7 @@ internal static class YamlNodes
             {
                 throw error($"{path}:{e.Start.Line}: not valid YAML: {e.Message}");
             }
-            return stream.Documents.Count switch
-            {
-                0 => null,
-                1 when stream.Documents[0].RootNode is YamlMappingNode root => root,
-                _ => throw error($"{path}: expected one YAML document holding a mapping"),
-            };
+            return stream.Documents.Select(d => d.RootNode).Where(n => n is not YamlScalarNode { Value: null or "" }).ToList();
         }
 
         /// <summary>Refuses keys outside <paramref name="allowed"/>: a misspelt key must not be silently ignored.</summary>

@@ -1,4 +1,4 @@
-using YamlDotNet.Core;
+using Bulwark.ControlPlane;
 using YamlDotNet.RepresentationModel;
 
 namespace Bulwark.Compliance.Evidence;
@@ -10,16 +10,7 @@ public sealed record StructuredDocument(string Source, YamlNode Root, IReadOnlyL
 
     public static StructuredDocument Parse(string text, string hostPath)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            throw new InvalidDataException($"{hostPath}:{e.Start.Line}: not valid YAML or JSON: {e.Message}");
-        }
-        var docs = stream.Documents.Select(d => d.RootNode).Where(n => n is not YamlScalarNode { Value: null or "" }).ToList();
+        var docs = new YamlNodes.Reader(hostPath, message => new InvalidDataException(message)).ParseDocuments(text);
         return new StructuredDocument(hostPath, docs.Count > 0 ? docs[0] : new YamlMappingNode(), docs);
     }
 }
