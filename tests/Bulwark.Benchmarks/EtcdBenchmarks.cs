@@ -170,7 +170,7 @@ public static class EtcdBenchmarks
             {
                 await Task.Delay(TimeSpan.FromSeconds(5));
                 var etcdPid = int.Parse((await File.ReadAllTextAsync(new EtcdPaths(data.FullName).PidFile)).Trim(), CultureInfo.InvariantCulture);
-                rss = (RssKiB(process.Id), RssKiB(etcdPid));
+                rss = (ProcMemory.StatusKiB(process.Id), ProcMemory.StatusKiB(etcdPid));
             }
             Signals.Send(process.Id, Signals.SigTerm);
             await process.WaitForExitAsync();
@@ -234,10 +234,6 @@ public static class EtcdBenchmarks
             data.Delete(true);
         }
     }
-
-    private static long RssKiB(int pid) =>
-        long.Parse(File.ReadAllLines($"/proc/{pid}/status").Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
 
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }

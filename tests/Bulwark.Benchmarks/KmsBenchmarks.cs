@@ -65,12 +65,12 @@ public static class KmsBenchmarks
 
             var plugin = PluginPid(server.Id);
             await SupervisorBenchmarks.RunAsync(2_000, Concurrency, RoundTripAsync);
-            var rssBefore = SupervisorBenchmarks.Rss(plugin);
+            var rssBefore = ProcMemory.StatusKiB(plugin);
             var cpu = SupervisorBenchmarks.CpuSeconds(plugin);
             var (total, latencies) = await SupervisorBenchmarks.RunAsync(RoundTrips, Concurrency, RoundTripAsync);
             cpu = SupervisorBenchmarks.CpuSeconds(plugin) - cpu;
-            var rssAfter = SupervisorBenchmarks.Rss(plugin);
-            var serverRss = SupervisorBenchmarks.Rss(server.Id);
+            var rssAfter = ProcMemory.StatusKiB(plugin);
+            var serverRss = ProcMemory.StatusKiB(server.Id);
             latencies.Sort();
             double P(double q) => latencies[(int)Math.Min(latencies.Count - 1, Math.Ceiling(q * latencies.Count) - 1)];
             var rate = RoundTrips / total;

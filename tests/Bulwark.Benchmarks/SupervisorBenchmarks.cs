@@ -68,7 +68,7 @@ public static class SupervisorBenchmarks
             await RunAsync(20, Concurrency, _ => PingAsync(url));
 
             var (pingTotal, _) = await RunAsync(Joins, Concurrency, _ => PingAsync(url));
-            var rssBefore = Rss(server.Id);
+            var rssBefore = ProcMemory.StatusKiB(server.Id);
             var serverCpu = CpuSeconds(server.Id);
             var etcdCpu = CpuSeconds(etcdPid);
             var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -76,13 +76,13 @@ public static class SupervisorBenchmarks
             serverCpu = CpuSeconds(server.Id) - serverCpu;
             etcdCpu = CpuSeconds(etcdPid) - etcdCpu;
             var clientSeconds = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalSeconds;
-            var rssAfter = Rss(server.Id);
+            var rssAfter = ProcMemory.StatusKiB(server.Id);
             latencies.Sort();
             double P(double q) => latencies[(int)Math.Min(latencies.Count - 1, Math.Ceiling(q * latencies.Count) - 1)];
             output.WriteLine($"   {Joins} joins (concurrency {Concurrency}): {joinTotal:0.00} s total, {Joins / joinTotal:0} joins/s, p50 {P(0.50):0.0} ms, p99 {P(0.99):0.0} ms " +
                 $"(goal: all {Joins} in <= 10 s with p99 <= 500 ms: {(joinTotal <= 10 && P(0.99) <= 500 ? "met" : "NOT met")})");
             output.WriteLine($"   peer: {Joins} fresh-TLS GET /ping: {pingTotal:0.00} s; ratio join/ping {joinTotal / pingTotal:0.0}x (a join is 1 TLS connection, 5 requests, 3 key pairs and 3 certificates signed)");
-            output.WriteLine($"   server RSS: bulwark server {rssBefore / 1024.0:0} MiB before, {rssAfter / 1024.0:0} MiB after; etcd {Rss(etcdPid) / 1024.0:0} MiB");
+            output.WriteLine($"   server RSS: bulwark server {rssBefore / 1024.0:0} MiB before, {rssAfter / 1024.0:0} MiB after; etcd {ProcMemory.StatusKiB(etcdPid) / 1024.0:0} MiB");
             output.WriteLine($"   CPU during the joins: bulwark server {serverCpu:0.0} s, etcd {etcdCpu:0.0} s, the {Concurrency} agent clients {clientSeconds:0.0} s " +
                 $"(this 2-core machine had {2 * joinTotal:0.0} core-seconds; load average before the run {File.ReadAllText("/proc/loadavg").Split(' ')[0]})");
         }
@@ -167,16 +167,6 @@ public static class SupervisorBenchmarks
         }));
         await Task.WhenAll(workers);
         return (watch.Elapsed.TotalSeconds, latencies.ToList());
-    }
-
-    internal static long Rss(int pid)
-    {
-        if (pid == 0 || !File.Exists($"/proc/{pid}/status"))
-        {
-            return 0;
-        }
-        var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
     }
 
     internal static double CpuSeconds(int pid)
