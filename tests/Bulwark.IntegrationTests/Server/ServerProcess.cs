@@ -123,7 +123,14 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         deadline.CancelAfter(TimeSpan.FromMinutes(1));
-        await _process.WaitForExitAsync(deadline.Token);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            Assert.Fail($"bulwark server did not exit within a minute; its output so far:\n{Output}");
+        }
         return _process.ExitCode;
     }
 
