@@ -48,7 +48,13 @@ public static class BulwarkCli
         }
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = env.Out, Error = env.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
+            // ProcessTerminationTimeout null: Program's handler is the one that turns SIGINT/SIGTERM into cancellation.
+            // System.CommandLine's own would return after 2 s while a server still stops etcd and containerd (leaving
+            // them orphaned), and it blocks the runtime's signal thread, which also reports child exits, meanwhile.
+            return await parse.InvokeAsync(new InvocationConfiguration
+            {
+                Output = env.Out, Error = env.Error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null,
+            }, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -56,6 +56,24 @@ public sealed class ServerLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_second_SIGTERM_while_the_server_waits_on_a_stuck_child_ends_it_at_once()
+    {
+        await using var server = ServerProcess.Start("server", DataDir, inOwnProcessGroup: true, Args());
+        await server.WaitForLineAsync("[ready]");
+        // A stopped etcd ignores SIGTERM, so the graceful stop would wait its whole grace period (15 s) for it.
+        const int sigStop = 19;
+        Assert.True(Signals.Send(server.EtcdPid!.Value, sigStop));
+
+        server.Signal(Signals.SigTerm);
+        await server.WaitForLineAsync("[stop] signal received");
+        server.Signal(Signals.SigTerm);
+
+        // Ended by the signal's default action (128 + 15), not by the graceful stop (exit 0 after etcd's grace period).
+        Assert.Equal(128 + Signals.SigTerm, await server.WaitForExitAsync());
+        Assert.DoesNotContain("[stop] etcd stopped", server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_process_group_SIGINT_before_ready_exits_130_and_leaves_no_etcd_running()
     {
         await using var server = ServerProcess.Start("server", DataDir, inOwnProcessGroup: true, Args());
