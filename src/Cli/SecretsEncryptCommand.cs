@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Text.Json;
 using Bulwark.Config;
 using Bulwark.ControlPlane;
@@ -73,7 +74,8 @@ internal static class SecretsEncryptCommand
                 status = await run(new StepContext(manager, reencryptor, keyring, cluster, env.Error, cancellationToken));
                 if (keyring.Exists)
                 {
-                    status = status with { Kms = Kms.KmsStatus.Of(keyring), PluginHealth = await PluginHealthAsync(config.Layout.KmsSocket, cancellationToken) };
+                    var kms = Kms.KmsStatus.Of(keyring);
+                    status = status with { Kms = kms, PluginHealth = await PluginHealthAsync(config.Layout.KmsSocket, kms.CurrentKeyId, cancellationToken) };
                 }
             }
             catch (SecretsEncryptionException e)
@@ -127,24 +129,44 @@ internal static class SecretsEncryptCommand
         }
     }
 
-    /// <summary>What the running plugin's Status says ("ok" or its reason), or why it was not asked.</summary>
-    private static async Task<string> PluginHealthAsync(string socket, CancellationToken cancellationToken)
+    /// <summary>
+    /// What the running plugin's Status says ("ok" or its reason), or why it was not asked. Right after a rotation the
+    /// plugin reloads the keyring (unsealing the new key may take the TPM a moment): the answer is awaited, for a few
+    /// seconds, until the plugin is healthy on the keyring's current key.
+    /// </summary>
+    private static async Task<string> PluginHealthAsync(string socket, string currentKeyId, CancellationToken cancellationToken)
     {
         if (!Path.Exists(socket))
         {
             return $"not running (no socket at {socket}; bulwark server serves it)";
         }
         using var client = new Kms.KmsClient(socket);
-        try
+        var settle = Stopwatch.StartNew();
+        while (true)
         {
-            var answer = await client.StatusAsync(cancellationToken);
-            return $"{answer.Healthz} on {socket} (API {answer.Version}, key {answer.KeyId})";
-        }
-        catch (Grpc.Core.RpcException e)
-        {
-            return $"not answering on {socket} ({e.Status.StatusCode})";
+            string health;
+            try
+            {
+                var answer = await client.StatusAsync(cancellationToken);
+                health = $"{answer.Healthz} on {socket} (API {answer.Version}, key {answer.KeyId})";
+                if (answer.Healthz == "ok" && answer.KeyId == currentKeyId)
+                {
+                    return health;
+                }
+            }
+            catch (Grpc.Core.RpcException e)
+            {
+                health = $"not answering on {socket} ({e.Status.StatusCode})";
+            }
+            if (settle.Elapsed > PluginSettleTime)
+            {
+                return health;
+            }
+            await Task.Delay(200, cancellationToken);
         }
     }
+
+    private static readonly TimeSpan PluginSettleTime = TimeSpan.FromSeconds(10);
 
     /// <summary>The local server's etcd when it answers within a few seconds (the state lives there); null otherwise.</summary>
     private static async Task<Etcd.EtcdClient?> ReachableEtcdAsync(EffectiveConfig config, CancellationToken cancellationToken)
