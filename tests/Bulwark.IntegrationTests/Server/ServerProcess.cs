@@ -66,7 +66,11 @@ public sealed class ServerProcess : IAsyncDisposable
         };
         if (inOwnProcessGroup)
         {
-            // Not a group leader, so setsid execs bulwark in place: same pid, which is now also the process group id.
+            // Not a group leader, so setsid execs env, which execs bulwark in place: same pid, which is now also the
+            // process group id. env restores the default SIGINT/SIGQUIT, as systemd or an interactive shell gives them:
+            // a suite started as a background job of a script inherits them ignored, and the runtime honours that.
+            info.ArgumentList.Add("env");
+            info.ArgumentList.Add("--default-signal=INT,QUIT");
             info.ArgumentList.Add(Binary);
         }
         foreach (var a in new[] { command, "--data-dir", dataDir }.Concat(args))
