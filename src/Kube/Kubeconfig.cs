@@ -99,5 +99,5 @@ public sealed record Kubeconfig(string Server, string User, Credential? Certific
     /// <summary>A kubeconfig list (clusters, contexts, users) by name, each entry's inner mapping.</summary>
     private static Dictionary<string, YamlMappingNode> Named(YamlNodes.Reader r, YamlMappingNode root, string list, string inner) =>
         r.OptionalSequence(root, list).Select(entry => r.AsMapping(entry, $"an entry of {list}"))
-            .ToDictionary(entry => r.NonEmptyString(entry, "name"), entry => r.OptionalMapping(entry, inner) ?? throw r.Error(entry, $"missing \"{inner}\""), StringComparer.Ordinal);
+            .ToDictionary(entry => r.NonEmptyString(entry, "name"), entry => r.Mapping(entry, inner), StringComparer.Ordinal);
 }
