@@ -230,6 +230,13 @@ public sealed class EtcdClient : IDisposable
                     throw last;
                 }
             }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // With ThrowOperationCanceledOnCancellation an exceeded deadline throws this too, not RpcException: a
+                // member too slow to answer is etcd being unavailable, not the caller cancelling. The call may have been
+                // delivered, so it is not retried on another member.
+                throw new EtcdException(GrpcCodes.DeadlineExceeded, $"no answer within {_options.CallTimeout.TotalSeconds:0.#} s", channel.Endpoint.ToString(), e);
+            }
         }
         throw last!;
     }

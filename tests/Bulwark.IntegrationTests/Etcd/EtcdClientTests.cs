@@ -92,6 +92,30 @@ public sealed class EtcdClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_member_that_does_not_answer_within_the_deadline_is_a_typed_deadline_error_not_a_cancellation()
+    {
+        using var client = new EtcdClient(_etcd.Node.ClientOptions() with { CallTimeout = TimeSpan.FromMilliseconds(500) });
+        await client.PutAsync("/slow", "1", Ct);
+        var pid = _etcd.Member!.Pid!.Value;
+        Assert.True(Processes.Signals.Send(pid, SigStop));
+        try
+        {
+            var slow = await Assert.ThrowsAsync<EtcdException>(() => client.GetAsync("/slow", Ct));
+            Assert.Equal(GrpcCodes.DeadlineExceeded, slow.Code);
+            Assert.Equal(Diagnostics.ErrorKind.Unavailable, slow.Kind);
+            Assert.Contains("no answer within 0.5 s", slow.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Processes.Signals.Send(pid, SigCont);
+        }
+        Assert.Equal("1", Encoding.UTF8.GetString((await client.GetAsync("/slow", Ct))!));
+    }
+
+    private const int SigStop = 19;
+    private const int SigCont = 18;
+
+    [Fact]
     public void The_client_refuses_to_run_without_tls()
     {
         var tls = new EtcdPaths(_etcd.DataDir).ClientTls;
