@@ -19,7 +19,7 @@ APT_PACKAGES  += nodejs unzip python3
 NPM_PACKAGES  := s3rver@3.7.1
 TOOLS_DIR     := $(CURDIR)/.tools
 
-.PHONY: all deps tools build test unit-test integration-test run publish release bench clean
+.PHONY: all deps tools build test unit-test integration-test run publish release bench startup-profile clean
 
 all: build
 
@@ -90,6 +90,11 @@ publish: deps
 ## release: the release files install.sh takes (tarball, sha256 checksums, install.sh) in dist/release
 release: publish
 	@./scripts/release.sh dist/bulwark dist/release
+
+## startup-profile: re-record src/bulwark.order, the method layout of the AOT binary (start-up code together, so less of
+## it stays resident), from a real server and its KMS plugin; then rebuild, compare `make bench`, and commit the file
+startup-profile: build publish
+	@$(DOTNET) run --project tests/Bulwark.Benchmarks -c Release --no-build -- startup-profile
 
 ## bench: speed and memory figures, printed as ratios against a peer run in the same go (CLI figures use dist/bulwark)
 bench: build publish

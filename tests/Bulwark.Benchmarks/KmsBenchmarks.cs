@@ -19,6 +19,9 @@ public static class KmsBenchmarks
     // kube-apiserver calls the plugin from a few goroutines at a time (DEK generation is cached): modest concurrency.
     private const int Concurrency = 4;
 
+    /// <summary>A server whose KMS plugin protects its key with a file (the figure is the plugin's, not a TPM's).</summary>
+    internal static readonly string[] ServerArguments = ["--secrets-encryption-provider", "kms", "--secrets-encryption-key-protection", "file"];
+
     public static readonly Benchmark RoundTrip = new("kms", $"{RoundTrips:N0} KMS v2 Encrypt+Decrypt round trips over the plugin's unix socket (no peer: absolute figures)", async output =>
     {
         var root = Directory.CreateTempSubdirectory("bulwark-bench-kms-");
@@ -29,45 +32,14 @@ public static class KmsBenchmarks
         {
             var config = Path.Combine(root.FullName, "config.yaml");
             await File.WriteAllTextAsync(config, "# empty: everything comes from flags\n");
-            server = SupervisorBenchmarks.StartServer(dataDir, config, ip, SupervisorBenchmarks.FreePort(ip),
-                "--secrets-encryption-provider", "kms", "--secrets-encryption-key-protection", "file");
-            var socket = new NodeLayout(dataDir).KmsSocket;
-            var deadline = DateTime.UtcNow.AddMinutes(1);
-            using var client = new KmsClient(socket);
-            while (true)
-            {
-                try
-                {
-                    if ((await client.StatusAsync(CancellationToken.None)).Healthz == "ok")
-                    {
-                        break;
-                    }
-                }
-                catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline && !server.HasExited)
-                {
-                }
-                await Task.Delay(100);
-            }
-            var seed = new byte[32];
-            Random.Shared.NextBytes(seed);
-            var plaintext = ByteString.CopyFrom(seed);
-            async Task RoundTripAsync(int i)
-            {
-                var sealedData = await client.Api.EncryptAsync(new EncryptRequest { Plaintext = plaintext, Uid = "bench" });
-                var request = new DecryptRequest { Ciphertext = sealedData.Ciphertext, KeyId = sealedData.KeyId, Uid = "bench" };
-                request.Annotations.Add(sealedData.Annotations);
-                var opened = await client.Api.DecryptAsync(request);
-                if (!opened.Plaintext.Span.SequenceEqual(seed))
-                {
-                    throw new InvalidOperationException("a round trip returned other bytes");
-                }
-            }
-
+            server = SupervisorBenchmarks.StartServer(dataDir, config, ip, SupervisorBenchmarks.FreePort(ip), ServerArguments);
+            using var client = await WaitForPluginAsync(server, dataDir);
+            var roundTrip = EncryptDecrypt(client);
             var plugin = PluginPid(server.Id);
-            await SupervisorBenchmarks.RunAsync(2_000, Concurrency, RoundTripAsync);
+            await SupervisorBenchmarks.RunAsync(2_000, Concurrency, roundTrip);
             var rssBefore = ProcMemory.StatusKiB(plugin);
             var cpu = SupervisorBenchmarks.CpuSeconds(plugin);
-            var (total, latencies) = await SupervisorBenchmarks.RunAsync(RoundTrips, Concurrency, RoundTripAsync);
+            var (total, latencies) = await SupervisorBenchmarks.RunAsync(RoundTrips, Concurrency, roundTrip);
             cpu = SupervisorBenchmarks.CpuSeconds(plugin) - cpu;
             var rssAfter = ProcMemory.StatusKiB(plugin);
             var serverRss = ProcMemory.StatusKiB(server.Id);
@@ -90,8 +62,48 @@ public static class KmsBenchmarks
         }
     });
 
+    /// <summary>A client of the server's plugin once its Status answers healthy (within a minute, while the server runs).</summary>
+    internal static async Task<KmsClient> WaitForPluginAsync(Process server, string dataDir)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        var client = new KmsClient(new NodeLayout(dataDir).KmsSocket);
+        while (true)
+        {
+            try
+            {
+                if ((await client.StatusAsync(CancellationToken.None)).Healthz == "ok")
+                {
+                    return client;
+                }
+            }
+            catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline && !server.HasExited)
+            {
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>One Encrypt+Decrypt round trip of a 32-byte DEK seed, as kube-apiserver makes them; fails if other bytes come back.</summary>
+    internal static Func<int, Task> EncryptDecrypt(KmsClient client)
+    {
+        var seed = new byte[32];
+        Random.Shared.NextBytes(seed);
+        var plaintext = ByteString.CopyFrom(seed);
+        return async _ =>
+        {
+            var sealedData = await client.Api.EncryptAsync(new EncryptRequest { Plaintext = plaintext, Uid = "bench" });
+            var request = new DecryptRequest { Ciphertext = sealedData.Ciphertext, KeyId = sealedData.KeyId, Uid = "bench" };
+            request.Annotations.Add(sealedData.Annotations);
+            var opened = await client.Api.DecryptAsync(request);
+            if (!opened.Plaintext.Span.SequenceEqual(seed))
+            {
+                throw new InvalidOperationException("a round trip returned other bytes");
+            }
+        };
+    }
+
     /// <summary>The server's child running <c>bulwark kms-plugin</c> (found through /proc: parent pid and argv).</summary>
-    private static int PluginPid(int serverPid)
+    internal static int PluginPid(int serverPid)
     {
         foreach (var folder in Directory.EnumerateDirectories("/proc"))
         {

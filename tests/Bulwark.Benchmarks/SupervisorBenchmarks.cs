@@ -96,7 +96,10 @@ public static class SupervisorBenchmarks
         }
     });
 
-    internal static Process StartServer(string dataDir, string config, IPAddress ip, int port, params string[] extra)
+    internal static Process StartServer(string dataDir, string config, IPAddress ip, int port, params string[] extra) =>
+        StartServer(dataDir, config, ip, port, new Dictionary<string, string>(), extra);
+
+    internal static Process StartServer(string dataDir, string config, IPAddress ip, int port, IReadOnlyDictionary<string, string> environment, params string[] extra)
     {
         // The shipped binary: the Native AOT one `make publish` builds.
         var binary = AotBenchmarks.Binary;
@@ -112,6 +115,10 @@ public static class SupervisorBenchmarks
             info.ArgumentList.Add(arg);
         }
         info.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
         return Process.Start(info) ?? throw new InvalidOperationException($"cannot start {binary}");
     }
 
