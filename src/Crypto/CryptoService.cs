@@ -83,12 +83,46 @@ public sealed class CryptoService(FipsMode mode, AlgorithmPolicy policy)
 
     // ---- asymmetric keys ----
 
-    public AsymmetricAlgorithm GenerateKey(KeyAlgorithm algorithm) => algorithm switch
+    /// <summary>
+    /// A new key pair that has passed a pairwise-consistency test (FIPS 140-3 asks it of every generated key pair): it
+    /// signs a message, the signature verifies with its public key, and it does not verify a changed message.
+    /// </summary>
+    public AsymmetricAlgorithm GenerateKey(KeyAlgorithm algorithm)
     {
-        KeyAlgorithm.EcdsaP256 => CreateEcdsa("P-256"),
-        KeyAlgorithm.EcdsaP384 => CreateEcdsa("P-384"),
-        _ => CreateRsa(3072),
-    };
+        AsymmetricAlgorithm key = algorithm switch
+        {
+            KeyAlgorithm.EcdsaP256 => CreateEcdsa("P-256"),
+            KeyAlgorithm.EcdsaP384 => CreateEcdsa("P-384"),
+            _ => CreateRsa(3072),
+        };
+        try
+        {
+            var hash = SignatureHashFor(key);
+            RequireSignature(key, hash, RSASignaturePadding.Pkcs1);
+            _ = key switch
+            {
+                ECDsa ec => CheckSignature(ec.SignData(PairwiseMessage, hash), s => ec.VerifyData(PairwiseMessage, s, hash), s => ec.VerifyData(ChangedMessage, s, hash)),
+                RSA rsa => CheckSignature(rsa.SignData(PairwiseMessage, hash, RSASignaturePadding.Pkcs1),
+                    s => rsa.VerifyData(PairwiseMessage, s, hash, RSASignaturePadding.Pkcs1), s => rsa.VerifyData(ChangedMessage, s, hash, RSASignaturePadding.Pkcs1)),
+                _ => throw new NotSupportedException(key.GetType().Name),
+            };
+            return key;
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
+
+    private static readonly byte[] PairwiseMessage = "Bulwark pairwise consistency test"u8.ToArray();
+    private static readonly byte[] ChangedMessage = "Bulwark pairwise consistency tesT"u8.ToArray();
+
+    /// <summary>A signature must verify over its message and must not over a changed one; throws otherwise.</summary>
+    public static bool CheckSignature(byte[] signature, Func<byte[], bool> verify, Func<byte[], bool> verifyChanged) =>
+        !verify(signature) ? throw new CryptographicException("the signature did not verify with the key pair's own public key")
+        : verifyChanged(signature) ? throw new CryptographicException("a signature verified over a changed message")
+        : true;
 
     /// <summary>A new ECDSA key on a named curve ("P-256", "P-384"; others are refused under the policy).</summary>
     public ECDsa CreateEcdsa(string curve)

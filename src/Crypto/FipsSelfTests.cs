@@ -80,12 +80,10 @@ public sealed record SelfTestReport(IReadOnlyList<SelfTestResult> Results)
 
 /// <summary>
 /// The power-on self-tests (FIPS 140-3 §7.10 style): known-answer tests with published vectors and pairwise
-/// consistency for ECDSA P-256 and RSA-3072, all through the crypto service so they exercise what Bulwark uses.
+/// consistency for ECDSA P-256 (RSA has a known answer: its signatures are deterministic), all through the crypto service so they exercise what Bulwark uses.
 /// </summary>
 public static class FipsSelfTests
 {
-    private static readonly byte[] PairwiseMessage = Encoding.ASCII.GetBytes("Bulwark pairwise consistency test");
-
     public static SelfTestReport Run(CryptoService crypto, SelfTestSuite? suite = null)
     {
         suite ??= SelfTestSuite.BuiltIn;
@@ -130,6 +128,7 @@ public static class FipsSelfTests
             "AES-GCM" => AesGcmEncryptAndCheckDecrypt(crypto, test),
             "PBKDF2-HMAC-SHA-256" => crypto.Pbkdf2(test.Key, test.Salt, test.Iterations, HashAlgorithmName.SHA256, test.Expected.Length),
             "HKDF-SHA-256" => crypto.Hkdf(HashAlgorithmName.SHA256, test.Key, test.Expected.Length, test.Salt, test.Info),
+            "RSA-PKCS1-SHA-256" => RsaSignAndCheckVerify(crypto, test),
             _ => throw new NotSupportedException($"no known-answer test procedure for {test.Algorithm}"),
         };
         return CryptographicOperations.FixedTimeEquals(actual, test.Expected)
@@ -152,29 +151,26 @@ public static class FipsSelfTests
         return output;
     }
 
+    /// <summary>Signs with the vector's key (the answer is the signature) and also requires that it verifies and that a changed message does not.</summary>
+    private static byte[] RsaSignAndCheckVerify(CryptoService crypto, KnownAnswerTest test)
+    {
+        using var key = crypto.ImportPrivateKeyPem(PemEncoding.WriteString("PRIVATE KEY", test.Key), test.Name);
+        if (key is not RSA rsa)
+        {
+            throw new CryptographicException("the vector's key is not an RSA key");
+        }
+        var signature = rsa.SignData(test.Message, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var changed = (byte[])test.Message.Clone();
+        changed[0] ^= 1;
+        CryptoService.CheckSignature(signature, s => rsa.VerifyData(test.Message, s, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
+            s => rsa.VerifyData(changed, s, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        return signature;
+    }
+
+    /// <summary>Generating the key pair runs its pairwise-consistency check (<see cref="CryptoService.GenerateKey"/>).</summary>
     private static string? RunPairwise(CryptoService crypto, PairwiseConsistencyTest test)
     {
         using var key = crypto.GenerateKey(test.Key);
-        var hash = CryptoService.SignatureHashFor(key);
-        crypto.RequireSignature(key, hash, RSASignaturePadding.Pkcs1);
-        var changed = (byte[])PairwiseMessage.Clone();
-        changed[0] ^= 1;
-        var (verifies, rejectsChange) = key switch
-        {
-            ECDsa ec => Check(ec.SignData(PairwiseMessage, hash), s => ec.VerifyData(PairwiseMessage, s, hash), s => ec.VerifyData(changed, s, hash)),
-            RSA rsa => Check(rsa.SignData(PairwiseMessage, hash, RSASignaturePadding.Pkcs1),
-                s => rsa.VerifyData(PairwiseMessage, s, hash, RSASignaturePadding.Pkcs1),
-                s => rsa.VerifyData(changed, s, hash, RSASignaturePadding.Pkcs1)),
-            _ => throw new NotSupportedException(key.GetType().Name),
-        };
-        return (verifies, rejectsChange) switch
-        {
-            (true, true) => null,
-            (false, _) => "the signature did not verify with the key pair's own public key",
-            _ => "a signature verified over a changed message",
-        };
+        return null;
     }
-
-    private static (bool Verifies, bool RejectsChange) Check(byte[] signature, Func<byte[], bool> verify, Func<byte[], bool> verifyChanged) =>
-        (verify(signature), !verifyChanged(signature));
 }
