@@ -21,7 +21,7 @@ public static class StartupProfile
 
     private static readonly string[] ManagedCodeSections = ["__managedcode", "__unbox"];
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(15);
-    private const int PluginRoundTrips = 2_000;
+    private const int PluginRoundTrips = 20_000;
 
     public static async Task RunAsync(TextWriter output)
     {
