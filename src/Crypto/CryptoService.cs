@@ -99,13 +99,18 @@ public sealed class CryptoService(FipsMode mode, AlgorithmPolicy policy)
         {
             var hash = SignatureHashFor(key);
             RequireSignature(key, hash, RSASignaturePadding.Pkcs1);
-            _ = key switch
+            switch (key)
             {
-                ECDsa ec => CheckSignature(ec.SignData(PairwiseMessage, hash), s => ec.VerifyData(PairwiseMessage, s, hash), s => ec.VerifyData(ChangedMessage, s, hash)),
-                RSA rsa => CheckSignature(rsa.SignData(PairwiseMessage, hash, RSASignaturePadding.Pkcs1),
-                    s => rsa.VerifyData(PairwiseMessage, s, hash, RSASignaturePadding.Pkcs1), s => rsa.VerifyData(ChangedMessage, s, hash, RSASignaturePadding.Pkcs1)),
-                _ => throw new NotSupportedException(key.GetType().Name),
-            };
+                case ECDsa ec:
+                    CheckSignature(ec.SignData(PairwiseMessage, hash), s => ec.VerifyData(PairwiseMessage, s, hash), s => ec.VerifyData(ChangedMessage, s, hash));
+                    break;
+                case RSA rsa:
+                    CheckSignature(rsa.SignData(PairwiseMessage, hash, RSASignaturePadding.Pkcs1),
+                        s => rsa.VerifyData(PairwiseMessage, s, hash, RSASignaturePadding.Pkcs1), s => rsa.VerifyData(ChangedMessage, s, hash, RSASignaturePadding.Pkcs1));
+                    break;
+                default:
+                    throw new NotSupportedException(key.GetType().Name);
+            }
             return key;
         }
         catch
@@ -119,10 +124,17 @@ public sealed class CryptoService(FipsMode mode, AlgorithmPolicy policy)
     private static readonly byte[] ChangedMessage = "Bulwark pairwise consistency tesT"u8.ToArray();
 
     /// <summary>A signature must verify over its message and must not over a changed one; throws otherwise.</summary>
-    public static bool CheckSignature(byte[] signature, Func<byte[], bool> verify, Func<byte[], bool> verifyChanged) =>
-        !verify(signature) ? throw new CryptographicException("the signature did not verify with the key pair's own public key")
-        : verifyChanged(signature) ? throw new CryptographicException("a signature verified over a changed message")
-        : true;
+    public static void CheckSignature(byte[] signature, Func<byte[], bool> verify, Func<byte[], bool> verifyChanged)
+    {
+        if (!verify(signature))
+        {
+            throw new CryptographicException("the signature did not verify with the key pair's own public key");
+        }
+        if (verifyChanged(signature))
+        {
+            throw new CryptographicException("a signature verified over a changed message");
+        }
+    }
 
     /// <summary>A new ECDSA key on a named curve ("P-256", "P-384"; others are refused under the policy).</summary>
     public ECDsa CreateEcdsa(string curve)

@@ -79,8 +79,9 @@ public sealed record SelfTestReport(IReadOnlyList<SelfTestResult> Results)
 }
 
 /// <summary>
-/// The power-on self-tests (FIPS 140-3 §7.10 style): known-answer tests with published vectors and pairwise
-/// consistency for ECDSA P-256 (RSA has a known answer: its signatures are deterministic), all through the crypto service so they exercise what Bulwark uses.
+/// The power-on self-tests (FIPS 140-3 §7.10 style): known-answer tests with published vectors (RSA's too: its
+/// signatures are deterministic) and pairwise consistency for ECDSA P-256, all through the crypto service so they
+/// exercise what Bulwark uses.
 /// </summary>
 public static class FipsSelfTests
 {

@@ -67,19 +67,27 @@ public static class KmsBenchmarks
     {
         var deadline = DateTime.UtcNow.AddMinutes(1);
         var client = new KmsClient(new NodeLayout(dataDir).KmsSocket);
-        while (true)
+        try
         {
-            try
+            while (true)
             {
-                if ((await client.StatusAsync(CancellationToken.None)).Healthz == "ok")
+                try
                 {
-                    return client;
+                    if ((await client.StatusAsync(CancellationToken.None)).Healthz == "ok")
+                    {
+                        return client;
+                    }
                 }
+                catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline && !server.HasExited)
+                {
+                }
+                await Task.Delay(100);
             }
-            catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline && !server.HasExited)
-            {
-            }
-            await Task.Delay(100);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
         }
     }
 
