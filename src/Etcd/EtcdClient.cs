@@ -235,7 +235,8 @@ public sealed class EtcdClient : IDisposable
                 // With ThrowOperationCanceledOnCancellation an exceeded deadline throws this too, not RpcException: a
                 // member too slow to answer is etcd being unavailable, not the caller cancelling. The call may have been
                 // delivered, so it is not retried on another member.
-                throw new EtcdException(GrpcCodes.DeadlineExceeded, $"no answer within {_options.CallTimeout.TotalSeconds:0.#} s", channel.Endpoint.ToString(), e);
+                throw new EtcdException(GrpcCodes.DeadlineExceeded, $"no answer within {_options.CallTimeout.TotalSeconds:0.#} s; the member is " +
+                    "stopped, overloaded or cut off: check its health and its log (<data-dir>/agent/logs/etcd.log on that node)", channel.Endpoint.ToString(), e);
             }
         }
         throw last!;

@@ -76,10 +76,10 @@ public static class AotBenchmarks
 
     private static readonly TimeSpan TouchWindow = TimeSpan.FromSeconds(10);
 
-    /// <summary>An idle process's memory (KiB): resident, split by kind, and what it touched within <see cref="TouchWindow"/>.</summary>
     /// <summary>The idle server measured here: etcd, the supervisor and the runtime, no control-plane components (not installable here).</summary>
     internal static readonly string[] EtcdOnlyServer = ["--disable-apiserver", "--disable-controller-manager", "--disable-scheduler"];
 
+    /// <summary>An idle process's memory (KiB): resident, split by kind, and what it touched within <see cref="TouchWindow"/>.</summary>
     private sealed record IdleMemory(long Rss, long Anonymous, long FileBacked, long Touched);
 
     /// <summary>Starts `bulwark server` (etcd and supervisor only), waits until ready and 5 s more, and reads both processes' memory.</summary>

@@ -55,14 +55,14 @@ public static class StartupProfile
             var pluginOnly = pluginCalls.Except(serverCalls).ToList();
 
             var orderFile = Path.Combine(RepoPaths.Root, "src", "bulwark.order");
-            var temporary = orderFile + ".tmp";
-            await File.WriteAllLinesAsync(temporary, [
+            string[] lines = [
                 "# Method order of the Native AOT binary (IlcOrderFile in src/Bulwark.csproj), written by `make startup-profile`:",
                 "# the methods a server calls while starting and idling and its KMS plugin while serving, in first-call order;",
                 "# those both call, then the server's own, then the plugin's. ILC skips names it no longer finds (these lines too).",
                 .. both.Concat(serverOnly).Concat(pluginOnly).SelectMany(m => m.Names),
-            ]);
-            File.Move(temporary, orderFile, overwrite: true);
+            ];
+            FileSystem.AtomicFile.WriteAllText(orderFile, string.Join('\n', lines) + "\n",
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
             string Describe(List<Method> set) => $"{set.Count:N0} ({set.Sum(m => m.Size) / 1048576.0:0.00} MiB of code)";
             output.WriteLine($"   methods called by both {Describe(both)}, by the server only {Describe(serverOnly)}, by the plugin only {Describe(pluginOnly)}; " +
                 $"of {Describe([.. methods.Values])} in all");
